@@ -1,0 +1,238 @@
+// Package audit turns an inventory into a report: every pod and every
+// controller template evaluated against the Pod Security Standards, pods
+// grouped under their top-level owner, and a label recommendation per
+// namespace.
+package audit
+
+import (
+	"fmt"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
+)
+
+// DefaultSystemNamespaces are flagged as system namespaces in reports.
+var DefaultSystemNamespaces = []string{"kube-system", "kube-public", "kube-node-lease"}
+
+// Options tune an audit.
+type Options struct {
+	// PSSVersion is "latest" or "v1.x".
+	PSSVersion string
+	// Namespace limits the audit to one namespace; "" audits all.
+	Namespace string
+	// SystemNamespaces are flagged as system; nil means DefaultSystemNamespaces.
+	SystemNamespaces []string
+	// ToolVersion is written into the report metadata.
+	ToolVersion string
+}
+
+// Run audits inv. It does not modify inv.
+func Run(inv *inventory.Inventory, opts Options) (*report.AuditReport, error) {
+	if opts.PSSVersion == "" {
+		opts.PSSVersion = "latest"
+	}
+	ev, err := pss.NewEvaluator(opts.PSSVersion)
+	if err != nil {
+		return nil, err
+	}
+	system := map[string]bool{}
+	sysList := opts.SystemNamespaces
+	if sysList == nil {
+		sysList = DefaultSystemNamespaces
+	}
+	for _, ns := range sysList {
+		system[ns] = true
+	}
+	a := &auditor{inv: inv, opts: opts, eval: ev, system: system, owners: newOwnerIndex(inv, opts.Namespace)}
+	return a.run(), nil
+}
+
+type auditor struct {
+	inv    *inventory.Inventory
+	opts   Options
+	eval   *pss.Evaluator
+	system map[string]bool
+	owners *ownerIndex
+}
+
+func (a *auditor) inScope(ns string) bool {
+	return a.opts.Namespace == "" || ns == a.opts.Namespace
+}
+
+func (a *auditor) run() *report.AuditReport {
+	rep := &report.AuditReport{
+		APIVersion: report.APIVersion,
+		Kind:       report.Kind,
+		Metadata: report.Metadata{
+			ToolVersion:  a.opts.ToolVersion,
+			PSSVersion:   a.eval.Version(),
+			Sources:      append([]string{}, a.inv.Sources...),
+			PSPAPIServed: a.inv.PSPAPIServed,
+			Namespace:    a.opts.Namespace,
+		},
+		Pods:       []report.Pod{},
+		Workloads:  []report.Workload{},
+		Namespaces: []report.Namespace{},
+		Incomplete: append([]inventory.Issue{}, a.inv.Incomplete...),
+		Warnings:   append([]string{}, a.inv.Warnings...),
+	}
+
+	// Workloads keyed by namespace/kind/name, filled from templates first
+	// so controllers without pods (scaled to zero, CronJobs) still appear.
+	wls := map[workloadKey]*workloadAcc{}
+	var order []workloadKey
+	get := func(k workloadKey) *workloadAcc {
+		w, ok := wls[k]
+		if !ok {
+			w = &workloadAcc{key: k}
+			wls[k] = w
+			order = append(order, k)
+		}
+		return w
+	}
+	for _, c := range a.owners.topLevel() {
+		w := get(c.key)
+		w.templateFound = true
+		w.serviceAccount = serviceAccountName(&c.template.Spec)
+		r := a.eval.Evaluate(&c.template.ObjectMeta, &c.template.Spec)
+		w.template = &r
+	}
+
+	for i := range a.inv.Pods {
+		p := &a.inv.Pods[i]
+		if !a.inScope(p.Namespace) {
+			continue
+		}
+		rp := report.Pod{
+			Namespace:      p.Namespace,
+			Name:           p.Name,
+			ServiceAccount: serviceAccountName(&p.Spec),
+			PSS:            a.eval.Evaluate(&p.ObjectMeta, &p.Spec),
+		}
+		if ref := metav1.GetControllerOfNoCopy(p); ref != nil {
+			rp.Owner = &report.ObjectRef{Kind: ref.Kind, Name: ref.Name}
+		}
+		rp.Static = isStatic(p)
+		top := a.owners.top(p)
+		rp.Workload = report.ObjectRef{Kind: top.kind, Name: top.name}
+		w := get(top)
+		if top.kind == "Pod" {
+			w.serviceAccount = rp.ServiceAccount
+		}
+		w.pods = append(w.pods, rp.PSS)
+		rep.Pods = append(rep.Pods, rp)
+	}
+
+	sort.Slice(order, func(i, j int) bool { return order[i].less(order[j]) })
+	for _, k := range order {
+		w := wls[k]
+		rw := report.Workload{
+			Namespace:      k.namespace,
+			Kind:           k.kind,
+			Name:           k.name,
+			ServiceAccount: w.serviceAccount,
+			Pods:           len(w.pods),
+			TemplateFound:  w.templateFound || k.kind == "Pod",
+			System:         a.system[k.namespace],
+			TemplatePSS:    w.template,
+			PSS:            combine(a.eval.Version(), w.template, w.pods),
+		}
+		rep.Workloads = append(rep.Workloads, rw)
+	}
+	rep.Namespaces = a.namespaces(rep.Workloads)
+	rep.Summary = summarize(rep)
+	return rep
+}
+
+type workloadAcc struct {
+	key            workloadKey
+	serviceAccount string
+	templateFound  bool
+	template       *pss.Result
+	pods           []pss.Result
+}
+
+// combine folds a template verdict and pod verdicts into one: the strictest
+// level all of them meet, and the union of the checks any of them failed.
+func combine(version string, template *pss.Result, pods []pss.Result) pss.Result {
+	all := make([]*pss.Result, 0, len(pods)+1)
+	if template != nil {
+		all = append(all, template)
+	}
+	for i := range pods {
+		all = append(all, &pods[i])
+	}
+	out := pss.Result{
+		Version:    version,
+		Level:      pss.Restricted,
+		Baseline:   pss.LevelResult{Allowed: true, Reasons: []pss.Reason{}},
+		Restricted: pss.LevelResult{Allowed: true, Reasons: []pss.Reason{}},
+	}
+	seenB, seenR := map[pss.Reason]bool{}, map[pss.Reason]bool{}
+	for _, r := range all {
+		if pss.Compare(r.Level, out.Level) < 0 {
+			out.Level = r.Level
+		}
+		out.Baseline.Allowed = out.Baseline.Allowed && r.Baseline.Allowed
+		out.Restricted.Allowed = out.Restricted.Allowed && r.Restricted.Allowed
+		for _, rs := range r.Baseline.Reasons {
+			if !seenB[rs] {
+				seenB[rs] = true
+				out.Baseline.Reasons = append(out.Baseline.Reasons, rs)
+			}
+		}
+		for _, rs := range r.Restricted.Reasons {
+			if !seenR[rs] {
+				seenR[rs] = true
+				out.Restricted.Reasons = append(out.Restricted.Reasons, rs)
+			}
+		}
+	}
+	return out
+}
+
+func serviceAccountName(spec *corev1.PodSpec) string {
+	if spec.ServiceAccountName != "" {
+		return spec.ServiceAccountName
+	}
+	//nolint:staticcheck // DeprecatedServiceAccount is still honoured by the API server.
+	if spec.DeprecatedServiceAccount != "" {
+		return spec.DeprecatedServiceAccount
+	}
+	return "default"
+}
+
+// isStatic reports mirror pods: the kubelet marks them with the mirror
+// annotation and the Node as owner.
+func isStatic(p *corev1.Pod) bool {
+	if _, ok := p.Annotations[corev1.MirrorPodAnnotationKey]; ok {
+		return true
+	}
+	if ref := metav1.GetControllerOfNoCopy(p); ref != nil && ref.Kind == "Node" {
+		return true
+	}
+	return false
+}
+
+func summarize(rep *report.AuditReport) report.Summary {
+	s := report.Summary{
+		Pods:             len(rep.Pods),
+		Workloads:        len(rep.Workloads),
+		Namespaces:       len(rep.Namespaces),
+		WorkloadsByLevel: map[string]int{pss.Privileged: 0, pss.Baseline: 0, pss.Restricted: 0},
+	}
+	for _, w := range rep.Workloads {
+		s.WorkloadsByLevel[w.PSS.Level]++
+	}
+	return s
+}
+
+// String renders a workload key for messages.
+func (k workloadKey) String() string {
+	return fmt.Sprintf("%s/%s/%s", k.namespace, k.kind, k.name)
+}

@@ -1,0 +1,271 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/audit"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/manifest"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
+)
+
+// Client rate limits for the live read. client-go's default (5 QPS) turns
+// a few dozen paginated LISTs into tens of seconds; the audit issues a
+// bounded number of read-only requests, so a higher ceiling is safe.
+const (
+	clientQPS   = 100
+	clientBurst = 200
+)
+
+// fail-on conditions.
+const (
+	failOnBaseline   = "baseline"
+	failOnRestricted = "restricted"
+)
+
+var failOnValues = []string{failOnBaseline, failOnRestricted}
+
+// AuditOptions holds the flags and resolved state of `audit`.
+type AuditOptions struct {
+	configFlags *genericclioptions.ConfigFlags
+	genericiooptions.IOStreams
+
+	Filenames        []string
+	Recursive        bool
+	Live             bool
+	AllNamespaces    bool
+	Output           string
+	PSSVersion       string
+	FailOn           []string
+	SystemNamespaces []string
+
+	// ToolVersion is stamped into the report.
+	ToolVersion string
+
+	// resolved in Complete
+	namespace string
+	readLive  bool
+	// newClients is swapped in tests.
+	newClients func() (kubernetes.Interface, dynamic.Interface, error)
+}
+
+// NewAuditOptions returns the defaults.
+func NewAuditOptions(streams genericiooptions.IOStreams) *AuditOptions {
+	o := &AuditOptions{
+		configFlags:      genericclioptions.NewConfigFlags(true),
+		IOStreams:        streams,
+		Output:           report.FormatTable,
+		PSSVersion:       "latest",
+		SystemNamespaces: append([]string{}, audit.DefaultSystemNamespaces...),
+	}
+	o.newClients = o.clientsFromFlags
+	return o
+}
+
+// NewCmdAudit returns `kubectl psp-migrate audit`.
+func NewCmdAudit(streams genericiooptions.IOStreams, info buildinfo.Info) *cobra.Command {
+	o := NewAuditOptions(streams)
+	o.ToolVersion = info.Version
+	cmd := &cobra.Command{
+		Use:   "audit [flags]",
+		Short: "Show which Pod Security Standard level each workload and namespace meets",
+		Long: `Audit every pod and every controller template (Deployments, StatefulSets,
+DaemonSets, Jobs, CronJobs, ReplicaSets, ReplicationControllers) against the Pod
+Security Standards, using the same checks as the API server's PodSecurity
+admission. Pods are grouped under their top-level owner; each namespace gets the
+Pod Security Admission labels it can carry without rejecting anything.
+
+Reads the current cluster by default (all namespaces; -n limits it), or the
+manifests given with -f (add --live to read both). The audit never writes to
+the cluster.
+
+Exit codes: 0 ok, 1 error, 2 a --fail-on condition matched, 3 the report is
+incomplete (e.g. a resource could not be listed).`,
+		Example: `  # Audit the current cluster
+  kubectl psp-migrate audit
+
+  # Audit a dump made with 'kubectl get ... -o yaml', no cluster needed
+  kubectl psp-migrate audit -f cluster.yaml
+
+  # CI gate: fail when a workload outside system namespaces is below baseline
+  kubectl psp-migrate audit --pss-version v1.25 --fail-on baseline -o json`,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Complete(c, args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c.Context())
+		},
+	}
+	flags := cmd.Flags()
+	o.configFlags.AddFlags(flags)
+	flags.StringSliceVarP(&o.Filenames, "filename", "f", nil, "manifest file, directory or - (stdin) to audit instead of the live cluster; repeatable")
+	flags.BoolVarP(&o.Recursive, "recursive", "R", false, "read directories given with -f recursively")
+	flags.BoolVar(&o.Live, "live", false, "with -f, also read the live cluster and merge (the cluster's copy wins)")
+	flags.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "audit all namespaces (the default unless -n is given)")
+	flags.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+strings.Join(report.Formats, "|"))
+	flags.StringVar(&o.PSSVersion, "pss-version", o.PSSVersion, `Pod Security Standards version to evaluate: "latest" or "v1.x" (use your target cluster's version)`)
+	flags.StringSliceVar(&o.FailOn, "fail-on", nil, "exit 2 when a workload outside system namespaces fails this level: "+strings.Join(failOnValues, "|"))
+	flags.StringSliceVar(&o.SystemNamespaces, "system-namespaces", o.SystemNamespaces, "namespaces flagged as system and ignored by --fail-on")
+	return cmd
+}
+
+// Complete resolves the namespace scope and whether to read the cluster.
+func (o *AuditOptions) Complete(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("audit takes no arguments, got %q", args)
+	}
+	// Unlike most kubectl commands the audit spans all namespaces unless
+	// told otherwise: a PSP migration is a cluster-wide change, and an
+	// audit of the kubeconfig's default namespace would look complete.
+	if cmd.Flags().Changed("namespace") && o.configFlags.Namespace != nil {
+		o.namespace = *o.configFlags.Namespace
+	}
+	o.readLive = len(o.Filenames) == 0 || o.Live
+	return nil
+}
+
+// Validate rejects bad flags before anything is read.
+func (o *AuditOptions) Validate() error {
+	if !report.ValidFormat(o.Output) {
+		return fmt.Errorf("invalid output format %q: want one of %s", o.Output, strings.Join(report.Formats, ", "))
+	}
+	if _, err := pss.NewEvaluator(o.PSSVersion); err != nil {
+		return fmt.Errorf("--pss-version: %w", err)
+	}
+	for _, f := range o.FailOn {
+		if !slices.Contains(failOnValues, f) {
+			return fmt.Errorf("invalid --fail-on value %q: want one of %s", f, strings.Join(failOnValues, ", "))
+		}
+	}
+	if o.AllNamespaces && o.namespace != "" {
+		return errors.New("--all-namespaces and --namespace cannot be used together")
+	}
+	if o.Live && len(o.Filenames) == 0 {
+		return errors.New("--live only makes sense with -f (without -f the cluster is read anyway)")
+	}
+	return nil
+}
+
+// Run reads the inventory, audits it and prints the report.
+func (o *AuditOptions) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	inv := &inventory.Inventory{}
+	if o.readLive {
+		o.progress("Reading the cluster…")
+		kube, dyn, err := o.newClients()
+		if err != nil {
+			return err
+		}
+		live, err := inventory.FromCluster(ctx, kube, dyn, inventory.LiveOptions{Namespace: o.namespace})
+		if err != nil {
+			return fmt.Errorf("read cluster: %w", err)
+		}
+		inv.Merge(live)
+	}
+	if len(o.Filenames) > 0 {
+		o.progress("Reading manifests…")
+		objs, err := manifest.ReadPaths(o.Filenames, o.Recursive, o.In)
+		if err != nil {
+			return err
+		}
+		files, err := inventory.FromObjects(objs)
+		if err != nil {
+			return err
+		}
+		inv.Merge(files)
+	}
+	o.progress("Evaluating…")
+	rep, err := audit.Run(inv, audit.Options{
+		PSSVersion:       o.PSSVersion,
+		Namespace:        o.namespace,
+		SystemNamespaces: o.SystemNamespaces,
+		ToolVersion:      o.ToolVersion,
+	})
+	if err != nil {
+		return err
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+	}
+	for _, i := range rep.Incomplete {
+		fmt.Fprintf(o.ErrOut, "Warning: report incomplete: %s\n", i.String())
+	}
+	if err := report.Print(o.Out, rep, o.Output); err != nil {
+		return err
+	}
+	if reason := o.findings(rep); reason != "" {
+		return withExitCode(ExitFindings, reason)
+	}
+	if len(rep.Incomplete) > 0 {
+		return withExitCode(ExitIncomplete, "report incomplete")
+	}
+	return nil
+}
+
+// findings returns why a --fail-on condition matched, or "".
+func (o *AuditOptions) findings(rep *report.AuditReport) string {
+	for _, cond := range o.FailOn {
+		n := 0
+		for _, w := range rep.Workloads {
+			if !w.System && pss.Compare(w.PSS.Level, cond) < 0 {
+				n++
+			}
+		}
+		if n > 0 {
+			return fmt.Sprintf("%d workload(s) fail the %s level", n, cond)
+		}
+	}
+	return ""
+}
+
+func (o *AuditOptions) clientsFromFlags() (kubernetes.Interface, dynamic.Interface, error) {
+	cfg, err := o.configFlags.ToRESTConfig()
+	if err != nil {
+		return nil, nil, fmt.Errorf("load kubeconfig: %w", err)
+	}
+	cfg.QPS, cfg.Burst = clientQPS, clientBurst
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("build dynamic client: %w", err)
+	}
+	// Protobuf halves decode time and memory for built-in types; the
+	// dynamic client (PSPs) stays on JSON, which is all it can decode.
+	pcfg := rest.CopyConfig(cfg)
+	pcfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	pcfg.ContentType = "application/vnd.kubernetes.protobuf"
+	kube, err := kubernetes.NewForConfig(pcfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("build client: %w", err)
+	}
+	return kube, dyn, nil
+}
+
+// progress reports what the audit is doing, only to a terminal: logs and
+// CI output stay clean.
+func (o *AuditOptions) progress(msg string) {
+	f, ok := o.ErrOut.(*os.File)
+	if !ok || !isatty.IsTerminal(f.Fd()) {
+		return
+	}
+	fmt.Fprintf(o.ErrOut, "%s\n", msg)
+}

@@ -1,0 +1,302 @@
+package inventory
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/manifest"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
+)
+
+func decode(t *testing.T, s string) []manifest.Object {
+	t.Helper()
+	objs, err := manifest.Decode([]byte(s), "in.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
+}
+
+func TestFromObjects(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		check   func(t *testing.T, inv *Inventory)
+		wantErr string
+	}{
+		{
+			name: "every kind the audit reads, old API versions too",
+			in: `apiVersion: v1
+kind: List
+items:
+- {apiVersion: policy/v1beta1, kind: PodSecurityPolicy, metadata: {name: p}, spec: {seLinux: {rule: RunAsAny}, runAsUser: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}}}
+- {apiVersion: extensions/v1beta1, kind: PodSecurityPolicy, metadata: {name: old}, spec: {seLinux: {rule: RunAsAny}, runAsUser: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}}}
+- {apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: cr}}
+- {apiVersion: rbac.authorization.k8s.io/v1beta1, kind: ClusterRoleBinding, metadata: {name: crb}, roleRef: {kind: ClusterRole, name: cr}}
+- {apiVersion: rbac.authorization.k8s.io/v1, kind: Role, metadata: {name: r, namespace: a}}
+- {apiVersion: rbac.authorization.k8s.io/v1, kind: RoleBinding, metadata: {name: rb, namespace: a}, roleRef: {kind: Role, name: r}}
+- {apiVersion: v1, kind: ServiceAccount, metadata: {name: default, namespace: a}}
+- {apiVersion: v1, kind: Namespace, metadata: {name: a}}
+- {apiVersion: v1, kind: Pod, metadata: {name: z, namespace: a}}
+- {apiVersion: v1, kind: Pod, metadata: {name: b, namespace: a}}
+- {apiVersion: v1, kind: ReplicationController, metadata: {name: rc, namespace: a}}
+- {apiVersion: apps/v1, kind: ReplicaSet, metadata: {name: rs, namespace: a}}
+- {apiVersion: extensions/v1beta1, kind: Deployment, metadata: {name: d, namespace: a}}
+- {apiVersion: apps/v1, kind: StatefulSet, metadata: {name: s, namespace: a}}
+- {apiVersion: apps/v1, kind: DaemonSet, metadata: {name: ds, namespace: a}}
+- {apiVersion: batch/v1, kind: Job, metadata: {name: j, namespace: a}}
+- {apiVersion: batch/v1beta1, kind: CronJob, metadata: {name: cj, namespace: a}}
+`,
+			check: func(t *testing.T, inv *Inventory) {
+				counts := map[string]int{
+					"psp": len(inv.PodSecurityPolicies), "cr": len(inv.ClusterRoles), "crb": len(inv.ClusterRoleBindings),
+					"role": len(inv.Roles), "rb": len(inv.RoleBindings), "sa": len(inv.ServiceAccounts), "ns": len(inv.Namespaces),
+					"pod": len(inv.Pods), "rc": len(inv.ReplicationControllers), "rs": len(inv.ReplicaSets), "deploy": len(inv.Deployments),
+					"sts": len(inv.StatefulSets), "ds": len(inv.DaemonSets), "job": len(inv.Jobs), "cj": len(inv.CronJobs),
+				}
+				want := map[string]int{"psp": 2, "cr": 1, "crb": 1, "role": 1, "rb": 1, "sa": 1, "ns": 1, "pod": 2, "rc": 1, "rs": 1, "deploy": 1, "sts": 1, "ds": 1, "job": 1, "cj": 1}
+				for k, v := range want {
+					if counts[k] != v {
+						t.Errorf("%s: got %d, want %d", k, counts[k], v)
+					}
+				}
+				if inv.Pods[0].Name != "b" {
+					t.Errorf("pods not sorted: first is %q", inv.Pods[0].Name)
+				}
+				if len(inv.Warnings) != 0 {
+					t.Errorf("unexpected warnings %v", inv.Warnings)
+				}
+			},
+		},
+		{
+			name: "unknown kinds skipped with one warning per kind",
+			in: `apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}
+- {apiVersion: example.com/v1, kind: Widget, metadata: {name: w}}
+- {apiVersion: v1, kind: Pod, metadata: {name: p}}
+`,
+			check: func(t *testing.T, inv *Inventory) {
+				if len(inv.Pods) != 1 {
+					t.Errorf("got %d pods, want 1", len(inv.Pods))
+				}
+				want := []string{
+					"skipped 1 object(s) of kind example.com/v1 Widget: not used by the audit",
+					"skipped 2 object(s) of kind v1 ConfigMap: not used by the audit",
+				}
+				if strings.Join(inv.Warnings, "|") != strings.Join(want, "|") {
+					t.Errorf("warnings = %q, want %q", inv.Warnings, want)
+				}
+			},
+		},
+		{
+			name:    "wrongly typed field names the object",
+			in:      "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: 3}\n",
+			wantErr: `in.yaml: document 1 (Pod "p"):`,
+		},
+		{
+			name:    "invalid PSP rule",
+			in:      "apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {seLinux: {rule: RunAsAny}, runAsUser: {rule: Sometimes}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}}\n",
+			wantErr: `in.yaml: document 1 (PodSecurityPolicy "p"): invalid PodSecurityPolicy: spec.runAsUser.rule: Unsupported value: "Sometimes"`,
+		},
+		{
+			name:    "misspelt PSP field",
+			in:      "apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {privilaged: true, seLinux: {rule: RunAsAny}, runAsUser: {rule: RunAsAny}, supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}}\n",
+			wantErr: `unknown field "spec.privilaged"`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv, err := FromObjects(decode(t, tt.in))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("FromObjects() error = %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, inv)
+		})
+	}
+}
+
+func TestMergePrefersFirst(t *testing.T) {
+	live := &Inventory{Pods: []corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "p", Labels: map[string]string{"from": "live"}}}}, PSPAPIServed: false}
+	files := &Inventory{
+		Pods:                []corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "p", Labels: map[string]string{"from": "file"}}}, {ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "q"}}},
+		PodSecurityPolicies: []psp.PodSecurityPolicy{{ObjectMeta: metav1.ObjectMeta{Name: "restricted"}}},
+	}
+	live.Merge(files)
+	if len(live.Pods) != 2 || live.Pods[0].Labels["from"] != "live" {
+		t.Fatalf("merge: got %+v", live.Pods)
+	}
+	if len(live.PodSecurityPolicies) != 1 {
+		t.Fatalf("PSPs from files not merged")
+	}
+}
+
+func pspObject(name string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]interface{}{
+		"apiVersion": "policy/v1beta1", "kind": "PodSecurityPolicy",
+		"metadata": map[string]interface{}{"name": name},
+		"spec": map[string]interface{}{
+			"privileged": true,
+			"seLinux":    map[string]interface{}{"rule": "RunAsAny"}, "runAsUser": map[string]interface{}{"rule": "RunAsAny"},
+			"supplementalGroups": map[string]interface{}{"rule": "RunAsAny"}, "fsGroup": map[string]interface{}{"rule": "RunAsAny"},
+		},
+	}}
+}
+
+func newDynamic(objs ...runtime.Object) *dynamicfake.FakeDynamicClient {
+	return dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+		map[schema.GroupVersionResource]string{psp.GroupVersionResource: "PodSecurityPolicyList"}, objs...)
+}
+
+func TestFromCluster(t *testing.T) {
+	pod := func(ns, name string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	}
+	tests := []struct {
+		name  string
+		setup func(kube *fake.Clientset, dyn *dynamicfake.FakeDynamicClient)
+		opts  LiveOptions
+		check func(t *testing.T, inv *Inventory)
+	}{
+		{
+			name: "reads everything",
+			check: func(t *testing.T, inv *Inventory) {
+				if len(inv.Pods) != 3 || len(inv.PodSecurityPolicies) != 1 || len(inv.Deployments) != 1 || len(inv.Namespaces) != 2 {
+					t.Errorf("got pods=%d psps=%d deploys=%d ns=%d", len(inv.Pods), len(inv.PodSecurityPolicies), len(inv.Deployments), len(inv.Namespaces))
+				}
+				if !inv.PSPAPIServed || len(inv.Incomplete) != 0 {
+					t.Errorf("PSPAPIServed=%v incomplete=%v", inv.PSPAPIServed, inv.Incomplete)
+				}
+				if inv.PodSecurityPolicies[0].Spec.Privileged != true {
+					t.Errorf("PSP spec not decoded: %+v", inv.PodSecurityPolicies[0].Spec)
+				}
+			},
+		},
+		{
+			name: "one namespace",
+			opts: LiveOptions{Namespace: "b"},
+			check: func(t *testing.T, inv *Inventory) {
+				if len(inv.Pods) != 1 || inv.Pods[0].Name != "p3" || len(inv.Namespaces) != 1 || inv.Namespaces[0].Name != "b" {
+					t.Errorf("got pods=%v namespaces=%v", inv.Pods, inv.Namespaces)
+				}
+			},
+		},
+		{
+			name: "PSPs forbidden makes the report incomplete",
+			setup: func(_ *fake.Clientset, dyn *dynamicfake.FakeDynamicClient) {
+				dyn.PrependReactor("list", "podsecuritypolicies", func(k8stesting.Action) (bool, runtime.Object, error) {
+					return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "policy", Resource: "podsecuritypolicies"}, "", nil)
+				})
+			},
+			check: func(t *testing.T, inv *Inventory) {
+				if len(inv.Incomplete) != 1 || inv.Incomplete[0].Resource != "podsecuritypolicies.policy" || inv.Incomplete[0].Verb != "list" {
+					t.Fatalf("incomplete = %+v", inv.Incomplete)
+				}
+				if !strings.Contains(inv.Incomplete[0].Message, "permission denied") {
+					t.Errorf("message = %q", inv.Incomplete[0].Message)
+				}
+				if len(inv.Pods) != 3 {
+					t.Errorf("the rest must still be read; pods=%d", len(inv.Pods))
+				}
+			},
+		},
+		{
+			name: "PSP API not served (1.25+)",
+			setup: func(_ *fake.Clientset, dyn *dynamicfake.FakeDynamicClient) {
+				dyn.PrependReactor("list", "podsecuritypolicies", func(k8stesting.Action) (bool, runtime.Object, error) {
+					return true, nil, apierrors.NewNotFound(schema.GroupResource{Group: "policy", Resource: "podsecuritypolicies"}, "")
+				})
+			},
+			check: func(t *testing.T, inv *Inventory) {
+				if inv.PSPAPIServed || len(inv.Incomplete) != 0 || len(inv.Warnings) != 1 {
+					t.Fatalf("PSPAPIServed=%v incomplete=%v warnings=%v", inv.PSPAPIServed, inv.Incomplete, inv.Warnings)
+				}
+			},
+		},
+		{
+			name: "pods paginated",
+			setup: func(kube *fake.Clientset, _ *dynamicfake.FakeDynamicClient) {
+				kube.PrependReactor("list", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+					opts := a.(k8stesting.ListActionImpl).ListOptions
+					if opts.Limit != DefaultPageSize {
+						t.Errorf("limit = %d, want %d", opts.Limit, DefaultPageSize)
+					}
+					switch opts.Continue {
+					case "":
+						return true, &corev1.PodList{ListMeta: metav1.ListMeta{Continue: "page2"}, Items: []corev1.Pod{*pod("a", "x1")}}, nil
+					case "page2":
+						return true, &corev1.PodList{Items: []corev1.Pod{*pod("a", "x2")}}, nil
+					}
+					t.Errorf("unexpected continue token %q", opts.Continue)
+					return true, &corev1.PodList{}, nil
+				})
+			},
+			check: func(t *testing.T, inv *Inventory) {
+				if len(inv.Pods) != 2 || inv.Pods[1].Name != "x2" {
+					t.Fatalf("pods = %v", inv.Pods)
+				}
+			},
+		},
+		{
+			name: "other errors fail the read",
+			setup: func(kube *fake.Clientset, _ *dynamicfake.FakeDynamicClient) {
+				kube.PrependReactor("list", "deployments", func(k8stesting.Action) (bool, runtime.Object, error) {
+					return true, nil, apierrors.NewInternalError(context.DeadlineExceeded)
+				})
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kube := fake.NewClientset(
+				&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "a"}},
+				&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "b"}},
+				pod("a", "p1"), pod("a", "p2"), pod("b", "p3"),
+				&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "d"}},
+				&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "cr"}},
+			)
+			dyn := newDynamic(pspObject("privileged"))
+			if tt.setup != nil {
+				tt.setup(kube, dyn)
+			}
+			inv, err := FromCluster(context.Background(), kube, dyn, tt.opts)
+			if tt.check == nil {
+				if err == nil || !strings.Contains(err.Error(), "list deployments.apps") {
+					t.Fatalf("FromCluster() error = %v, want a list deployments.apps error", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, inv)
+			// Audit never writes: only get/list actions may reach the server.
+			for _, a := range append(kube.Actions(), dyn.Actions()...) {
+				if v := a.GetVerb(); v != "list" && v != "get" {
+					t.Errorf("unexpected %s action on %s", v, a.GetResource())
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,184 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+	"sigs.k8s.io/yaml"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
+)
+
+// Output formats accepted by -o.
+const (
+	FormatTable = "table"
+	FormatWide  = "wide"
+	FormatJSON  = "json"
+	FormatYAML  = "yaml"
+)
+
+// Formats lists the valid -o values, in help order.
+var Formats = []string{FormatTable, FormatWide, FormatJSON, FormatYAML}
+
+// ValidFormat reports whether f is an accepted -o value.
+func ValidFormat(f string) bool {
+	for _, v := range Formats {
+		if v == f {
+			return true
+		}
+	}
+	return false
+}
+
+// Print writes rep to w in format.
+func Print(w io.Writer, rep *AuditReport, format string) error {
+	switch format {
+	case FormatJSON:
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	case FormatYAML:
+		b, err := yaml.Marshal(rep)
+		if err != nil {
+			return fmt.Errorf("encode report as YAML: %w", err)
+		}
+		_, err = w.Write(b)
+		return err
+	case FormatTable, FormatWide:
+		return printTables(w, rep, format == FormatWide)
+	default:
+		return fmt.Errorf("unknown output format %q (want one of %s)", format, strings.Join(Formats, ", "))
+	}
+}
+
+func newTable(w io.Writer) *tablewriter.Table {
+	return tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.BorderNone,
+			Settings: tw.Settings{
+				Separators: tw.Separators{BetweenRows: tw.Off, BetweenColumns: tw.Off},
+				Lines:      tw.Lines{ShowHeaderLine: tw.Off},
+			},
+			Symbols: tw.NewSymbols(tw.StyleNone),
+		})),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithPadding(tw.Padding{Left: "", Right: "   "}),
+	)
+}
+
+func printTables(out io.Writer, rep *AuditReport, wide bool) error {
+	// Rendered into a buffer so the padding tablewriter leaves after the
+	// last column can be trimmed: trailing blanks upset diff-based tests
+	// and copy-paste alike.
+	w := &bytes.Buffer{}
+	defer func() { _, _ = out.Write(trimTrailingSpace(w.Bytes())) }()
+	t := newTable(w)
+	header := []string{"NAMESPACE", "WORKLOAD", "PODS", "PSS", "REASON"}
+	if wide {
+		header = []string{"NAMESPACE", "WORKLOAD", "PODS", "SERVICE ACCOUNT", "PSS", "TEMPLATE", "BASELINE VIOLATIONS", "RESTRICTED VIOLATIONS"}
+	}
+	t.Header(header)
+	for _, wl := range rep.Workloads {
+		name := wl.Kind + "/" + wl.Name
+		if wl.System {
+			name += " (system)"
+		}
+		var row []string
+		if wide {
+			tmpl := "-"
+			if wl.TemplatePSS != nil {
+				tmpl = wl.TemplatePSS.Level
+			} else if !wl.TemplateFound {
+				tmpl = "not found"
+			}
+			row = []string{wl.Namespace, name, strconv.Itoa(wl.Pods), wl.ServiceAccount, wl.PSS.Level, tmpl,
+				orDash(pss.Summary(wl.PSS.Baseline.Reasons)), orDash(pss.Summary(wl.PSS.Restricted.Reasons))}
+		} else {
+			row = []string{wl.Namespace, name, strconv.Itoa(wl.Pods), wl.PSS.Level, firstReason(wl.PSS)}
+		}
+		if err := t.Append(row); err != nil {
+			return fmt.Errorf("render workload table: %w", err)
+		}
+	}
+	if err := t.Render(); err != nil {
+		return fmt.Errorf("render workload table: %w", err)
+	}
+	fmt.Fprintln(w)
+
+	nt := newTable(w)
+	nt.Header([]string{"NAMESPACE", "WORKLOADS", "PODS", "RECOMMENDED", "CURRENT ENFORCE", "NOTE"})
+	for _, ns := range rep.Namespaces {
+		name := ns.Name
+		if ns.System {
+			name += " (system)"
+		}
+		cur := ns.CurrentLabels["pod-security.kubernetes.io/enforce"]
+		if cur == "" {
+			cur = "-"
+		}
+		note := "-"
+		if len(ns.Conflicts) > 0 {
+			note = ns.Conflicts[0].Effect
+		} else if !ns.Found {
+			note = "namespace object not read"
+		}
+		if err := nt.Append([]string{name, strconv.Itoa(ns.Workloads), strconv.Itoa(ns.Pods), ns.RecommendedLevel, cur, note}); err != nil {
+			return fmt.Errorf("render namespace table: %w", err)
+		}
+	}
+	if err := nt.Render(); err != nil {
+		return fmt.Errorf("render namespace table: %w", err)
+	}
+	if len(rep.Incomplete) > 0 {
+		fmt.Fprintf(w, "\nINCOMPLETE: this report is partial:\n")
+		for _, i := range rep.Incomplete {
+			fmt.Fprintf(w, "  - %s\n", i.String())
+		}
+	}
+	return nil
+}
+
+// firstReason is the first failed check at the next level up from the one
+// met: what to fix first to climb a level.
+func firstReason(r pss.Result) string {
+	var rs []pss.Reason
+	switch r.Level {
+	case pss.Privileged:
+		rs = r.Baseline.Reasons
+	case pss.Baseline:
+		rs = r.Restricted.Reasons
+	}
+	if len(rs) == 0 {
+		return "-"
+	}
+	s := pss.Summary(rs[:1])
+	if len(rs) > 1 {
+		s += fmt.Sprintf(" (+%d more)", len(rs)-1)
+	}
+	return s
+}
+
+func trimTrailingSpace(b []byte) []byte {
+	lines := bytes.Split(b, []byte("\n"))
+	for i, l := range lines {
+		lines[i] = bytes.TrimRight(l, " ")
+	}
+	return bytes.Join(lines, []byte("\n"))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,128 @@
+// Package report defines the versioned audit report — the JSON/YAML contract
+// that CI gates read — and prints it as tables for people.
+//
+// Keys documented in docs/report.md are stable within an apiVersion: new keys
+// may be added, none renamed or removed.
+package report
+
+import (
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
+)
+
+// APIVersion and Kind identify the report format.
+const (
+	APIVersion = "psp-migrate/v1alpha1"
+	Kind       = "AuditReport"
+)
+
+// AuditReport is the whole result of an audit.
+type AuditReport struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Metadata   Metadata          `json:"metadata"`
+	Summary    Summary           `json:"summary"`
+	Pods       []Pod             `json:"pods"`
+	Workloads  []Workload        `json:"workloads"`
+	Namespaces []Namespace       `json:"namespaces"`
+	Incomplete []inventory.Issue `json:"incomplete"`
+	Warnings   []string          `json:"warnings,omitempty"`
+}
+
+// Metadata says what was audited and how.
+type Metadata struct {
+	// ToolVersion is the plugin version that wrote the report.
+	ToolVersion string `json:"toolVersion"`
+	// PSSVersion is the Pod Security Standards version evaluated.
+	PSSVersion string `json:"pssVersion"`
+	// Sources are "cluster" and/or the manifest files read.
+	Sources []string `json:"sources"`
+	// PSPAPIServed is false when the live cluster no longer serves
+	// policy/v1beta1 PodSecurityPolicy (or no cluster was read).
+	PSPAPIServed bool `json:"pspAPIServed"`
+	// Namespace is set when the audit was limited to one namespace.
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// Summary counts workloads by the strictest level they meet.
+type Summary struct {
+	Pods       int `json:"pods"`
+	Workloads  int `json:"workloads"`
+	Namespaces int `json:"namespaces"`
+	// WorkloadsByLevel maps privileged/baseline/restricted to counts.
+	WorkloadsByLevel map[string]int `json:"workloadsByLevel"`
+}
+
+// ObjectRef names an object within the pod's namespace.
+type ObjectRef struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+}
+
+// Pod is the verdict for one running (or listed) pod.
+type Pod struct {
+	Namespace      string `json:"namespace"`
+	Name           string `json:"name"`
+	ServiceAccount string `json:"serviceAccount"`
+	// Owner is the pod's controller (its controller ownerReference), or null.
+	Owner *ObjectRef `json:"owner"`
+	// Workload is the top-level owner the pod is grouped under (the pod
+	// itself for bare and static pods).
+	Workload ObjectRef `json:"workload"`
+	// Static marks mirror pods of static pods, which the kubelet creates.
+	Static bool       `json:"static,omitempty"`
+	PSS    pss.Result `json:"pss"`
+}
+
+// Workload is the verdict for one top-level owner: its pod template (when
+// the owner is known) and every pod under it.
+type Workload struct {
+	Namespace string `json:"namespace"`
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	// ServiceAccount is the template's service account (or the bare pod's).
+	ServiceAccount string `json:"serviceAccount"`
+	// Pods counts the pods grouped under this workload.
+	Pods int `json:"pods"`
+	// TemplateFound is false when pods name an owner the inventory lacks
+	// (not listed, or a custom controller): only the pods were evaluated.
+	TemplateFound bool `json:"templateFound"`
+	// System marks workloads in system namespaces.
+	System bool `json:"system,omitempty"`
+	// PSS is the strictest level met by the template and every pod, with
+	// the union of their failed checks.
+	PSS pss.Result `json:"pss"`
+	// TemplatePSS is the verdict for the pod template alone (what new pods
+	// will be checked against after the upgrade); null for bare pods.
+	TemplatePSS *pss.Result `json:"templatePSS"`
+}
+
+// Namespace is the verdict and recommendation for one namespace.
+type Namespace struct {
+	Name string `json:"name"`
+	// System marks kube-system, kube-public, kube-node-lease (configurable).
+	System bool `json:"system,omitempty"`
+	// RecommendedLevel is the strictest level every workload here meets.
+	RecommendedLevel string `json:"recommendedLevel"`
+	// Labels are the Pod Security Admission labels to set.
+	Labels map[string]string `json:"labels"`
+	// CurrentLabels are the pod-security.kubernetes.io/* labels already set.
+	CurrentLabels map[string]string `json:"currentLabels,omitempty"`
+	// Conflicts names label keys whose current value differs from the
+	// recommendation; they are reported, never silently overridden.
+	Conflicts []LabelConflict `json:"conflicts,omitempty"`
+	Workloads int             `json:"workloads"`
+	Pods      int             `json:"pods"`
+	// Found is false when objects name the namespace but no Namespace
+	// object was read (e.g. files without Namespace manifests).
+	Found bool `json:"found"`
+}
+
+// LabelConflict is a current label that differs from the recommendation.
+type LabelConflict struct {
+	Key         string `json:"key"`
+	Current     string `json:"current"`
+	Recommended string `json:"recommended"`
+	// Effect explains what keeping the current value means.
+	Effect string `json:"effect"`
+}
