@@ -21,7 +21,7 @@ const (
 	ExitIncomplete = 3
 )
 
-// ExitError carries a non-zero exit code out of a command that otherwise
+// exitCodeError carries a non-zero exit code out of a command that otherwise
 // succeeded (findings, partial report) without printing an error.
 type exitCodeError struct {
 	code   int
@@ -39,6 +39,15 @@ func withExitCode(code int, reason string) error {
 // calls os.Exit; this keeps that mapping testable.
 func Execute(root *cobra.Command, streams genericiooptions.IOStreams) int {
 	err := root.Execute()
+	code := ExitCode(err)
+	if code == ExitError {
+		fmt.Fprintf(streams.ErrOut, "Error: %v\n", err)
+	}
+	return code
+}
+
+// ExitCode maps a command's error to the process exit code.
+func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
 	}
@@ -46,6 +55,5 @@ func Execute(root *cobra.Command, streams genericiooptions.IOStreams) int {
 	if errors.As(err, &ec) {
 		return ec.code
 	}
-	fmt.Fprintf(streams.ErrOut, "Error: %v\n", err)
 	return ExitError
 }

@@ -1,0 +1,178 @@
+package cmd
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/dynamic"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
+)
+
+// runCLI runs the root command as main would and returns the exit code.
+func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	streams, in, out, errOut := genericiooptions.NewTestIOStreams()
+	in.WriteString(stdin)
+	root := NewCmdPSPMigrate(streams, buildinfo.Info{Version: "v0.0.0-test"})
+	root.SetArgs(args)
+	code = Execute(root, streams)
+	return code, out.String(), errOut.String()
+}
+
+func TestAuditExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.yaml")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		args       []string
+		stdin      string
+		wantCode   int
+		wantStdout string
+		wantStderr string
+	}{
+		{name: "clean", args: []string{"audit", "-f", "testdata/restricted.yaml"}, wantCode: ExitOK, wantStdout: "Pod/good"},
+		{name: "fail-on restricted, all restricted", args: []string{"audit", "-f", "testdata/restricted.yaml", "--fail-on", "restricted"}, wantCode: ExitOK},
+		{name: "fail-on restricted matches", args: []string{"audit", "-f", "testdata/baseline.yaml", "--fail-on", "restricted"}, wantCode: ExitFindings},
+		{name: "fail-on baseline ignores system namespaces", args: []string{"audit", "-f", "testdata/baseline.yaml", "--fail-on", "baseline"}, wantCode: ExitOK},
+		{name: "fail-on baseline with system namespaces emptied", args: []string{"audit", "-f", "testdata/baseline.yaml", "--fail-on", "baseline", "--system-namespaces", ""}, wantCode: ExitFindings},
+		{name: "stdin", args: []string{"audit", "-f", "-", "-o", "json"}, stdin: "apiVersion: v1\nkind: Pod\nmetadata: {name: s, namespace: x}\n", wantCode: ExitOK, wantStdout: `"kind": "AuditReport"`},
+		{name: "bad output format", args: []string{"audit", "-f", "testdata/restricted.yaml", "-o", "xml"}, wantCode: ExitError, wantStderr: `invalid output format "xml"`},
+		{name: "bad pss version", args: []string{"audit", "-f", "testdata/restricted.yaml", "--pss-version", "1.25"}, wantCode: ExitError, wantStderr: "--pss-version"},
+		{name: "bad fail-on", args: []string{"audit", "-f", "testdata/restricted.yaml", "--fail-on", "strict"}, wantCode: ExitError, wantStderr: `invalid --fail-on value "strict"`},
+		{name: "empty file", args: []string{"audit", "-f", empty}, wantCode: ExitError, wantStderr: empty + ": file is empty"},
+		{name: "missing file", args: []string{"audit", "-f", filepath.Join(dir, "nope.yaml")}, wantCode: ExitError, wantStderr: "nope.yaml"},
+		{name: "live without files", args: []string{"audit", "--live"}, wantCode: ExitError, wantStderr: "--live only makes sense with -f"},
+		{name: "-A with -n", args: []string{"audit", "-f", "testdata/restricted.yaml", "-A", "-n", "x"}, wantCode: ExitError, wantStderr: "cannot be used together"},
+		{name: "unknown kind warns once", args: []string{"audit", "-f", "-"}, stdin: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n", wantCode: ExitOK, wantStderr: "Warning: skipped 2 object(s) of kind v1 ConfigMap"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, tt.stdin, tt.args...)
+			if code != tt.wantCode {
+				t.Errorf("exit code = %d, want %d\nstdout: %s\nstderr: %s", code, tt.wantCode, stdout, stderr)
+			}
+			if !strings.Contains(stdout, tt.wantStdout) {
+				t.Errorf("stdout lacks %q:\n%s", tt.wantStdout, stdout)
+			}
+			if !strings.Contains(stderr, tt.wantStderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.wantStderr, stderr)
+			}
+			if tt.wantCode == ExitError && stdout != "" {
+				t.Errorf("an error must print nothing on stdout, got:\n%s", stdout)
+			}
+			if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
+				t.Errorf("stack trace on stderr:\n%s", stderr)
+			}
+		})
+	}
+}
+
+func TestAuditOutputFormats(t *testing.T) {
+	for _, format := range report.Formats {
+		t.Run(format, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, "", "audit", "-f", "testdata/baseline.yaml", "-o", format)
+			if code != ExitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			switch format {
+			case report.FormatJSON:
+				var rep report.AuditReport
+				if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+					t.Fatalf("not JSON: %v", err)
+				}
+				if rep.APIVersion != report.APIVersion || len(rep.Pods) != 2 || rep.Metadata.ToolVersion != "v0.0.0-test" {
+					t.Errorf("report = %+v", rep)
+				}
+			case report.FormatYAML:
+				if !strings.Contains(stdout, "apiVersion: psp-migrate/v1alpha1") {
+					t.Errorf("not the YAML report:\n%s", stdout)
+				}
+			case report.FormatWide:
+				if !strings.Contains(stdout, "SERVICE ACCOUNT") || !strings.Contains(stdout, "RESTRICTED VIOLATIONS") {
+					t.Errorf("wide table lacks its columns:\n%s", stdout)
+				}
+			case report.FormatTable:
+				for _, s := range []string{"NAMESPACE", "Pod/rooty", "baseline", "kube-system (system)", "RECOMMENDED"} {
+					if !strings.Contains(stdout, s) {
+						t.Errorf("table lacks %q:\n%s", s, stdout)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestAuditIncomplete drives the live path with fake clients: a resource the
+// user may not list makes the report partial (exit 3), unless a --fail-on
+// condition matched (exit 2).
+func TestAuditIncomplete(t *testing.T) {
+	newClients := func() (kubernetes.Interface, dynamic.Interface, error) {
+		kube := fake.NewClientset(
+			&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "app"}},
+			&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "app", Name: "p"}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "c"}}}},
+		)
+		dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+			map[schema.GroupVersionResource]string{psp.GroupVersionResource: "PodSecurityPolicyList"})
+		dyn.PrependReactor("list", "podsecuritypolicies", func(k8stesting.Action) (bool, runtime.Object, error) {
+			return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "policy", Resource: "podsecuritypolicies"}, "", nil)
+		})
+		return kube, dyn, nil
+	}
+	tests := []struct {
+		name     string
+		failOn   []string
+		wantCode int
+	}{
+		{name: "incomplete", wantCode: ExitIncomplete},
+		{name: "findings win over incomplete", failOn: []string{"restricted"}, wantCode: ExitFindings},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			streams, _, out, errOut := genericiooptions.NewTestIOStreams()
+			o := NewAuditOptions(streams)
+			o.newClients = newClients
+			o.FailOn = tt.failOn
+			o.Output = report.FormatJSON
+			cmd := NewCmdAudit(streams, buildinfo.Info{})
+			if err := o.Complete(cmd, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := o.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			code := ExitCode(o.Run(t.Context()))
+			if code != tt.wantCode {
+				t.Fatalf("exit code %d, want %d; stderr: %s", code, tt.wantCode, errOut)
+			}
+			if !strings.Contains(errOut.String(), "Warning: report incomplete: podsecuritypolicies.policy: permission denied") {
+				t.Errorf("stderr lacks the incomplete warning: %s", errOut)
+			}
+			var rep report.AuditReport
+			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Incomplete) != 1 || rep.Incomplete[0].Verb != "list" || len(rep.Pods) != 1 {
+				t.Errorf("report incomplete=%+v pods=%d", rep.Incomplete, len(rep.Pods))
+			}
+		})
+	}
+}
