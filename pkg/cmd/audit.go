@@ -244,6 +244,9 @@ func (o *AuditOptions) clientsFromFlags() (kubernetes.Interface, dynamic.Interfa
 		return nil, nil, fmt.Errorf("load kubeconfig: %w", err)
 	}
 	cfg.QPS, cfg.Burst = clientQPS, clientBurst
+	// Server warnings (such as PSP's own deprecation notice) go to ErrOut
+	// once each, as kubectl prints them, not through klog.
+	cfg.WarningHandler = rest.NewWarningWriter(o.ErrOut, rest.WarningWriterOptions{Deduplicate: true})
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("build dynamic client: %w", err)
