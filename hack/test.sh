@@ -24,7 +24,8 @@ go vet ./...
 step "real cluster binaries (etcd, kube-apiserver, kubectl)"
 # The e2e tests must not silently skip here: a missing binary is a failure.
 export PSP_MIGRATE_E2E=required
-eval "$(hack/e2e-env.sh)"
+# v1.24 for PodSecurityPolicy, v1.30 for a cluster without it (and VAP).
+eval "$(hack/e2e-env.sh v1.24.17 v1.30.14)"
 
 step "go test (unit, fuzz seeds, end to end)"
 go test -count=1 -timeout 40m ./...

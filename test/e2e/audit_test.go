@@ -443,3 +443,37 @@ func expectedWarnings(rep *report.AuditReport, ns, level string) []string {
 	return out
 }
 
+
+// TestAuditWithoutPSPAPI checks the 1.25+ path: the server no longer serves
+// policy/v1beta1, which is said once and is not an error, and PSPs kept in
+// Git can still be given with -f next to the live read.
+func TestAuditWithoutPSPAPI(t *testing.T) {
+	c := framework.Start(t, framework.Options{Version: "v1.30"})
+	c.CreateNamespace(t, "web")
+	f := &fixture{t: t, ctx: t.Context(), kube: c.AdminClient(t)}
+	f.deployment("web", "frontend", baselineSpec(), 1)
+	admin := c.Kubeconfig(framework.AdminUser)
+
+	code, rep, stderr := audit(t, "--kubeconfig", admin)
+	if code != cmd.ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if rep.Metadata.PSPAPIServed || len(rep.Incomplete) != 0 || len(rep.Pods) != 1 {
+		t.Fatalf("pspAPIServed=%v incomplete=%v pods=%d", rep.Metadata.PSPAPIServed, rep.Incomplete, len(rep.Pods))
+	}
+	if n := strings.Count(stderr, "does not serve policy/v1beta1"); n != 1 {
+		t.Errorf("want the missing PSP API said exactly once on stderr, got %d times:\n%s", n, stderr)
+	}
+
+	psps := filepath.Join(t.TempDir(), "psps.yaml")
+	if err := os.WriteFile(psps, []byte(permissivePSP), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, rep, stderr = audit(t, "--kubeconfig", admin, "--live", "-f", psps)
+	if code != cmd.ExitOK {
+		t.Fatalf("with -f: exit %d: %s", code, stderr)
+	}
+	if len(rep.Pods) != 1 || len(rep.Metadata.Sources) != 2 {
+		t.Fatalf("with -f: pods=%d sources=%v", len(rep.Pods), rep.Metadata.Sources)
+	}
+}
