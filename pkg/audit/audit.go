@@ -7,12 +7,15 @@ package audit
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 )
 
@@ -29,6 +32,10 @@ type Options struct {
 	SystemNamespaces []string
 	// ToolVersion is written into the report metadata.
 	ToolVersion string
+	// ControllerIdentity says how kube-controller-manager authenticates,
+	// which decides the PSPs controller-made pods may use; "" means
+	// rbac.ControllerServiceAccounts.
+	ControllerIdentity rbac.ControllerIdentityMode
 }
 
 // Run audits inv. It does not modify inv.
@@ -48,8 +55,15 @@ func Run(inv *inventory.Inventory, opts Options) (*report.AuditReport, error) {
 	for _, ns := range sysList {
 		system[ns] = true
 	}
+	if opts.ControllerIdentity == "" {
+		opts.ControllerIdentity = rbac.ControllerServiceAccounts
+	}
 	a := &auditor{inv: inv, opts: opts, eval: ev, system: system, owners: newOwnerIndex(inv, opts.Namespace)}
-	return a.run(), nil
+	var invalid []pspadmission.InvalidPSP
+	a.psp, invalid, a.rbac = newPSPModel(inv, opts.ControllerIdentity)
+	rep := a.run()
+	a.pspSummary(rep, invalid)
+	return rep, nil
 }
 
 type auditor struct {
@@ -58,6 +72,8 @@ type auditor struct {
 	eval   *pss.Evaluator
 	system map[string]bool
 	owners *ownerIndex
+	psp    *pspModel   // nil when no PSP is in play
+	rbac   *rbac.Index // nil likewise
 }
 
 func (a *auditor) inScope(ns string) bool {
@@ -75,11 +91,13 @@ func (a *auditor) run() *report.AuditReport {
 			PSPAPIServed: a.inv.PSPAPIServed,
 			Namespace:    a.opts.Namespace,
 		},
-		Pods:       []report.Pod{},
-		Workloads:  []report.Workload{},
-		Namespaces: []report.Namespace{},
-		Incomplete: append([]inventory.Issue{}, a.inv.Incomplete...),
-		Warnings:   append([]string{}, a.inv.Warnings...),
+		Pods:            []report.Pod{},
+		Workloads:       []report.Workload{},
+		Namespaces:      []report.Namespace{},
+		PSPs:            []report.PSP{},
+		DangerousGrants: []rbac.Finding{},
+		Incomplete:      append([]inventory.Issue{}, a.inv.Incomplete...),
+		Warnings:        append([]string{}, a.inv.Warnings...),
 	}
 
 	// Workloads keyed by namespace/kind/name, filled from templates first
@@ -101,6 +119,10 @@ func (a *auditor) run() *report.AuditReport {
 		w.serviceAccount = serviceAccountName(&c.template.Spec)
 		r := a.eval.Evaluate(&c.template.ObjectMeta, &c.template.Spec)
 		w.template = &r
+		if a.psp != nil {
+			w.psp = a.psp.template(c.key.kind, c.key.namespace, c.template)
+			w.addFields(w.psp.MutatedFields)
+		}
 	}
 
 	for i := range a.inv.Pods {
@@ -121,6 +143,15 @@ func (a *auditor) run() *report.AuditReport {
 		top := a.owners.top(p)
 		rp.Workload = report.ObjectRef{Kind: top.kind, Name: top.name}
 		w := get(top)
+		if a.psp != nil {
+			rp.PSP = a.psp.pod(p, a.owners.templateOf(p))
+			if top.kind == "Pod" {
+				w.psp = rp.PSP
+			} else {
+				w.relies = w.relies || rp.PSP.Mutated
+			}
+			w.addFields(rp.PSP.MutatedFields)
+		}
 		if top.kind == "Pod" {
 			w.serviceAccount = rp.ServiceAccount
 		}
@@ -141,7 +172,13 @@ func (a *auditor) run() *report.AuditReport {
 			System:         a.system[k.namespace],
 			TemplatePSS:    w.template,
 			PSS:            combine(a.eval.Version(), w.template, w.pods),
+			PSP:            w.psp,
+			FieldsToSet:    w.fields,
 		}
+		if rw.FieldsToSet == nil {
+			rw.FieldsToSet = []pspadmission.FieldChange{}
+		}
+		rw.ReliesOnMutation = w.relies || (w.psp != nil && w.psp.Mutated)
 		rep.Workloads = append(rep.Workloads, rw)
 	}
 	rep.Namespaces = a.namespaces(rep.Workloads)
@@ -155,6 +192,25 @@ type workloadAcc struct {
 	templateFound  bool
 	template       *pss.Result
 	pods           []pss.Result
+	psp            *report.PSPVerdict
+	relies         bool
+	fields         []pspadmission.FieldChange
+	seenFields     map[pspadmission.FieldChange]bool
+}
+
+// addFields collects the distinct fields a PSP supplied to the template or
+// its pods: each is a line the template must gain.
+func (w *workloadAcc) addFields(fs []pspadmission.FieldChange) {
+	for _, f := range fs {
+		if w.seenFields[f] {
+			continue
+		}
+		if w.seenFields == nil {
+			w.seenFields = map[pspadmission.FieldChange]bool{}
+		}
+		w.seenFields[f] = true
+		w.fields = append(w.fields, f)
+	}
 }
 
 // combine folds a template verdict and pod verdicts into one: the strictest
@@ -235,4 +291,33 @@ func summarize(rep *report.AuditReport) report.Summary {
 // String renders a workload key for messages.
 func (k workloadKey) String() string {
 	return fmt.Sprintf("%s/%s/%s", k.namespace, k.kind, k.name)
+}
+
+// pspSummary lists every PSP with its validity and the pods it admits, and
+// the dangerous grants.
+func (a *auditor) pspSummary(rep *report.AuditReport, invalid []pspadmission.InvalidPSP) {
+	if a.psp == nil {
+		return
+	}
+	bad := map[string][]string{}
+	for _, i := range invalid {
+		bad[i.Name] = append(bad[i.Name], i.Errors...)
+	}
+	admits := map[string]int{}
+	for _, p := range rep.Pods {
+		if p.PSP != nil && p.PSP.AdmittedBy != nil {
+			admits[*p.PSP.AdmittedBy]++
+		}
+	}
+	for i := range a.inv.PodSecurityPolicies {
+		name := a.inv.PodSecurityPolicies[i].Name
+		errs, isBad := bad[name]
+		rep.PSPs = append(rep.PSPs, report.PSP{Name: name, Valid: !isBad, Errors: errs, Pods: admits[name]})
+		if isBad {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("PodSecurityPolicy %q is invalid and was not evaluated: %s", name, strings.Join(errs, "; ")))
+		}
+	}
+	if f := a.rbac.DangerousGrants(a.inv.PodSecurityPolicies); f != nil {
+		rep.DangerousGrants = f
+	}
 }

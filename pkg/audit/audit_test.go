@@ -41,11 +41,15 @@ func TestGolden(t *testing.T) {
 		{name: "mixed", input: "mixed-input.yaml", opts: Options{PSSVersion: "v1.24", ToolVersion: "test"}},
 		{name: "mixed-latest", input: "mixed-input.yaml", opts: Options{PSSVersion: "latest", ToolVersion: "test"}},
 		{name: "mixed-namespace", input: "mixed-input.yaml", opts: Options{PSSVersion: "v1.24", ToolVersion: "test", Namespace: "data"}},
+		// The bundled example is what README's first command shows: its
+		// report is pinned too, PSP admission model included.
+		{name: "example", input: "../../../examples/cluster.yaml", opts: Options{PSSVersion: "v1.24", ToolVersion: "test"}},
+		{name: "example-controller-manager", input: "../../../examples/cluster.yaml", opts: Options{PSSVersion: "v1.24", ToolVersion: "test", ControllerIdentity: "controller-manager"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			inv := load(t, filepath.Join("testdata", tt.input))
-			inv.Sources = []string{tt.input}
+			inv.Sources = []string{filepath.Base(tt.input)}
 			rep, err := Run(inv, tt.opts)
 			if err != nil {
 				t.Fatal(err)
@@ -170,6 +174,49 @@ func TestEmptyInventory(t *testing.T) {
 	for _, k := range []string{`"pods":[]`, `"workloads":[]`, `"namespaces":[]`, `"incomplete":[]`} {
 		if !strings.Contains(string(b), k) {
 			t.Errorf("report JSON lacks %s: %s", k, b)
+		}
+	}
+}
+
+func TestPSPIntegration(t *testing.T) {
+	inv := load(t, filepath.Join("..", "..", "examples", "cluster.yaml"))
+	rep, err := Run(inv, Options{PSSVersion: "v1.24"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.PSPs) == 0 || len(rep.DangerousGrants) == 0 {
+		t.Fatalf("psps=%d dangerousGrants=%d", len(rep.PSPs), len(rep.DangerousGrants))
+	}
+	var relies []string
+	for _, w := range rep.Workloads {
+		if w.ReliesOnMutation {
+			relies = append(relies, w.Namespace+"/"+w.Kind+"/"+w.Name)
+			if len(w.FieldsToSet) == 0 {
+				t.Errorf("%s relies on mutation but names no field to set", w.Name)
+			}
+		}
+	}
+	if len(relies) == 0 {
+		t.Errorf("the example must show a workload relying on PSP mutation")
+	}
+	for _, p := range rep.Pods {
+		if p.PSP == nil {
+			t.Fatalf("pod %s/%s has no PSP verdict though PSPs are in play", p.Namespace, p.Name)
+		}
+		if p.Static && p.PSP.AdmittedBy == nil {
+			t.Errorf("static pod %s: the kubelet's node identity must be used as requester", p.Name)
+		}
+	}
+
+	// Without PSPs and without the PSP API, no PSP verdict at all.
+	inv2 := load(t, filepath.Join("testdata", "mixed-input.yaml"))
+	rep2, err := Run(inv2, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range rep2.Pods {
+		if p.PSP != nil {
+			t.Fatalf("pod %s has a PSP verdict though no PSP is in play", p.Name)
 		}
 	}
 }

@@ -139,3 +139,16 @@ func (ix *ownerIndex) top(p *corev1.Pod) workloadKey {
 	}
 	return c.key
 }
+
+// templateOf returns the template of the pod's direct controller, the one
+// the pod was made from, or nil when that controller was not read.
+func (ix *ownerIndex) templateOf(p *corev1.Pod) *corev1.PodTemplateSpec {
+	ref := metav1.GetControllerOfNoCopy(p)
+	if ref == nil {
+		return nil
+	}
+	if c := ix.byKey[workloadKey{p.Namespace, ref.Kind, ref.Name}]; c != nil {
+		return c.template
+	}
+	return nil
+}

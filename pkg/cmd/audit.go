@@ -21,6 +21,7 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/manifest"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 )
 
@@ -36,9 +37,12 @@ const (
 const (
 	failOnBaseline   = "baseline"
 	failOnRestricted = "restricted"
+	failOnMutated    = "mutated"
 )
 
-var failOnValues = []string{failOnBaseline, failOnRestricted}
+var failOnValues = []string{failOnBaseline, failOnRestricted, failOnMutated}
+
+var controllerIdentityValues = []string{string(rbac.ControllerServiceAccounts), string(rbac.ControllerManager)}
 
 // AuditOptions holds the flags and resolved state of `audit`.
 type AuditOptions struct {
@@ -53,6 +57,8 @@ type AuditOptions struct {
 	PSSVersion       string
 	FailOn           []string
 	SystemNamespaces []string
+	// ControllerIdentity is how kube-controller-manager authenticates.
+	ControllerIdentity string
 
 	// ToolVersion is stamped into the report.
 	ToolVersion string
@@ -72,6 +78,10 @@ func NewAuditOptions(streams genericiooptions.IOStreams) *AuditOptions {
 		Output:           report.FormatTable,
 		PSSVersion:       "latest",
 		SystemNamespaces: append([]string{}, audit.DefaultSystemNamespaces...),
+		// kubeadm and most distributions run the controller-manager with
+		// --use-service-account-credentials, so each controller has its own
+		// identity and RBAC grants.
+		ControllerIdentity: string(rbac.ControllerServiceAccounts),
 	}
 	o.newClients = o.clientsFromFlags
 	return o
@@ -122,7 +132,8 @@ incomplete (e.g. a resource could not be listed).`,
 	flags.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "audit all namespaces (the default unless -n is given)")
 	flags.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+strings.Join(report.Formats, "|"))
 	flags.StringVar(&o.PSSVersion, "pss-version", o.PSSVersion, `Pod Security Standards version to evaluate: "latest" or "v1.x" (use your target cluster's version)`)
-	flags.StringSliceVar(&o.FailOn, "fail-on", nil, "exit 2 when a workload outside system namespaces fails this level: "+strings.Join(failOnValues, "|"))
+	flags.StringSliceVar(&o.FailOn, "fail-on", nil, "exit 2 when a workload outside system namespaces fails this level, or relies on PSP mutation: "+strings.Join(failOnValues, "|"))
+	flags.StringVar(&o.ControllerIdentity, "controller-identity", o.ControllerIdentity, "how kube-controller-manager authenticates, which decides the PSPs controller-made pods may use: service-accounts (--use-service-account-credentials, kubeadm's default) or controller-manager (one shared identity)")
 	flags.StringSliceVar(&o.SystemNamespaces, "system-namespaces", o.SystemNamespaces, "namespaces flagged as system and ignored by --fail-on")
 	return cmd
 }
@@ -154,6 +165,9 @@ func (o *AuditOptions) Validate() error {
 		if !slices.Contains(failOnValues, f) {
 			return fmt.Errorf("invalid --fail-on value %q: want one of %s", f, strings.Join(failOnValues, ", "))
 		}
+	}
+	if !slices.Contains(controllerIdentityValues, o.ControllerIdentity) {
+		return fmt.Errorf("invalid --controller-identity %q: want one of %s", o.ControllerIdentity, strings.Join(controllerIdentityValues, ", "))
 	}
 	if o.AllNamespaces && o.namespace != "" {
 		return errors.New("--all-namespaces and --namespace cannot be used together")
@@ -196,10 +210,11 @@ func (o *AuditOptions) Run(ctx context.Context) error {
 	}
 	o.progress("Evaluating…")
 	rep, err := audit.Run(inv, audit.Options{
-		PSSVersion:       o.PSSVersion,
-		Namespace:        o.namespace,
-		SystemNamespaces: o.SystemNamespaces,
-		ToolVersion:      o.ToolVersion,
+		PSSVersion:         o.PSSVersion,
+		Namespace:          o.namespace,
+		SystemNamespaces:   o.SystemNamespaces,
+		ToolVersion:        o.ToolVersion,
+		ControllerIdentity: rbac.ControllerIdentityMode(o.ControllerIdentity),
 	})
 	if err != nil {
 		return err
@@ -227,11 +242,17 @@ func (o *AuditOptions) findings(rep *report.AuditReport) string {
 	for _, cond := range o.FailOn {
 		n := 0
 		for _, w := range rep.Workloads {
-			if !w.System && pss.Compare(w.PSS.Level, cond) < 0 {
+			if w.System {
+				continue
+			}
+			if cond == failOnMutated && w.ReliesOnMutation || cond != failOnMutated && pss.Compare(w.PSS.Level, cond) < 0 {
 				n++
 			}
 		}
-		if n > 0 {
+		switch {
+		case n > 0 && cond == failOnMutated:
+			return fmt.Sprintf("%d workload(s) rely on PSP mutation", n)
+		case n > 0:
 			return fmt.Sprintf("%d workload(s) fail the %s level", n, cond)
 		}
 	}

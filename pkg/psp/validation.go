@@ -1,11 +1,13 @@
 package psp
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -36,6 +38,44 @@ const (
 )
 
 var sysctlPatternRegexp = regexp.MustCompile("^" + sysctlPatternFmt + "$")
+
+// legacyValue is a bad value pre-rendered the way kube-apiserver v1.24
+// printed it. Its apimachinery printed composite values with %#v of the
+// internal API types ([]core.Capability{"ALL"}); the apimachinery this project
+// builds with prints JSON unless JSON encoding fails, in which case it uses
+// String. legacyValue makes JSON fail on purpose so that messages match the
+// server's.
+type legacyValue string
+
+var errLegacyValue = errors.New("rendered with String")
+
+// MarshalJSON always fails; see legacyValue.
+func (v legacyValue) MarshalJSON() ([]byte, error) { return nil, errLegacyValue }
+
+func (v legacyValue) String() string { return string(v) }
+
+// goSyntaxSlice renders a slice as %#v of a []typeName of strings would.
+func goSyntaxStrings(typeName string, items []string, isNil bool) legacyValue {
+	if isNil {
+		return legacyValue("[]" + typeName + "(nil)")
+	}
+	quoted := make([]string, len(items))
+	for i, it := range items {
+		quoted[i] = strconv.Quote(it)
+	}
+	return legacyValue("[]" + typeName + "{" + strings.Join(quoted, ", ") + "}")
+}
+
+func goSyntaxRanges(ranges []IDRange) legacyValue {
+	if ranges == nil {
+		return legacyValue("[]policy.IDRange(nil)")
+	}
+	parts := make([]string, len(ranges))
+	for i, r := range ranges {
+		parts[i] = fmt.Sprintf("policy.IDRange{Min:%d, Max:%d}", r.Min, r.Max)
+	}
+	return legacyValue("[]policy.IDRange{" + strings.Join(parts, ", ") + "}")
+}
 
 // allFSTypes is every real volume type v1.24 knew (the "*" pseudo type is
 // added where needed), sorted because the API server listed them sorted in
@@ -178,7 +218,8 @@ func validateSpec(spec *PodSecurityPolicySpec, fldPath *field.Path) field.ErrorL
 	// Upstream reports the three capability errors at top-level paths
 	// (without "spec."); kept so messages match the server's.
 	if len(spec.RequiredDropCapabilities) > 0 && hasCap("*", spec.AllowedCapabilities) {
-		allErrs = append(allErrs, field.Invalid(field.NewPath("requiredDropCapabilities"), capStrings(spec.RequiredDropCapabilities),
+		allErrs = append(allErrs, field.Invalid(field.NewPath("requiredDropCapabilities"),
+			goSyntaxStrings("core.Capability", capStrings(spec.RequiredDropCapabilities), spec.RequiredDropCapabilities == nil),
 			"must be empty when all capabilities are allowed by a wildcard"))
 	}
 	allErrs = append(allErrs, validateCapsAgainstDrops(spec.RequiredDropCapabilities, spec.DefaultAddCapabilities, field.NewPath("defaultAddCapabilities"))...)
@@ -233,11 +274,11 @@ func validateRunAsGroup(fldPath *field.Path, o *RunAsGroupStrategyOptions) field
 	switch o.Rule {
 	case RunAsGroupStrategyRunAsAny:
 		if len(o.Ranges) != 0 {
-			allErrs = append(allErrs, field.Invalid(fldPath.Child("ranges"), o.Ranges, "Ranges must be empty"))
+			allErrs = append(allErrs, field.Invalid(fldPath.Child("ranges"), goSyntaxRanges(o.Ranges), "Ranges must be empty"))
 		}
 	case RunAsGroupStrategyMustRunAs, RunAsGroupStrategyMayRunAs:
 		if len(o.Ranges) == 0 {
-			allErrs = append(allErrs, field.Invalid(fldPath.Child("ranges"), o.Ranges, "must provide at least one range"))
+			allErrs = append(allErrs, field.Invalid(fldPath.Child("ranges"), goSyntaxRanges(o.Ranges), "must provide at least one range"))
 		}
 		for i, r := range o.Ranges {
 			allErrs = append(allErrs, validateIDRange(fldPath.Child("ranges").Index(i), r)...)
@@ -339,7 +380,9 @@ func validateCSIDriverName(name string, fldPath *field.Path) field.ErrorList {
 		allErrs = append(allErrs, field.Required(fldPath, ""))
 	}
 	if len(name) > csiDriverNameMaxLength {
-		allErrs = append(allErrs, field.TooLong(fldPath, name, csiDriverNameMaxLength))
+		// v1.24 worded this "must have at most N bytes".
+		allErrs = append(allErrs, &field.Error{Type: field.ErrorTypeTooLong, Field: fldPath.String(), BadValue: name,
+			Detail: fmt.Sprintf("must have at most %d bytes", csiDriverNameMaxLength)})
 	}
 	for _, msg := range utilvalidation.IsDNS1123Subdomain(strings.ToLower(name)) {
 		allErrs = append(allErrs, field.Invalid(fldPath, name, msg))
@@ -422,7 +465,8 @@ func validateRuntimeClass(fldPath *field.Path, rc *RuntimeClassStrategyOptions) 
 		}
 	}
 	if allowed[AllowAllRuntimeClassNames] && len(rc.AllowedRuntimeClassNames) > 1 {
-		allErrs = append(allErrs, field.Invalid(fldPath.Child("allowedRuntimeClassNames"), rc.AllowedRuntimeClassNames,
+		allErrs = append(allErrs, field.Invalid(fldPath.Child("allowedRuntimeClassNames"),
+			goSyntaxStrings("string", rc.AllowedRuntimeClassNames, rc.AllowedRuntimeClassNames == nil),
 			"if '*' is present, must not specify other RuntimeClass names"))
 	}
 	return allErrs

@@ -83,9 +83,9 @@ func printTables(out io.Writer, rep *AuditReport, wide bool) error {
 	w := &bytes.Buffer{}
 	defer func() { _, _ = out.Write(trimTrailingSpace(w.Bytes())) }()
 	t := newTable(w)
-	header := []string{"NAMESPACE", "WORKLOAD", "PODS", "PSS", "REASON"}
+	header := []string{"NAMESPACE", "WORKLOAD", "PODS", "PSP", "MUTATED", "PSS", "REASON"}
 	if wide {
-		header = []string{"NAMESPACE", "WORKLOAD", "PODS", "SERVICE ACCOUNT", "PSS", "TEMPLATE", "BASELINE VIOLATIONS", "RESTRICTED VIOLATIONS"}
+		header = []string{"NAMESPACE", "WORKLOAD", "PODS", "SERVICE ACCOUNT", "PSP", "MUTATED", "PSS", "TEMPLATE", "BASELINE VIOLATIONS", "RESTRICTED VIOLATIONS", "FIELDS TO SET"}
 	}
 	t.Header(header)
 	for _, wl := range rep.Workloads {
@@ -101,10 +101,10 @@ func printTables(out io.Writer, rep *AuditReport, wide bool) error {
 			} else if !wl.TemplateFound {
 				tmpl = "not found"
 			}
-			row = []string{wl.Namespace, name, strconv.Itoa(wl.Pods), wl.ServiceAccount, wl.PSS.Level, tmpl,
-				orDash(pss.Summary(wl.PSS.Baseline.Reasons)), orDash(pss.Summary(wl.PSS.Restricted.Reasons))}
+			row = []string{wl.Namespace, name, strconv.Itoa(wl.Pods), wl.ServiceAccount, pspColumn(wl.PSP), mutatedColumn(wl), wl.PSS.Level, tmpl,
+				orDash(pss.Summary(wl.PSS.Baseline.Reasons)), orDash(pss.Summary(wl.PSS.Restricted.Reasons)), fieldsColumn(wl)}
 		} else {
-			row = []string{wl.Namespace, name, strconv.Itoa(wl.Pods), wl.PSS.Level, firstReason(wl.PSS)}
+			row = []string{wl.Namespace, name, strconv.Itoa(wl.Pods), pspColumn(wl.PSP), mutatedColumn(wl), wl.PSS.Level, firstReason(wl.PSS)}
 		}
 		if err := t.Append(row); err != nil {
 			return fmt.Errorf("render workload table: %w", err)
@@ -138,6 +138,16 @@ func printTables(out io.Writer, rep *AuditReport, wide bool) error {
 	}
 	if err := nt.Render(); err != nil {
 		return fmt.Errorf("render namespace table: %w", err)
+	}
+	if len(rep.DangerousGrants) > 0 {
+		fmt.Fprintf(w, "\nDANGEROUS GRANTS:\n")
+		for _, g := range rep.DangerousGrants {
+			scope := "every namespace"
+			if g.Namespace != "" {
+				scope = "namespace " + g.Namespace
+			}
+			fmt.Fprintf(w, "  - PSP %s (%s) usable by %s in %s via %s\n", g.PSP, strings.Join(g.Allows, ", "), g.Subject, scope, g.Via)
+		}
 	}
 	if len(rep.Incomplete) > 0 {
 		fmt.Fprintf(w, "\nINCOMPLETE: this report is partial:\n")
@@ -174,6 +184,43 @@ func trimTrailingSpace(b []byte) []byte {
 		lines[i] = bytes.TrimRight(l, " ")
 	}
 	return bytes.Join(lines, []byte("\n"))
+}
+
+// pspColumn names the PSP that admits the workload today, or says that
+// none does ("REJECTED") or that no PSP is in play ("-").
+func pspColumn(v *PSPVerdict) string {
+	switch {
+	case v == nil:
+		return "-"
+	case v.AdmittedBy == nil:
+		return "REJECTED"
+	}
+	s := *v.AdmittedBy
+	if v.Drift != "" {
+		s += " (" + v.Drift + ")"
+	}
+	return s
+}
+
+func mutatedColumn(w Workload) string {
+	if w.PSP == nil && !w.ReliesOnMutation {
+		return "-"
+	}
+	if w.ReliesOnMutation {
+		return fmt.Sprintf("yes (%d)", len(w.FieldsToSet))
+	}
+	return "no"
+}
+
+func fieldsColumn(w Workload) string {
+	if len(w.FieldsToSet) == 0 {
+		return "-"
+	}
+	parts := make([]string, len(w.FieldsToSet))
+	for i, f := range w.FieldsToSet {
+		parts[i] = f.Path + "=" + f.After
+	}
+	return strings.Join(parts, ", ")
 }
 
 func orDash(s string) string {

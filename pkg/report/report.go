@@ -7,7 +7,9 @@ package report
 
 import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 )
 
 // APIVersion and Kind identify the report format.
@@ -18,15 +20,21 @@ const (
 
 // AuditReport is the whole result of an audit.
 type AuditReport struct {
-	APIVersion string            `json:"apiVersion"`
-	Kind       string            `json:"kind"`
-	Metadata   Metadata          `json:"metadata"`
-	Summary    Summary           `json:"summary"`
-	Pods       []Pod             `json:"pods"`
-	Workloads  []Workload        `json:"workloads"`
-	Namespaces []Namespace       `json:"namespaces"`
-	Incomplete []inventory.Issue `json:"incomplete"`
-	Warnings   []string          `json:"warnings,omitempty"`
+	APIVersion string      `json:"apiVersion"`
+	Kind       string      `json:"kind"`
+	Metadata   Metadata    `json:"metadata"`
+	Summary    Summary     `json:"summary"`
+	Pods       []Pod       `json:"pods"`
+	Workloads  []Workload  `json:"workloads"`
+	Namespaces []Namespace `json:"namespaces"`
+	// PSPs lists every PodSecurityPolicy read, with its validity and the
+	// dangerous grants found; empty when no PSP is in play.
+	PSPs []PSP `json:"psps"`
+	// DangerousGrants are PSPs allowing privileged pods, host namespaces or
+	// hostPath "/" that broad groups or controller identities may use.
+	DangerousGrants []rbac.Finding    `json:"dangerousGrants"`
+	Incomplete      []inventory.Issue `json:"incomplete"`
+	Warnings        []string          `json:"warnings,omitempty"`
 }
 
 // Metadata says what was audited and how.
@@ -72,6 +80,27 @@ type Pod struct {
 	// Static marks mirror pods of static pods, which the kubelet creates.
 	Static bool       `json:"static,omitempty"`
 	PSS    pss.Result `json:"pss"`
+	// PSP is what PodSecurityPolicy admission does with this pod today;
+	// null when no PSP is in play.
+	PSP *PSPVerdict `json:"psp"`
+}
+
+// PSPVerdict is the PSP admission model's answer for a pod or template:
+// usable PSPs, the one that admits it, and what it mutated. For running
+// pods of a controller, mutatedFields also lists the security fields where
+// the pod differs from its template: what the PSP injected and the template
+// must set before a validate-only replacement takes over.
+type PSPVerdict = pspadmission.Result
+
+// PSP is one PodSecurityPolicy as the audit found it.
+type PSP struct {
+	Name string `json:"name"`
+	// Valid is false for a PSP the API server would reject, or that v1.24
+	// admission cannot build; such a PSP is reported, never evaluated.
+	Valid  bool     `json:"valid"`
+	Errors []string `json:"errors,omitempty"`
+	// Pods counts the pods this PSP admits today (by the model).
+	Pods int `json:"pods"`
 }
 
 // Workload is the verdict for one top-level owner: its pod template (when
@@ -95,6 +124,17 @@ type Workload struct {
 	// TemplatePSS is the verdict for the pod template alone (what new pods
 	// will be checked against after the upgrade); null for bare pods.
 	TemplatePSS *pss.Result `json:"templatePSS"`
+	// PSP is the admission model's answer for the template (as its
+	// controller would submit it), or for a bare pod; null when no PSP is in
+	// play or the template was not read.
+	PSP *PSPVerdict `json:"psp"`
+	// ReliesOnMutation is true when the template's admitting PSP mutates it
+	// or any pod differs from the template in security fields: the workload
+	// breaks under a validate-only replacement until the template is fixed.
+	ReliesOnMutation bool `json:"reliesOnMutation"`
+	// FieldsToSet are the security fields the PSP supplied, to set in the
+	// template instead (path, template value, value the PSP gave).
+	FieldsToSet []pspadmission.FieldChange `json:"fieldsToSet"`
 }
 
 // Namespace is the verdict and recommendation for one namespace.

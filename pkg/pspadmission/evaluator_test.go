@@ -1,0 +1,252 @@
+package pspadmission
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
+)
+
+// usableBy grants the PSPs to the pod's service account (any namespace).
+func usableBy(names ...string) func(rbac.User, string, string) bool {
+	return func(u rbac.User, _ string, pspName string) bool {
+		if !strings.HasPrefix(u.Name, "system:serviceaccount:") {
+			return false
+		}
+		for _, n := range names {
+			if n == pspName {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func mutating(name string) psp.PodSecurityPolicy {
+	return permissive(name, func(p *psp.PodSecurityPolicy) {
+		p.Spec.RunAsUser = psp.RunAsUserStrategyOptions{Rule: psp.RunAsUserStrategyMustRunAsNonRoot}
+	})
+}
+
+func rejecting(name string) psp.PodSecurityPolicy {
+	return permissive(name, func(p *psp.PodSecurityPolicy) { p.Spec.Volumes = []psp.FSType{psp.ConfigMap} })
+}
+
+func admittedBy(r Result) string {
+	if r.AdmittedBy == nil {
+		return ""
+	}
+	return *r.AdmittedBy
+}
+
+func TestSelectionOrder(t *testing.T) {
+	withHostPath := withVolume(hostPathVolume("h", "/data"), false)
+	tests := []struct {
+		name       string
+		psps       []psp.PodSecurityPolicy
+		canUse     func(rbac.User, string, string) bool
+		pod        *corev1.Pod
+		want       string
+		wantReason string
+		wantErrs   map[string][]string
+	}{{
+		name: "a non-mutating PSP beats an earlier mutating one",
+		psps: []psp.PodSecurityPolicy{permissive("z-plain"), mutating("a-mutating")},
+		pod:  newPod(),
+		want: "z-plain",
+	}, {
+		name: "among non-mutating PSPs the first by name",
+		psps: []psp.PodSecurityPolicy{permissive("b"), permissive("a")},
+		pod:  newPod(),
+		want: "a",
+	}, {
+		name: "among mutating PSPs the first by name",
+		psps: []psp.PodSecurityPolicy{mutating("b"), mutating("a")},
+		pod:  newPod(),
+		want: "a",
+	}, {
+		name:     "a rejecting PSP is skipped, its errors kept",
+		psps:     []psp.PodSecurityPolicy{rejecting("a"), mutating("b")},
+		pod:      newPod(withHostPath),
+		want:     "b",
+		wantErrs: map[string][]string{"a": {`spec.volumes[0]: Invalid value: "hostPath": hostPath volumes are not allowed to be used`}},
+	}, {
+		name:       "a PSP that is not usable does not count, nor do its errors",
+		psps:       []psp.PodSecurityPolicy{rejecting("a"), permissive("b")},
+		canUse:     usableBy("a"),
+		pod:        newPod(withHostPath),
+		wantReason: `PodSecurityPolicy: unable to admit pod: [spec.volumes[0]: Invalid value: "hostPath": hostPath volumes are not allowed to be used]`,
+		wantErrs:   map[string][]string{"a": {`spec.volumes[0]: Invalid value: "hostPath": hostPath volumes are not allowed to be used`}},
+	}, {
+		name:       "nothing usable",
+		psps:       []psp.PodSecurityPolicy{permissive("a")},
+		canUse:     usableBy(),
+		pod:        newPod(),
+		wantReason: "PodSecurityPolicy: unable to admit pod: []",
+	}, {
+		name:       "no PSP at all rejects every pod",
+		pod:        newPod(),
+		wantReason: "PodSecurityPolicy: no providers available to validate pod request",
+	}, {
+		name:       "only PSPs admission cannot build: same as none",
+		psps:       []psp.PodSecurityPolicy{permissive("a", func(p *psp.PodSecurityPolicy) { p.Spec.RunAsUser.Rule = psp.RunAsUserStrategyMustRunAs })},
+		pod:        newPod(),
+		wantReason: "PodSecurityPolicy: no providers available to validate pod request",
+	}, {
+		name: "errors of several PSPs in name order",
+		psps: []psp.PodSecurityPolicy{rejecting("b"), permissive("a", func(p *psp.PodSecurityPolicy) { p.Spec.Volumes = []psp.FSType{psp.Secret} })},
+		pod:  newPod(withHostPath),
+		wantReason: `PodSecurityPolicy: unable to admit pod: [spec.volumes[0]: Invalid value: "hostPath": hostPath volumes are not allowed to be used ` +
+			`spec.volumes[0]: Invalid value: "hostPath": hostPath volumes are not allowed to be used]`,
+		wantErrs: map[string][]string{
+			"a": {`spec.volumes[0]: Invalid value: "hostPath": hostPath volumes are not allowed to be used`},
+			"b": {`spec.volumes[0]: Invalid value: "hostPath": hostPath volumes are not allowed to be used`},
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			canUse := tt.canUse
+			if canUse == nil {
+				canUse = usableBy("a", "b", "z-plain", "a-mutating")
+			}
+			e, _ := NewEvaluator(tt.psps, canUse)
+			r := e.Evaluate(Request{Pod: tt.pod})
+			if got := admittedBy(r); got != tt.want {
+				t.Errorf("admitted by %q, want %q (reason %s)", got, tt.want, r.Reason)
+			}
+			if r.Reason != tt.wantReason {
+				t.Errorf("reason:\n got  %s\n want %s", r.Reason, tt.wantReason)
+			}
+			if !reflect.DeepEqual(r.Errors, tt.wantErrs) {
+				t.Errorf("errors = %q, want %q", r.Errors, tt.wantErrs)
+			}
+		})
+	}
+}
+
+// TestAuthorization uses the real RBAC index: the pod's service account is
+// checked without system:authenticated, the requester with its groups.
+func TestAuthorization(t *testing.T) {
+	role := rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: "use-a"},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"policy"}, Resources: []string{"podsecuritypolicies"}, Verbs: []string{"use"}, ResourceNames: []string{"a"}}},
+	}
+	bindToAuthenticated := rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "all"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "use-a"},
+		Subjects:   []rbacv1.Subject{{Kind: "Group", APIGroup: "rbac.authorization.k8s.io", Name: "system:authenticated"}},
+	}
+	ix := rbac.NewIndex([]rbacv1.ClusterRole{role}, []rbacv1.ClusterRoleBinding{bindToAuthenticated}, nil, nil)
+	e, _ := NewEvaluator([]psp.PodSecurityPolicy{permissive("a")}, ix.CanUse)
+
+	r := e.Evaluate(Request{Pod: newPod()})
+	if r.AdmittedBy != nil || len(r.Usable) != 0 {
+		t.Errorf("service account alone: admitted by %v, usable %v; a system:authenticated grant must not reach it", admittedBy(r), r.Usable)
+	}
+	ctrl, _ := rbac.ControllerUser("ReplicaSet", rbac.ControllerServiceAccounts)
+	r = e.Evaluate(Request{Pod: newPod(), Requester: &ctrl})
+	if admittedBy(r) != "a" || !reflect.DeepEqual(r.Usable, []string{"a"}) {
+		t.Errorf("controller requester: admitted by %q, usable %v", admittedBy(r), r.Usable)
+	}
+
+	// A RoleBinding in the pod's namespace to its service account.
+	rb := rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "sa", Namespace: "ns1"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "use-a"},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "default", Namespace: "ns1"}},
+	}
+	ix = rbac.NewIndex([]rbacv1.ClusterRole{role}, nil, nil, []rbacv1.RoleBinding{rb})
+	e, _ = NewEvaluator([]psp.PodSecurityPolicy{permissive("a")}, ix.CanUse)
+	if r := e.Evaluate(Request{Pod: newPod()}); admittedBy(r) != "a" {
+		t.Errorf("namespaced grant: %s", r.Reason)
+	}
+	other := newPod(func(p *corev1.Pod) { p.Namespace = "ns2" })
+	if r := e.Evaluate(Request{Pod: other}); r.AdmittedBy != nil {
+		t.Errorf("grant in ns1 admitted a pod in ns2")
+	}
+}
+
+func TestInvalidPSPs(t *testing.T) {
+	psps := []psp.PodSecurityPolicy{
+		permissive("ok"),
+		permissive("bad-rule", func(p *psp.PodSecurityPolicy) { p.Spec.FSGroup.Rule = "" }),
+		permissive("no-ranges", func(p *psp.PodSecurityPolicy) {
+			p.Spec.SupplementalGroups = psp.SupplementalGroupsStrategyOptions{Rule: psp.SupplementalGroupsStrategyMustRunAs}
+			p.Spec.SELinux = psp.SELinuxStrategyOptions{Rule: psp.SELinuxStrategyMustRunAs}
+		}),
+		permissive("ok"),
+	}
+	e, invalid := NewEvaluator(psps, nil)
+	want := []InvalidPSP{
+		{Name: "bad-rule", Errors: []string{`spec.fsGroup.rule: Unsupported value: "": supported values: "MayRunAs", "MustRunAs", "RunAsAny"`}},
+		{Name: "no-ranges", Errors: []string{"MustRunAs requires SELinuxOptions", "ranges must be supplied for MustRunAs"}},
+		{Name: "ok", Errors: []string{`metadata.name: Duplicate value: "ok": another PodSecurityPolicy has this name`}},
+	}
+	if !reflect.DeepEqual(invalid, want) {
+		t.Errorf("invalid = %+v", invalid)
+	}
+	if len(e.policies) != 1 {
+		t.Errorf("%d policies compiled", len(e.policies))
+	}
+	// The annotation naming an invalid PSP is not "missing": it exists.
+	r := e.Evaluate(Request{Pod: newPod(annotate(psp.PodAnnotation, "no-ranges"))})
+	if r.Drift != DriftAdmittedByOther {
+		t.Errorf("drift = %q", r.Drift)
+	}
+}
+
+func TestDrift(t *testing.T) {
+	e, _ := NewEvaluator([]psp.PodSecurityPolicy{permissive("a"), rejecting("b")}, nil)
+	hostPath := withVolume(hostPathVolume("h", "/data"), false)
+	onlyB, _ := NewEvaluator([]psp.PodSecurityPolicy{rejecting("b")}, nil)
+	tests := []struct {
+		name string
+		e    *Evaluator
+		pod  *corev1.Pod
+		want string
+	}{
+		{"same PSP", e, newPod(annotate(psp.PodAnnotation, "a")), ""},
+		{"no annotation, admitted", e, newPod(), ""},
+		{"other PSP now", e, newPod(annotate(psp.PodAnnotation, "b")), DriftAdmittedByOther},
+		{"rejected now, annotated with an existing PSP", onlyB, newPod(hostPath, annotate(psp.PodAnnotation, "b")), DriftAdmittedByOther},
+		{"PSP gone", e, newPod(annotate(psp.PodAnnotation, "gone")), DriftPSPMissing},
+		{"PSP gone and rejected", onlyB, newPod(hostPath, annotate(psp.PodAnnotation, "gone")), DriftPSPMissing},
+		{"no annotation, rejected", onlyB, newPod(hostPath), DriftRejectedNow},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.e.Evaluate(Request{Pod: tt.pod, Prepared: true})
+			if r.Drift != tt.want {
+				t.Errorf("drift = %q, want %q (admitted by %q)", r.Drift, tt.want, admittedBy(r))
+			}
+			if r.Annotation != tt.pod.Annotations[psp.PodAnnotation] {
+				t.Errorf("annotation = %q", r.Annotation)
+			}
+		})
+	}
+}
+
+func TestEvaluateDoesNotModifyInput(t *testing.T) {
+	e, _ := NewEvaluator([]psp.PodSecurityPolicy{restricted("r")}, nil)
+	pod := newPod(withInit, annotate("x", "y"), func(p *corev1.Pod) { p.Spec.AutomountServiceAccountToken = nil })
+	before := pod.DeepCopy()
+	for _, prepared := range []bool{false, true} {
+		e.Evaluate(Request{Pod: pod, Prepared: prepared})
+		if !reflect.DeepEqual(pod, before) {
+			t.Fatalf("Evaluate(Prepared=%v) modified the pod", prepared)
+		}
+	}
+}
+
+func TestNilPod(t *testing.T) {
+	e, _ := NewEvaluator(nil, nil)
+	if r := e.Evaluate(Request{}); r.AdmittedBy != nil || r.Reason == "" {
+		t.Errorf("nil pod: %+v", r)
+	}
+}

@@ -1,0 +1,231 @@
+package pspadmission
+
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// FieldChange is one security-relevant field that differs between two
+// versions of a pod. Values are rendered as text: strings as they are,
+// numbers and booleans as literals, lists and objects as compact JSON, an
+// unset field as "".
+type FieldChange struct {
+	Path   string `json:"path"`
+	Before string `json:"before"`
+	After  string `json:"after"`
+}
+
+// isSecurityAnnotation selects the annotations a PSP reads or writes.
+func isSecurityAnnotation(key string) bool {
+	return key == seccompPodAnnotation ||
+		strings.HasPrefix(key, seccompContainerAnnotationPrefix) ||
+		strings.HasPrefix(key, appArmorContainerAnnotationPrefix)
+}
+
+// diffOptions narrows securityDiff for template comparisons.
+type diffOptions struct {
+	// onlyBeforeContainers skips containers (and their annotations) that
+	// before does not have, and ephemeral containers: a template cannot set
+	// fields of containers that something else added.
+	onlyBeforeContainers bool
+}
+
+// securityDiff lists the security-relevant fields that differ between
+// before and after: the seccomp and AppArmor annotations, runtimeClassName,
+// the pod security context and every container's security context
+// (containers matched by name). The order is annotations, runtime class,
+// pod security context, then containers in after's order, each with its
+// fields sorted by path.
+func securityDiff(before, after *corev1.Pod, opts diffOptions) []FieldChange {
+	var out []FieldChange
+	add := func(path, b, a string) {
+		if a != b {
+			out = append(out, FieldChange{Path: path, Before: b, After: a})
+		}
+	}
+
+	beforeNames := map[string]bool{}
+	visitContainers(&before.Spec, func(c *corev1.Container, _ ctrPath) { beforeNames[c.Name] = true })
+	keys := map[string]bool{}
+	for _, m := range []map[string]string{before.Annotations, after.Annotations} {
+		for k := range m {
+			if !isSecurityAnnotation(k) {
+				continue
+			}
+			if opts.onlyBeforeContainers && k != seccompPodAnnotation {
+				name := strings.TrimPrefix(strings.TrimPrefix(k, seccompContainerAnnotationPrefix), appArmorContainerAnnotationPrefix)
+				if !beforeNames[name] {
+					continue
+				}
+			}
+			keys[k] = true
+		}
+	}
+	for _, k := range sortedKeys(keys) {
+		add("metadata.annotations["+k+"]", before.Annotations[k], after.Annotations[k])
+	}
+
+	add("spec.runtimeClassName", derefString(before.Spec.RuntimeClassName), derefString(after.Spec.RuntimeClassName))
+	out = appendFlatDiff(out, "spec.securityContext", flatten(before.Spec.SecurityContext), flatten(after.Spec.SecurityContext))
+
+	lists := []struct {
+		name          string
+		before, after []corev1.Container
+	}{
+		{"initContainers", before.Spec.InitContainers, after.Spec.InitContainers},
+		{"containers", before.Spec.Containers, after.Spec.Containers},
+	}
+	if !opts.onlyBeforeContainers {
+		lists = append(lists, struct {
+			name          string
+			before, after []corev1.Container
+		}{"ephemeralContainers", ephemeralAsContainers(before.Spec.EphemeralContainers), ephemeralAsContainers(after.Spec.EphemeralContainers)})
+	}
+	for _, l := range lists {
+		for i := range l.after {
+			a := &l.after[i]
+			var bsc *corev1.SecurityContext
+			found := false
+			for j := range l.before {
+				if l.before[j].Name == a.Name {
+					bsc, found = l.before[j].SecurityContext, true
+					break
+				}
+			}
+			if !found && opts.onlyBeforeContainers {
+				continue
+			}
+			prefix := "spec." + l.name + "[name=" + a.Name + "].securityContext"
+			out = appendFlatDiff(out, prefix, flatten(bsc), flatten(a.SecurityContext))
+		}
+	}
+	return out
+}
+
+func ephemeralAsContainers(in []corev1.EphemeralContainer) []corev1.Container {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]corev1.Container, len(in))
+	for i := range in {
+		out[i] = corev1.Container(in[i].EphemeralContainerCommon)
+	}
+	return out
+}
+
+func appendFlatDiff(out []FieldChange, prefix string, before, after map[string]string) []FieldChange {
+	keys := map[string]bool{}
+	for k := range before {
+		keys[k] = true
+	}
+	for k := range after {
+		keys[k] = true
+	}
+	for _, k := range sortedKeys(keys) {
+		if before[k] != after[k] {
+			out = append(out, FieldChange{Path: prefix + "." + k, Before: before[k], After: after[k]})
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func derefString(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// flatten turns a security context into leaf paths and rendered values by
+// way of its JSON form, so that every field (including ones added to the API
+// later) is compared and unset or empty values vanish the way omitempty
+// makes them vanish; lists are leaves.
+func flatten(v any) map[string]string {
+	b, err := json.Marshal(v)
+	if err != nil || bytes.Equal(b, []byte("null")) {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // keep int64 IDs exact
+	var root any
+	if err := dec.Decode(&root); err != nil {
+		return nil
+	}
+	out := map[string]string{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			for k, child := range t {
+				p := k
+				if prefix != "" {
+					p = prefix + "." + k
+				}
+				walk(p, child)
+			}
+		case string:
+			out[prefix] = t
+		case json.Number:
+			out[prefix] = t.String()
+		case bool:
+			if t {
+				out[prefix] = "true"
+			} else {
+				out[prefix] = "false"
+			}
+		case nil:
+		default:
+			if raw, err := json.Marshal(t); err == nil {
+				out[prefix] = string(raw)
+			}
+		}
+	}
+	walk("", root)
+	return out
+}
+
+// TemplateReliance compares a running pod with the pod template its
+// controller creates pods from and returns the security-relevant fields
+// whose running values the template does not produce by itself: what the
+// admitting PSP injected (runAsUser, runAsNonRoot, capabilities,
+// allowPrivilegeEscalation, readOnlyRootFilesystem, fsGroup, seccomp and
+// AppArmor defaults, runtime class, ...). Under a validating-only
+// replacement for PSP these must be written into the template, or new pods
+// will be rejected or run with weaker settings.
+//
+// The template is first given everything the API server adds to every pod
+// regardless of PSP (Prepare, and the seccomp field/annotation sync), so
+// those differences are not reported. Only containers that the template
+// defines are compared (sidecars injected by webhooks and ephemeral debug
+// containers are ignored). Differences can also come from mutating webhooks
+// or from a template that changed after the pod was created; compare a pod
+// with the template revision that created it (for Deployments, the
+// ReplicaSet with its pod-template-hash).
+func TemplateReliance(running *corev1.Pod, template *corev1.PodTemplateSpec) []FieldChange {
+	if running == nil || template == nil {
+		return nil
+	}
+	// A shallow copy is enough: Prepare copies deeply before changing it.
+	fromTemplate := &corev1.Pod{ObjectMeta: template.ObjectMeta, Spec: template.Spec}
+	fromTemplate.Namespace = running.Namespace
+	fromTemplate.Name = running.Name
+	before := Prepare(fromTemplate, nil)
+	prepareForCreate(before)
+	if d := securityDiff(before, running, diffOptions{onlyBeforeContainers: true}); len(d) > 0 {
+		return d
+	}
+	return []FieldChange{}
+}

@@ -1,0 +1,344 @@
+package pspadmission
+
+import (
+	"hash/fnv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// ServiceAccount admission (v1.24) constants.
+const (
+	defaultServiceAccountName = "default"
+	// tokenVolumePrefix starts the name of the projected token volume; the
+	// plugin appends five random characters.
+	tokenVolumePrefix = "kube-api-access-"
+	tokenMountPath    = "/var/run/secrets/kubernetes.io/serviceaccount"
+	// tokenExpirationSeconds is what the plugin requests: one hour plus
+	// seven seconds, the marker of a token kube-apiserver extends.
+	tokenExpirationSeconds = 3607
+	mirrorPodAnnotation    = "kubernetes.io/config.mirror"
+	rootCAConfigMap        = "kube-root-ca.crt"
+)
+
+// Prepare returns the pod as the v1.24 PSP admission plugin sees it on
+// CREATE: a copy with the API defaults that PSP decisions depend on, then
+// the ServiceAccount admission plugin's changes (it runs before PSP). Use it
+// for pods that did not come from the API server: controller templates and
+// manifests. pod is not modified.
+//
+// Defaults applied (pkg/apis/core/v1 SetDefaults_*): serviceAccountName from
+// the deprecated serviceAccount field; with hostNetwork, every container and
+// init container port without a hostPort gets hostPort = containerPort (so a
+// PSP's hostPorts ranges apply); an empty pod securityContext; a volume
+// without any source known to v1.24 becomes an emptyDir (the v1.24 decoder
+// drops newer sources and defaulting fills the gap); downward API field
+// references default to apiVersion v1.
+//
+// ServiceAccount admission, unless the pod is a mirror pod: an empty
+// serviceAccountName becomes "default"; unless automountServiceAccountToken
+// is false on the pod (or, when the pod does not say, on sa), every init and
+// regular container without a mount at the token path gets one, and the pod
+// gets a projected volume kube-api-access-<suffix> (token, kube-root-ca.crt,
+// namespace). That volume is why PSPs whose volumes list lacks projected
+// (and secret) reject every pod with a token. The suffix is derived from the
+// pod's name instead of being random, so results are reproducible. When the
+// pod has no imagePullSecrets it gets the service account's.
+func Prepare(pod *corev1.Pod, sa *corev1.ServiceAccount) *corev1.Pod {
+	if pod == nil {
+		return nil
+	}
+	p := pod.DeepCopy()
+	applyPodDefaults(p)
+	admitServiceAccount(p, sa)
+	// The v1 API always echoes serviceAccountName in the deprecated field.
+	p.Spec.DeprecatedServiceAccount = p.Spec.ServiceAccountName
+	return p
+}
+
+func applyPodDefaults(pod *corev1.Pod) {
+	spec := &pod.Spec
+	if spec.ServiceAccountName == "" {
+		spec.ServiceAccountName = spec.DeprecatedServiceAccount
+	}
+	if spec.HostNetwork {
+		defaultHostNetworkPorts(spec.InitContainers)
+		defaultHostNetworkPorts(spec.Containers)
+	}
+	for _, list := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
+		for i := range list {
+			for j := range list[i].Ports {
+				if list[i].Ports[j].Protocol == "" {
+					list[i].Ports[j].Protocol = corev1.ProtocolTCP
+				}
+			}
+		}
+	}
+	if spec.SecurityContext == nil {
+		spec.SecurityContext = &corev1.PodSecurityContext{}
+	}
+	for i := range spec.Volumes {
+		v := &spec.Volumes[i]
+		if volumeFSType(&v.VolumeSource) == "" {
+			v.VolumeSource = corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}
+		}
+		defaultVolumeSource(&v.VolumeSource)
+	}
+}
+
+func defaultHostNetworkPorts(containers []corev1.Container) {
+	for i := range containers {
+		for j := range containers[i].Ports {
+			if containers[i].Ports[j].HostPort == 0 {
+				containers[i].Ports[j].HostPort = containers[i].Ports[j].ContainerPort
+			}
+		}
+	}
+}
+
+// defaultVolumeSource applies the volume source defaults that show in a
+// stored pod: file modes, the hostPath type, the token lifetime and field
+// reference versions.
+func defaultVolumeSource(v *corev1.VolumeSource) {
+	mode := func(m **int32, def int32) {
+		if *m == nil {
+			*m = &def
+		}
+	}
+	// Every set source is defaulted, not only the first.
+	if v.HostPath != nil && v.HostPath.Type == nil {
+		t := corev1.HostPathUnset
+		v.HostPath.Type = &t
+	}
+	if v.Secret != nil {
+		mode(&v.Secret.DefaultMode, corev1.SecretVolumeSourceDefaultMode)
+	}
+	if v.ConfigMap != nil {
+		mode(&v.ConfigMap.DefaultMode, corev1.ConfigMapVolumeSourceDefaultMode)
+	}
+	if v.DownwardAPI != nil {
+		mode(&v.DownwardAPI.DefaultMode, corev1.DownwardAPIVolumeSourceDefaultMode)
+		defaultFieldRefs(v.DownwardAPI.Items)
+	}
+	if v.Projected != nil {
+		mode(&v.Projected.DefaultMode, corev1.ProjectedVolumeSourceDefaultMode)
+		for j := range v.Projected.Sources {
+			src := &v.Projected.Sources[j]
+			if src.DownwardAPI != nil {
+				defaultFieldRefs(src.DownwardAPI.Items)
+			}
+			if t := src.ServiceAccountToken; t != nil && t.ExpirationSeconds == nil {
+				hour := int64(3600)
+				t.ExpirationSeconds = &hour
+			}
+		}
+	}
+}
+
+func defaultFieldRefs(items []corev1.DownwardAPIVolumeFile) {
+	for i := range items {
+		if f := items[i].FieldRef; f != nil && f.APIVersion == "" {
+			f.APIVersion = "v1"
+		}
+	}
+}
+
+func admitServiceAccount(pod *corev1.Pod, sa *corev1.ServiceAccount) {
+	// Mirror pods (static pods reported by a kubelet) are never changed and
+	// may not reference a service account.
+	if _, mirror := pod.Annotations[mirrorPodAnnotation]; mirror {
+		return
+	}
+	if pod.Spec.ServiceAccountName == "" {
+		pod.Spec.ServiceAccountName = defaultServiceAccountName
+	}
+	if shouldAutomount(pod, sa) {
+		mountServiceAccountToken(pod)
+	}
+	if len(pod.Spec.ImagePullSecrets) == 0 && sa != nil && len(sa.ImagePullSecrets) > 0 {
+		pod.Spec.ImagePullSecrets = make([]corev1.LocalObjectReference, len(sa.ImagePullSecrets))
+		for i, s := range sa.ImagePullSecrets {
+			pod.Spec.ImagePullSecrets[i].Name = s.Name
+		}
+	}
+}
+
+// shouldAutomount: the pod's setting wins, then the service account's, and
+// the default is to mount.
+func shouldAutomount(pod *corev1.Pod, sa *corev1.ServiceAccount) bool {
+	if pod.Spec.AutomountServiceAccountToken != nil {
+		return *pod.Spec.AutomountServiceAccountToken
+	}
+	if sa != nil && sa.AutomountServiceAccountToken != nil {
+		return *sa.AutomountServiceAccountToken
+	}
+	return true
+}
+
+func mountServiceAccountToken(pod *corev1.Pod) {
+	volumeName := ""
+	for _, v := range pod.Spec.Volumes {
+		if strings.HasPrefix(v.Name, tokenVolumePrefix) {
+			volumeName = v.Name
+			break
+		}
+	}
+	hasVolume := volumeName != ""
+	if !hasVolume {
+		volumeName = tokenVolumePrefix + nameSuffix(pod)
+	}
+	mount := corev1.VolumeMount{Name: volumeName, ReadOnly: true, MountPath: tokenMountPath}
+	needsVolume := false
+	// Ephemeral containers never get the token mount.
+	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range list {
+			if !hasMountAt(list[i].VolumeMounts, tokenMountPath) {
+				list[i].VolumeMounts = append(list[i].VolumeMounts, mount)
+				needsVolume = true
+			}
+		}
+	}
+	if !hasVolume && needsVolume {
+		pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{
+			Name:         volumeName,
+			VolumeSource: corev1.VolumeSource{Projected: tokenVolumeSource()},
+		})
+	}
+}
+
+func hasMountAt(mounts []corev1.VolumeMount, path string) bool {
+	for _, m := range mounts {
+		if m.MountPath == path {
+			return true
+		}
+	}
+	return false
+}
+
+func tokenVolumeSource() *corev1.ProjectedVolumeSource {
+	mode := corev1.ProjectedVolumeSourceDefaultMode
+	expiration := int64(tokenExpirationSeconds)
+	return &corev1.ProjectedVolumeSource{
+		DefaultMode: &mode,
+		Sources: []corev1.VolumeProjection{
+			{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token", ExpirationSeconds: &expiration}},
+			{ConfigMap: &corev1.ConfigMapProjection{
+				LocalObjectReference: corev1.LocalObjectReference{Name: rootCAConfigMap},
+				Items:                []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}},
+			}},
+			{DownwardAPI: &corev1.DownwardAPIProjection{
+				Items: []corev1.DownwardAPIVolumeFile{{
+					Path:     "namespace",
+					FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"},
+				}},
+			}},
+		},
+	}
+}
+
+// nameSuffix is five characters from the alphabet the API server's random
+// names use, derived from the pod's identity.
+func nameSuffix(pod *corev1.Pod) string {
+	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
+	h := fnv.New64a()
+	h.Write([]byte(pod.Namespace + "/" + pod.Name + "/" + pod.GenerateName))
+	n := h.Sum64()
+	b := make([]byte, 5)
+	for i := range b {
+		b[i] = alphabet[n%uint64(len(alphabet))]
+		n /= uint64(len(alphabet))
+	}
+	return string(b)
+}
+
+// securityCopy copies a pod deeply enough that its annotations, security
+// contexts and runtime class can be changed without touching pod.
+func securityCopy(pod *corev1.Pod) *corev1.Pod {
+	c := *pod
+	if pod.Annotations != nil {
+		c.Annotations = make(map[string]string, len(pod.Annotations)+1)
+		for k, v := range pod.Annotations {
+			c.Annotations[k] = v
+		}
+	}
+	c.Spec.SecurityContext = pod.Spec.SecurityContext.DeepCopy()
+	if pod.Spec.RuntimeClassName != nil {
+		name := *pod.Spec.RuntimeClassName
+		c.Spec.RuntimeClassName = &name
+	}
+	copyList := func(in []corev1.Container) []corev1.Container {
+		if in == nil {
+			return nil
+		}
+		out := make([]corev1.Container, len(in))
+		copy(out, in)
+		for i := range out {
+			out[i].SecurityContext = in[i].SecurityContext.DeepCopy()
+		}
+		return out
+	}
+	c.Spec.InitContainers = copyList(pod.Spec.InitContainers)
+	c.Spec.Containers = copyList(pod.Spec.Containers)
+	if pod.Spec.EphemeralContainers != nil {
+		c.Spec.EphemeralContainers = make([]corev1.EphemeralContainer, len(pod.Spec.EphemeralContainers))
+		copy(c.Spec.EphemeralContainers, pod.Spec.EphemeralContainers)
+		for i := range c.Spec.EphemeralContainers {
+			c.Spec.EphemeralContainers[i].SecurityContext = pod.Spec.EphemeralContainers[i].SecurityContext.DeepCopy()
+		}
+	}
+	return &c
+}
+
+// prepareForCreate applies, in place, what the v1.24 pod registry does to
+// every pod between mutating and validating admission (PrepareForCreate) as
+// far as security fields go: the seccomp field and the legacy annotations
+// are synced in both directions (whichever is missing is derived from the
+// other, pod and each container), and a container's procMount, with the
+// ProcMountType feature gate off by default, is forced to Default. The pod
+// must be a securityCopy (or otherwise owned).
+func prepareForCreate(pod *corev1.Pod) {
+	setAnnotation := func(k, v string) {
+		if pod.Annotations == nil {
+			pod.Annotations = map[string]string{}
+		}
+		pod.Annotations[k] = v
+	}
+	annotation, hasAnnotation := pod.Annotations[seccompPodAnnotation]
+	sc := pod.Spec.SecurityContext
+	hasField := sc != nil && sc.SeccompProfile != nil
+	switch {
+	case hasField && !hasAnnotation:
+		if a := seccompAnnotationForField(sc.SeccompProfile); a != "" {
+			setAnnotation(seccompPodAnnotation, a)
+		}
+	case hasAnnotation && !hasField:
+		if f := seccompFieldForAnnotation(annotation); f != nil {
+			if pod.Spec.SecurityContext == nil {
+				pod.Spec.SecurityContext = &corev1.PodSecurityContext{}
+			}
+			pod.Spec.SecurityContext.SeccompProfile = f
+		}
+	}
+	visitContainers(&pod.Spec, func(c *corev1.Container, _ ctrPath) {
+		key := seccompContainerAnnotationPrefix + c.Name
+		annotation, hasAnnotation := pod.Annotations[key]
+		hasField := c.SecurityContext != nil && c.SecurityContext.SeccompProfile != nil
+		switch {
+		case hasField && !hasAnnotation:
+			if a := seccompAnnotationForField(c.SecurityContext.SeccompProfile); a != "" {
+				setAnnotation(key, a)
+			}
+		case hasAnnotation && !hasField:
+			if f := seccompFieldForAnnotation(annotation); f != nil {
+				if c.SecurityContext == nil {
+					c.SecurityContext = &corev1.SecurityContext{}
+				}
+				c.SecurityContext.SeccompProfile = f
+			}
+		}
+		if c.SecurityContext != nil && c.SecurityContext.ProcMount != nil {
+			d := corev1.DefaultProcMount
+			c.SecurityContext.ProcMount = &d
+		}
+	})
+}
