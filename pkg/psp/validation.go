@@ -230,11 +230,9 @@ func validateSpec(spec *PodSecurityPolicySpec, fldPath *field.Path) field.ErrorL
 	if d := spec.DefaultAllowPrivilegeEscalation; d != nil && *d && !allowEscalation {
 		allErrs = append(allErrs, field.Invalid(fldPath.Child("defaultAllowPrivilegeEscalation"), *d, defaultAllowPrivilegeEscalationMsg))
 	}
-	for i, pm := range spec.AllowedProcMountTypes {
-		if pm != "Default" && pm != "Unmasked" {
-			allErrs = append(allErrs, field.NotSupported(fldPath.Child("allowedProcMountTypes").Index(i), string(pm), []string{"Default", "Unmasked"}))
-		}
-	}
+	// allowedProcMountTypes is not validated: with the ProcMountType feature
+	// gate off (v1.24's default) the API server drops the field before
+	// validating, so any value is accepted and ignored.
 	allErrs = append(allErrs, validateAllowedHostPaths(fldPath.Child("allowedHostPaths"), spec.AllowedHostPaths)...)
 	// The doubled path segments below are upstream's.
 	for i, fv := range spec.AllowedFlexVolumes {

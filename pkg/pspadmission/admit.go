@@ -20,8 +20,16 @@ import (
 // value sets mutated (the property test checks this against
 // apiequality.Semantic.DeepEqual).
 func (p *policy) admit(pod *corev1.Pod) (out *corev1.Pod, mutated bool, errs []string) {
-	m := newMutation(pod)
-	p.mutatePod(m)
+	return p.admitInto(pod, new(corev1.Pod))
+}
+
+// admitInto is admit with the copy's top-level struct provided by the
+// caller, so that evaluating many policies can reuse one (a Pod struct is
+// large, and most copies are thrown away).
+func (p *policy) admitInto(pod, scratch *corev1.Pod) (out *corev1.Pod, mutated bool, errs []string) {
+	*scratch = *pod
+	m := mutation{pod: scratch}
+	p.mutatePod(&m)
 	return m.pod, m.mutated, p.validatePod(m.pod)
 }
 
@@ -30,11 +38,6 @@ type mutation struct {
 	ownAnnotations bool
 	ownLists       [3]bool // init, regular, ephemeral container lists copied
 	mutated        bool
-}
-
-func newMutation(pod *corev1.Pod) *mutation {
-	c := *pod
-	return &mutation{pod: &c}
 }
 
 // Container lists, in the order upstream visits them.

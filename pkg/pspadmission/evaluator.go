@@ -96,7 +96,9 @@ type Request struct {
 	Pod *corev1.Pod
 	// Prepared is false for controller templates and manifests from files:
 	// API defaulting and ServiceAccount admission are applied first (see
-	// Prepare).
+	// Prepare). A stored pod is evaluated as if it were created again as
+	// it is, including what the admitting PSP already added to it and any
+	// ephemeral containers (PSP admission checks those on create too).
 	Prepared bool
 	// Requester is the user creating the pod (for controller-made pods the
 	// controller's identity), or nil when unknown: then only the pod's
@@ -111,7 +113,8 @@ type Request struct {
 // Result is the decision for one pod.
 type Result struct {
 	// Usable lists the PSPs the requester or the pod's service account may
-	// use in the pod's namespace, sorted by name.
+	// use in the pod's namespace, sorted by name (never one reported as an
+	// InvalidPSP).
 	Usable []string `json:"usable"`
 	// AdmittedBy is the PSP the pod would be admitted by (the value of its
 	// kubernetes.io/psp annotation); null when rejected.
@@ -155,6 +158,13 @@ type Result struct {
 // The pod's service account is checked with only the groups
 // system:serviceaccounts and system:serviceaccounts:<namespace>, as the
 // plugin does; a pod without a namespace is evaluated in "default".
+//
+// A pod that sets spec.securityContext.seccompProfile without the legacy
+// annotation is changed by every PSP (the plugin writes the annotation from
+// the field), so for such a pod the non-mutating preference never applies:
+// the first usable PSP by name that admits it wins. A PSP without
+// seccomp.security.alpha.kubernetes.io/allowedProfileNames rejects it
+// ("seccomp may not be set"), and so do PSPs whose list lacks the profile.
 func (e *Evaluator) Evaluate(req Request) Result {
 	res, _ := e.evaluate(req)
 	return res
@@ -197,16 +207,19 @@ func (e *Evaluator) decide(pod *corev1.Pod, usable []int, res *Result) *corev1.P
 		errs                = map[string][]string{}
 		chosen, firstMut    = -1, -1
 		chosenPod, firstPod *corev1.Pod
+		scratch             = new(corev1.Pod)
 	)
 	for _, i := range usable {
-		out, mutated, verrs := e.policies[i].admit(pod)
+		out, mutated, verrs := e.policies[i].admitInto(pod, scratch)
 		switch {
 		case len(verrs) > 0:
 			errs[e.policies[i].name] = verrs
 		case !mutated && chosen < 0:
 			chosen, chosenPod = i, out
+			scratch = new(corev1.Pod) // keep this copy
 		case mutated && firstMut < 0:
 			firstMut, firstPod = i, out
+			scratch = new(corev1.Pod)
 		}
 	}
 	chosenMutated := false
@@ -250,8 +263,9 @@ func (e *Evaluator) decide(pod *corev1.Pod, usable []int, res *Result) *corev1.P
 // it without changing it.
 func (e *Evaluator) validatePhase(pod *corev1.Pod, usable []int, hint int) (map[string][]string, bool) {
 	errs := map[string][]string{}
+	scratch := new(corev1.Pod)
 	try := func(i int) bool {
-		_, mutated, verrs := e.policies[i].admit(pod)
+		_, mutated, verrs := e.policies[i].admitInto(pod, scratch)
 		if len(verrs) > 0 {
 			errs[e.policies[i].name] = verrs
 			return false

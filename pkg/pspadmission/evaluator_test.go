@@ -1,6 +1,7 @@
 package pspadmission
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -248,5 +249,41 @@ func TestNilPod(t *testing.T) {
 	e, _ := NewEvaluator(nil, nil)
 	if r := e.Evaluate(Request{}); r.AdmittedBy != nil || r.Reason == "" {
 		t.Errorf("nil pod: %+v", r)
+	}
+}
+
+func TestResultJSON(t *testing.T) {
+	e, _ := NewEvaluator([]psp.PodSecurityPolicy{rejecting("a")}, nil)
+	r := e.Evaluate(Request{Pod: newPod(withVolume(hostPathVolume("h", "/x"), false))})
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"usable":["a"],"admittedBy":null,"mutated":false,"mutatedFields":[],` +
+		`"errors":{"a":["spec.volumes[0]: Invalid value: \"hostPath\": hostPath volumes are not allowed to be used"]},` +
+		`"reason":"PodSecurityPolicy: unable to admit pod: [spec.volumes[0]: Invalid value: \"hostPath\": hostPath volumes are not allowed to be used]",` +
+		`"drift":"rejected-now"}`
+	if string(b) != want {
+		t.Errorf("JSON:\n got  %s\n want %s", b, want)
+	}
+}
+
+func TestConcurrentEvaluate(t *testing.T) {
+	e, _ := NewEvaluator([]psp.PodSecurityPolicy{restricted("r"), mutating("m"), permissive("p")}, usableBy("r", "m"))
+	done := make(chan Result)
+	for i := 0; i < 8; i++ {
+		go func(i int) {
+			pod := newPod(func(p *corev1.Pod) { p.Namespace = []string{"a", "b"}[i%2] })
+			var r Result
+			for j := 0; j < 50; j++ {
+				r = e.Evaluate(Request{Pod: pod})
+			}
+			done <- r
+		}(i)
+	}
+	for i := 0; i < 8; i++ {
+		if r := <-done; admittedBy(r) != "m" {
+			t.Errorf("admitted by %q", admittedBy(r))
+		}
 	}
 }
