@@ -33,8 +33,28 @@ type Evaluator struct {
 	exists   map[string]bool // every PSP name given, valid or not
 	canUse   func(u rbac.User, namespace, pspName string) bool
 
+	// runtimeClasses are the RuntimeClasses that exist, when known.
+	runtimeClasses map[string]bool
+
 	mu     sync.RWMutex
 	usable map[string][]int // cache: namespace, service account, requester → indexes into policies
+}
+
+// Option adjusts an Evaluator.
+type Option func(*Evaluator)
+
+// WithRuntimeClasses tells the Evaluator which RuntimeClasses exist. The
+// RuntimeClass admission plugin runs after PSP admission and rejects a pod
+// whose runtimeClassName (its own or a PSP's default) names none, so a PSP
+// defaulting to a missing class makes every pod it admits fail. Without
+// this option runtime class names are not checked.
+func WithRuntimeClasses(names ...string) Option {
+	return func(e *Evaluator) {
+		e.runtimeClasses = make(map[string]bool, len(names))
+		for _, n := range names {
+			e.runtimeClasses[n] = true
+		}
+	}
 }
 
 // InvalidPSP is a PSP that is reported, not evaluated: it fails the API
@@ -49,11 +69,14 @@ type InvalidPSP struct {
 // may `use` a PSP in a namespace (rbac.Index.CanUse); nil means every PSP is
 // usable for every pod (for PSPs audited without their RBAC). The slice and
 // its PSPs are not retained.
-func NewEvaluator(psps []psp.PodSecurityPolicy, canUse func(u rbac.User, namespace, pspName string) bool) (*Evaluator, []InvalidPSP) {
+func NewEvaluator(psps []psp.PodSecurityPolicy, canUse func(u rbac.User, namespace, pspName string) bool, opts ...Option) (*Evaluator, []InvalidPSP) {
 	e := &Evaluator{
 		exists: make(map[string]bool, len(psps)),
 		canUse: canUse,
 		usable: map[string][]int{},
+	}
+	for _, o := range opts {
+		o(e)
 	}
 	order := make([]int, len(psps))
 	for i := range order {
@@ -128,11 +151,22 @@ type Result struct {
 	// errors in the server's wording: all of them when the pod is rejected,
 	// the non-chosen ones that failed when it is admitted.
 	Errors map[string][]string `json:"errors,omitempty"`
-	// Reason is the server's rejection message (without the "pods "x" is
-	// forbidden: " prefix) when the pod is rejected. Upstream lists the
-	// errors of several PSPs in random order; here they are in PSP name
-	// order.
+	// Reason is the server's rejection message when the pod is rejected:
+	// PSP's own ("PodSecurityPolicy: ...", without the "pods "x" is
+	// forbidden: " prefix; upstream lists the errors of several PSPs in
+	// random order, here they are in PSP name order) or, see
+	// ValidationErrors, the pod validation's ("Pod "x" is invalid: ...").
 	Reason string `json:"reason,omitempty"`
+	// RejectedAfter names the PSP that admitted the pod when a later step of
+	// pod creation rejects it (AdmittedBy is null then): the RuntimeClass
+	// admission plugin (see WithRuntimeClasses) or the API server's pod
+	// validation, whose errors ValidationErrors lists. Typically the PSP's
+	// defaults clash with the pod: allowPrivilegeEscalation=false on a
+	// privileged container, Linux settings on a Windows pod, a default
+	// runtime class that does not exist. Only the validation rules that
+	// concern fields a PSP sets are checked.
+	RejectedAfter    string   `json:"rejectedAfter,omitempty"`
+	ValidationErrors []string `json:"validationErrors,omitempty"`
 	// Annotation is the pod's kubernetes.io/psp annotation, if any.
 	Annotation string `json:"annotation,omitempty"`
 	// Drift compares Annotation with the decision: "", DriftAdmittedByOther,
@@ -152,8 +186,9 @@ type Result struct {
 //     the errors of the usable PSPs. With no PSP at all every pod is
 //     rejected.
 //  3. The admitted pod is annotated, the API server syncs its seccomp field
-//     and annotations, and PSP admission runs again in its validating phase,
-//     where no change is allowed and the annotated PSP is tried first.
+//     and annotations and validates the pod (see Result.RejectedAfter), and
+//     PSP admission runs again in its validating phase, where no change is
+//     allowed and the annotated PSP is tried first.
 //
 // The pod's service account is checked with only the groups
 // system:serviceaccounts and system:serviceaccounts:<namespace>, as the
@@ -239,6 +274,19 @@ func (e *Evaluator) decide(pod *corev1.Pod, usable []int, res *Result) *corev1.P
 	}
 	final.Annotations[psp.PodAnnotation] = name
 	prepareForCreate(final)
+	// The RuntimeClass plugin comes later in the mutating chain; the
+	// registry then validates the pod before validating admission runs.
+	if rc := final.Spec.RuntimeClassName; rc != nil && e.runtimeClasses != nil && !e.runtimeClasses[*rc] {
+		res.RejectedAfter = name
+		res.Reason = fmt.Sprintf("pod rejected: RuntimeClass %q not found", *rc)
+		return nil
+	}
+	if verrs := validateAfterAdmission(final); len(verrs) > 0 {
+		res.RejectedAfter = name
+		res.ValidationErrors = verrs
+		res.Reason = invalidPodMessage(final, verrs)
+		return nil
+	}
 	if verrs, ok := e.validatePhase(final, usable, chosen); !ok {
 		res.Errors = nonEmpty(verrs)
 		res.Reason = "PodSecurityPolicy: unable to validate pod: " + e.errorList(verrs)

@@ -287,3 +287,111 @@ func TestConcurrentEvaluate(t *testing.T) {
 		}
 	}
 }
+
+// TestInvalidAfterAdmission covers pods a PSP admits but whose PSP changes
+// the API server's pod validation then rejects (texts as kube-apiserver
+// v1.24.17 returned them, heap addresses replaced by a placeholder).
+func TestInvalidAfterAdmission(t *testing.T) {
+	noEscalation := permissive("priv-noesc", func(p *psp.PodSecurityPolicy) {
+		p.Spec.Privileged = true
+		p.Spec.AllowPrivilegeEscalation = ptr(false)
+		p.Spec.AllowedCapabilities = []corev1.Capability{"*"}
+	})
+	sc := func(mod string) string {
+		fields := map[string]string{"Capabilities": "core.Capabilities", "Privileged": "bool", "SELinuxOptions": "core.SELinuxOptions",
+			"WindowsOptions": "core.WindowsSecurityContextOptions", "RunAsUser": "int64", "RunAsGroup": "int64", "RunAsNonRoot": "bool",
+			"ReadOnlyRootFilesystem": "bool", "AllowPrivilegeEscalation": "bool", "ProcMount": "core.ProcMountType", "SeccompProfile": "core.SeccompProfile"}
+		var parts []string
+		for _, f := range []string{"Capabilities", "Privileged", "SELinuxOptions", "WindowsOptions", "RunAsUser", "RunAsGroup", "RunAsNonRoot", "ReadOnlyRootFilesystem", "AllowPrivilegeEscalation", "ProcMount", "SeccompProfile"} {
+			addr := "nil"
+			if f == "AllowPrivilegeEscalation" || f == mod {
+				addr = "0xc000000000"
+			}
+			parts = append(parts, f+":(*"+fields[f]+")("+addr+")")
+		}
+		return "core.SecurityContext{" + strings.Join(parts, ", ") + "}"
+	}
+	windows := func(p *corev1.Pod) { p.Spec.OS = &corev1.PodOS{Name: corev1.Windows} }
+	tests := []struct {
+		name string
+		psp  psp.PodSecurityPolicy
+		pod  *corev1.Pod
+		want string
+	}{{
+		name: "privileged container defaulted to no escalation",
+		psp:  noEscalation,
+		pod:  newPod(func(p *corev1.Pod) { p.Name = "ne-privileged" }, containerSC(func(sc *corev1.SecurityContext) { sc.Privileged = ptr(true) })),
+		want: `Pod "ne-privileged" is invalid: spec.containers[0].securityContext: Invalid value: ` + sc("Privileged") +
+			": cannot set `allowPrivilegeEscalation` to false and `privileged` to true",
+	}, {
+		name: "CAP_SYS_ADMIN defaulted to no escalation",
+		psp:  noEscalation,
+		pod: newPod(func(p *corev1.Pod) { p.Name = "ne-cap" }, containerSC(func(sc *corev1.SecurityContext) {
+			sc.Capabilities = &corev1.Capabilities{Add: []corev1.Capability{"CAP_SYS_ADMIN"}}
+		})),
+		want: `Pod "ne-cap" is invalid: spec.containers[0].securityContext: Invalid value: ` + sc("Capabilities") +
+			": cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN",
+	}, {
+		name: "Linux settings on a Windows pod",
+		psp:  restricted("restricted"),
+		pod:  newPod(func(p *corev1.Pod) { p.Name = "r-windows" }, windows),
+		want: `Pod "r-windows" is invalid: [spec.securityContext.seccompProfile: Forbidden: cannot be set for a windows pod, ` +
+			`spec.securityContext.fsGroup: Forbidden: cannot be set for a windows pod, ` +
+			`spec.securityContext.supplementalGroups: Forbidden: cannot be set for a windows pod, ` +
+			`spec.containers[0].securityContext.capabilities: Forbidden: cannot be set for a windows pod, ` +
+			`spec.containers[0].securityContext.allowPrivilegeEscalation: Forbidden: cannot be set for a windows pod]`,
+	}, {
+		name: "a UID beyond 2^31-1 from the PSP's range",
+		psp: permissive("big", func(p *psp.PodSecurityPolicy) {
+			p.Spec.RunAsUser = psp.RunAsUserStrategyOptions{Rule: psp.RunAsUserStrategyMustRunAs, Ranges: []psp.IDRange{{Min: 3000000000, Max: 3000000000}}}
+		}),
+		pod:  newPod(),
+		want: `Pod "p" is invalid: spec.containers[0].securityContext.runAsUser: Invalid value: 3000000000: must be between 0 and 2147483647, inclusive`,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, _ := NewEvaluator([]psp.PodSecurityPolicy{tt.psp}, nil)
+			r := e.Evaluate(Request{Pod: tt.pod})
+			if r.AdmittedBy != nil || r.RejectedAfter != tt.psp.Name || len(r.ValidationErrors) == 0 {
+				t.Fatalf("admitted by %q, rejected after %q", admittedBy(r), r.RejectedAfter)
+			}
+			if r.Reason != tt.want {
+				t.Errorf("reason:\n got  %s\n want %s", r.Reason, tt.want)
+			}
+		})
+	}
+	// The same PSP leaves a Windows pod alone when it sets nothing.
+	e, _ := NewEvaluator([]psp.PodSecurityPolicy{permissive("p")}, nil)
+	if r := e.Evaluate(Request{Pod: newPod(windows)}); admittedBy(r) != "p" {
+		t.Errorf("plain Windows pod: %s", r.Reason)
+	}
+}
+
+func TestRuntimeClassMustExist(t *testing.T) {
+	defaulting := permissive("rc", func(p *psp.PodSecurityPolicy) {
+		p.Spec.RuntimeClass = &psp.RuntimeClassStrategyOptions{AllowedRuntimeClassNames: []string{"*"}, DefaultRuntimeClassName: ptr("wasm")}
+	})
+	for _, tt := range []struct {
+		name    string
+		opts    []Option
+		pod     *corev1.Pod
+		wantErr string
+	}{
+		{"unknown classes are not checked", nil, newPod(), ""},
+		{"the PSP's default does not exist", []Option{WithRuntimeClasses("gvisor")}, newPod(), `pod rejected: RuntimeClass "wasm" not found`},
+		{"no RuntimeClass at all", []Option{WithRuntimeClasses()}, newPod(), `pod rejected: RuntimeClass "wasm" not found`},
+		{"the default exists", []Option{WithRuntimeClasses("gvisor", "wasm")}, newPod(), ""},
+		{"the pod's own class", []Option{WithRuntimeClasses("wasm")}, newPod(func(p *corev1.Pod) { p.Spec.RuntimeClassName = ptr("kata") }), `pod rejected: RuntimeClass "kata" not found`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e, _ := NewEvaluator([]psp.PodSecurityPolicy{defaulting}, nil, tt.opts...)
+			r := e.Evaluate(Request{Pod: tt.pod})
+			if r.Reason != tt.wantErr {
+				t.Errorf("reason = %q, want %q", r.Reason, tt.wantErr)
+			}
+			if (r.AdmittedBy == nil) != (tt.wantErr != "") || (tt.wantErr != "" && r.RejectedAfter != "rc") {
+				t.Errorf("admitted by %q, rejected after %q", admittedBy(r), r.RejectedAfter)
+			}
+		})
+	}
+}

@@ -33,7 +33,15 @@ const (
 // PSP's hostPorts ranges apply); an empty pod securityContext; a volume
 // without any source known to v1.24 becomes an emptyDir (the v1.24 decoder
 // drops newer sources and defaulting fills the gap); downward API field
-// references default to apiVersion v1.
+// references default to apiVersion v1; and the defaults that only show in
+// the stored object (port protocol, volume file modes, hostPath type,
+// projected token lifetime). Other defaults (DNS policy, probes, ...) are
+// not applied: no PSP looks at them.
+//
+// An empty supplementalGroups list stays empty (it counts as set, so a
+// MustRunAs PSP rejects instead of defaulting it), as when a manifest is
+// sent as JSON; a controller sends protobuf, which cannot tell an empty
+// list from none.
 //
 // ServiceAccount admission, unless the pod is a mirror pod: an empty
 // serviceAccountName becomes "default"; unless automountServiceAccountToken

@@ -443,7 +443,6 @@ func expectedWarnings(rep *report.AuditReport, ns, level string) []string {
 	return out
 }
 
-
 // TestAuditWithoutPSPAPI checks the 1.25+ path: the server no longer serves
 // policy/v1beta1, which is said once and is not an error, and PSPs kept in
 // Git can still be given with -f next to the live read.
