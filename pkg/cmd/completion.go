@@ -163,13 +163,15 @@ func flagValues(cmd *cobra.Command, flag *pflag.Flag) (func() []string, bool) {
 		return buildinfo.PSSVersions, true
 	case "fail-on":
 		return fixed(failOnValues), true
+	case "controller-identity":
+		return fixed(controllerIdentityValues), true
 	}
 	return nil, false
 }
 
 // registerFlagCompletions walks root and every command below it and
 // registers value completions for the flags with a fixed set of values
-// (-e/--engine, -o/--output, --pss-version, --fail-on) wherever a command
+// (-e/--engine, -o/--output, --pss-version, --fail-on, --controller-identity) wherever a command
 // defines them. A completion the command registered itself is kept.
 func registerFlagCompletions(root *cobra.Command) {
 	var walk func(cmd *cobra.Command)
