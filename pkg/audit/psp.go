@@ -25,7 +25,11 @@ func newPSPModel(inv *inventory.Inventory, mode rbac.ControllerIdentityMode) (*p
 		return nil, nil, nil
 	}
 	ix := rbac.NewIndex(inv.ClusterRoles, inv.ClusterRoleBindings, inv.Roles, inv.RoleBindings)
-	ev, invalid := pspadmission.NewEvaluator(inv.PodSecurityPolicies, ix.CanUse)
+	var opts []pspadmission.Option
+	if inv.RuntimeClassesKnown {
+		opts = append(opts, pspadmission.WithRuntimeClassObjects(inv.RuntimeClasses...))
+	}
+	ev, invalid := pspadmission.NewEvaluator(inv.PodSecurityPolicies, ix.CanUse, opts...)
 	m := &pspModel{eval: ev, mode: mode, accounts: make(map[string]*corev1.ServiceAccount, len(inv.ServiceAccounts))}
 	for i := range inv.ServiceAccounts {
 		sa := &inv.ServiceAccounts[i]

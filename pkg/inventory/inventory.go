@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
@@ -33,6 +34,12 @@ type Inventory struct {
 	Jobs                   []batchv1.Job
 	CronJobs               []batchv1.CronJob
 	ReplicationControllers []corev1.ReplicationController
+	RuntimeClasses         []nodev1.RuntimeClass
+
+	// RuntimeClassesKnown is true when RuntimeClasses is the cluster's whole
+	// set (listed live, or present in the files), so a pod naming a class
+	// not in it would be rejected.
+	RuntimeClassesKnown bool
 
 	// PSPAPIServed is false when the live cluster no longer serves
 	// policy/v1beta1 (Kubernetes 1.25+); PSPs may then still come from files.
@@ -85,6 +92,8 @@ func (inv *Inventory) Merge(other *Inventory) {
 	inv.Jobs = mergeByKey(inv.Jobs, other.Jobs, func(o *batchv1.Job) string { return o.Namespace + "/" + o.Name })
 	inv.CronJobs = mergeByKey(inv.CronJobs, other.CronJobs, func(o *batchv1.CronJob) string { return o.Namespace + "/" + o.Name })
 	inv.ReplicationControllers = mergeByKey(inv.ReplicationControllers, other.ReplicationControllers, func(o *corev1.ReplicationController) string { return o.Namespace + "/" + o.Name })
+	inv.RuntimeClasses = mergeByKey(inv.RuntimeClasses, other.RuntimeClasses, func(o *nodev1.RuntimeClass) string { return o.Name })
+	inv.RuntimeClassesKnown = inv.RuntimeClassesKnown || other.RuntimeClassesKnown
 	inv.PSPAPIServed = inv.PSPAPIServed || other.PSPAPIServed
 	inv.Sources = append(inv.Sources, other.Sources...)
 	inv.Incomplete = append(inv.Incomplete, other.Incomplete...)
@@ -126,6 +135,7 @@ func (inv *Inventory) Sort() {
 	sortByKey(inv.Jobs, func(o *batchv1.Job) (string, string) { return o.Namespace, o.Name })
 	sortByKey(inv.CronJobs, func(o *batchv1.CronJob) (string, string) { return o.Namespace, o.Name })
 	sortByKey(inv.ReplicationControllers, func(o *corev1.ReplicationController) (string, string) { return o.Namespace, o.Name })
+	sortByKey(inv.RuntimeClasses, func(o *nodev1.RuntimeClass) (string, string) { return "", o.Name })
 }
 
 func sortByKey[T any](s []T, key func(*T) (string, string)) {

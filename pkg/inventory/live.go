@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -180,6 +181,18 @@ func FromCluster(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Int
 			})
 			return err
 		},
+		func() (err error) {
+			inv.RuntimeClasses, err = listAll(l, "runtimeclasses.node.k8s.io", "", func(o metav1.ListOptions) ([]nodev1.RuntimeClass, string, error) {
+				r, err := kube.NodeV1().RuntimeClasses().List(ctx, o)
+				return items(r, err, func(r *nodev1.RuntimeClassList) ([]nodev1.RuntimeClass, string) { return r.Items, r.Continue })
+			})
+			if err == nil && !l.failed("runtimeclasses.node.k8s.io") {
+				l.mu.Lock()
+				inv.RuntimeClassesKnown = true
+				l.mu.Unlock()
+			}
+			return err
+		},
 	}
 
 	var wg sync.WaitGroup
@@ -233,6 +246,18 @@ func (l *lister) record(resource, namespace, verb string, err error) error {
 		return fmt.Errorf("%s %s in %q: %w", verb, resource, namespace, err)
 	}
 	return fmt.Errorf("%s %s: %w", verb, resource, err)
+}
+
+// failed reports whether resource was recorded as unreadable.
+func (l *lister) failed(resource string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, i := range l.issues {
+		if i.Resource == resource {
+			return true
+		}
+	}
+	return false
 }
 
 // listAll pages through one resource type with limit/continue.

@@ -77,6 +77,9 @@ func FromObjects(objs []manifest.Object) (*Inventory, error) {
 			inv.Jobs, err = appendTyped(inv.Jobs, u.Object)
 		case kindKey{"batch", "CronJob"}:
 			inv.CronJobs, err = appendTyped(inv.CronJobs, u.Object)
+		case kindKey{"node.k8s.io", "RuntimeClass"}:
+			inv.RuntimeClasses, err = appendTyped(inv.RuntimeClasses, u.Object)
+			inv.RuntimeClassesKnown = true
 		default:
 			skipped[u.GetAPIVersion()+" "+u.GetKind()]++
 		}

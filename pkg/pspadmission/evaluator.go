@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
@@ -33,8 +34,9 @@ type Evaluator struct {
 	exists   map[string]bool // every PSP name given, valid or not
 	canUse   func(u rbac.User, namespace, pspName string) bool
 
-	// runtimeClasses are the RuntimeClasses that exist, when known.
-	runtimeClasses map[string]bool
+	// runtimeClasses are the RuntimeClasses that exist, when known; a nil
+	// value is a class known by name only.
+	runtimeClasses map[string]*nodev1.RuntimeClass
 
 	mu     sync.RWMutex
 	usable map[string][]int // cache: namespace, service account, requester → indexes into policies
@@ -50,9 +52,29 @@ type Option func(*Evaluator)
 // this option runtime class names are not checked.
 func WithRuntimeClasses(names ...string) Option {
 	return func(e *Evaluator) {
-		e.runtimeClasses = make(map[string]bool, len(names))
+		if e.runtimeClasses == nil {
+			e.runtimeClasses = make(map[string]*nodev1.RuntimeClass, len(names))
+		}
 		for _, n := range names {
-			e.runtimeClasses[n] = true
+			if _, ok := e.runtimeClasses[n]; !ok {
+				e.runtimeClasses[n] = nil
+			}
+		}
+	}
+}
+
+// WithRuntimeClassObjects is WithRuntimeClasses with the classes
+// themselves, so the RuntimeClass plugin's own admission is reproduced too:
+// it copies the class's overhead and scheduling into the pod after PSP has
+// defaulted runtimeClassName, and rejects a pod whose nodeSelector or
+// overhead contradicts them.
+func WithRuntimeClassObjects(classes ...nodev1.RuntimeClass) Option {
+	return func(e *Evaluator) {
+		if e.runtimeClasses == nil {
+			e.runtimeClasses = make(map[string]*nodev1.RuntimeClass, len(classes))
+		}
+		for i := range classes {
+			e.runtimeClasses[classes[i].Name] = &classes[i]
 		}
 	}
 }
@@ -276,9 +298,9 @@ func (e *Evaluator) decide(pod *corev1.Pod, usable []int, res *Result) *corev1.P
 	prepareForCreate(final)
 	// The RuntimeClass plugin comes later in the mutating chain; the
 	// registry then validates the pod before validating admission runs.
-	if rc := final.Spec.RuntimeClassName; rc != nil && e.runtimeClasses != nil && !e.runtimeClasses[*rc] {
+	if reason := e.admitRuntimeClass(final); reason != "" {
 		res.RejectedAfter = name
-		res.Reason = fmt.Sprintf("pod rejected: RuntimeClass %q not found", *rc)
+		res.Reason = reason
 		return nil
 	}
 	if verrs := validateAfterAdmission(final); len(verrs) > 0 {

@@ -76,6 +76,9 @@ rules:
 - apiGroups: [rbac.authorization.k8s.io]
   resources: [clusterroles, clusterrolebindings, roles, rolebindings]
   verbs: [get, list]
+- apiGroups: [node.k8s.io]
+  resources: [runtimeclasses]
+  verbs: [get, list]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -271,7 +274,7 @@ func audit(t *testing.T, args ...string) (int, *report.AuditReport, string) {
 }
 
 // dumpTypes is what a user would dump for an offline audit.
-const dumpTypes = "namespaces,podsecuritypolicies,clusterroles,clusterrolebindings,roles,rolebindings,serviceaccounts,pods,replicasets,deployments,statefulsets,daemonsets,jobs,cronjobs,replicationcontrollers"
+const dumpTypes = "namespaces,podsecuritypolicies,clusterroles,clusterrolebindings,roles,rolebindings,serviceaccounts,pods,replicasets,deployments,statefulsets,daemonsets,jobs,cronjobs,replicationcontrollers,runtimeclasses"
 
 func TestAuditAgainstRealAPIServer(t *testing.T) {
 	c := framework.Start(t, framework.Options{Version: "v1.24", Users: map[string][]string{"partial-reader": nil}})
