@@ -5,6 +5,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
 )
 
 type workloadKey struct{ namespace, kind, name string }
@@ -24,6 +25,9 @@ type controller struct {
 	key      workloadKey
 	owner    *metav1.OwnerReference
 	template *corev1.PodTemplateSpec
+	// baseline is the template prepared once for mutation-reliance
+	// comparisons with its pods; nil until prepareBaselines.
+	baseline *pspadmission.TemplateBaseline
 }
 
 // ownerIndex resolves pods to their top-level owner: Pod → ReplicaSet →
@@ -140,15 +144,23 @@ func (ix *ownerIndex) top(p *corev1.Pod) workloadKey {
 	return c.key
 }
 
-// templateOf returns the template of the pod's direct controller, the one
-// the pod was made from, or nil when that controller was not read.
-func (ix *ownerIndex) templateOf(p *corev1.Pod) *corev1.PodTemplateSpec {
+// prepareBaselines prepares every controller's template for comparison
+// with its pods, once, before pods are evaluated concurrently.
+func (ix *ownerIndex) prepareBaselines() {
+	for _, c := range ix.list {
+		c.baseline = pspadmission.NewTemplateBaseline(c.template, c.key.namespace)
+	}
+}
+
+// baselineOf returns the prepared template of the pod's direct controller,
+// the one the pod was made from, or nil when that controller was not read.
+func (ix *ownerIndex) baselineOf(p *corev1.Pod) *pspadmission.TemplateBaseline {
 	ref := metav1.GetControllerOfNoCopy(p)
 	if ref == nil {
 		return nil
 	}
 	if c := ix.byKey[workloadKey{p.Namespace, ref.Kind, ref.Name}]; c != nil {
-		return c.template
+		return c.baseline
 	}
 	return nil
 }

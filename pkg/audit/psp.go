@@ -83,7 +83,7 @@ func (m *pspModel) serviceAccount(namespace string, spec *corev1.PodSpec) *corev
 
 // pod evaluates a stored pod, and its reliance on mutation by comparing it
 // with the template it was made from.
-func (m *pspModel) pod(p *corev1.Pod, template *corev1.PodTemplateSpec) *report.PSPVerdict {
+func (m *pspModel) pod(p *corev1.Pod, template *pspadmission.TemplateBaseline) *report.PSPVerdict {
 	var requester *rbac.User
 	if ref := metav1.GetControllerOfNoCopy(p); ref != nil {
 		requester = m.requester(ref.Kind)
@@ -99,7 +99,7 @@ func (m *pspModel) pod(p *corev1.Pod, template *corev1.PodTemplateSpec) *report.
 	})
 	v := &res
 	if template != nil {
-		if rel := pspadmission.TemplateReliance(p, template); len(rel) > 0 {
+		if rel := template.Reliance(p); len(rel) > 0 {
 			v.MutatedFields = append(v.MutatedFields, rel...)
 			v.Mutated = true
 		}

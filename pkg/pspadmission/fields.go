@@ -218,13 +218,33 @@ func TemplateReliance(running *corev1.Pod, template *corev1.PodTemplateSpec) []F
 	if running == nil || template == nil {
 		return nil
 	}
+	return NewTemplateBaseline(template, running.Namespace).Reliance(running)
+}
+
+// TemplateBaseline is a pod template prepared once (API defaulting,
+// ServiceAccount admission, the seccomp sync) so that the many pods of one
+// controller are compared with it without preparing it again for each.
+// It is safe for concurrent use.
+type TemplateBaseline struct {
+	pod *corev1.Pod
+}
+
+// NewTemplateBaseline prepares template as a pod in namespace.
+func NewTemplateBaseline(template *corev1.PodTemplateSpec, namespace string) *TemplateBaseline {
 	// A shallow copy is enough: Prepare copies deeply before changing it.
 	fromTemplate := &corev1.Pod{ObjectMeta: template.ObjectMeta, Spec: template.Spec}
-	fromTemplate.Namespace = running.Namespace
-	fromTemplate.Name = running.Name
+	fromTemplate.Namespace = namespace
 	before := Prepare(fromTemplate, nil)
 	prepareForCreate(before)
-	if d := securityDiff(before, running, diffOptions{onlyBeforeContainers: true}); len(d) > 0 {
+	return &TemplateBaseline{pod: before}
+}
+
+// Reliance is TemplateReliance against the prepared template.
+func (b *TemplateBaseline) Reliance(running *corev1.Pod) []FieldChange {
+	if running == nil {
+		return nil
+	}
+	if d := securityDiff(b.pod, running, diffOptions{onlyBeforeContainers: true}); len(d) > 0 {
 		return d
 	}
 	return []FieldChange{}

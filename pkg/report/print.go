@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -41,9 +40,7 @@ func ValidFormat(f string) bool {
 func Print(w io.Writer, rep *AuditReport, format string) error {
 	switch format {
 	case FormatJSON:
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return writeJSON(w, rep)
 	case FormatYAML:
 		b, err := yaml.Marshal(rep)
 		if err != nil {
@@ -101,7 +98,7 @@ func printTables(out io.Writer, rep *AuditReport, wide bool) error {
 			} else if !wl.TemplateFound {
 				tmpl = "not found"
 			}
-			row = []string{wl.Namespace, name, strconv.Itoa(wl.Pods), wl.ServiceAccount, pspColumn(wl.PSP), mutatedColumn(wl), wl.PSS.Level, tmpl,
+			row = []string{wl.Namespace, name, strconv.Itoa(wl.Pods), orDash(wl.ServiceAccount), pspColumn(wl.PSP), mutatedColumn(wl), wl.PSS.Level, tmpl,
 				orDash(pss.Summary(wl.PSS.Baseline.Reasons)), orDash(pss.Summary(wl.PSS.Restricted.Reasons)), fieldsColumn(wl)}
 		} else {
 			row = []string{wl.Namespace, name, strconv.Itoa(wl.Pods), pspColumn(wl.PSP), mutatedColumn(wl), wl.PSS.Level, firstReason(wl.PSS)}

@@ -1,0 +1,52 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
+)
+
+// TestWriteJSONMatchesMarshalIndent pins the streaming encoder to the
+// standard library's output, byte for byte, for empty and full reports.
+func TestWriteJSONMatchesMarshalIndent(t *testing.T) {
+	full := &AuditReport{
+		APIVersion: APIVersion, Kind: Kind,
+		Metadata: Metadata{ToolVersion: "t", PSSVersion: "latest", Sources: []string{"a.yaml"}},
+		Summary:  Summary{Pods: 2, WorkloadsByLevel: map[string]int{"baseline": 1}},
+		Pods: []Pod{
+			{Namespace: "a", Name: "p<1>", Owner: &ObjectRef{Kind: "ReplicaSet", Name: "rs"}, PSS: pss.Result{Level: "baseline", Baseline: pss.LevelResult{Allowed: true, Reasons: []pss.Reason{}}}},
+			{Namespace: "b", Name: "q", PSS: pss.Result{Restricted: pss.LevelResult{Reasons: []pss.Reason{{Reason: "x", Detail: `container "c" & more`}}}}},
+		},
+		Workloads:  []Workload{{Namespace: "a", Kind: "Deployment", Name: "d"}},
+		Namespaces: []Namespace{},
+		Incomplete: []inventory.Issue{{Resource: "pods", Message: "m"}},
+		Warnings:   []string{"w"},
+	}
+	tests := []struct {
+		name string
+		rep  *AuditReport
+	}{
+		{name: "empty", rep: &AuditReport{}},
+		{name: "empty lists", rep: &AuditReport{Pods: []Pod{}, Workloads: []Workload{}, Warnings: []string{}}},
+		{name: "full", rep: full},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want, err := json.MarshalIndent(tt.rep, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, '\n')
+			var got bytes.Buffer
+			if err := writeJSON(&got, tt.rep); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Errorf("streaming output differs:\ngot:\n%s\nwant:\n%s", got.String(), want)
+			}
+		})
+	}
+}
