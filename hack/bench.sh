@@ -11,7 +11,7 @@
 #                                        time <= 2x, peak RSS <= 2x
 #   live     audit -o json against a real kube-apiserver v1.24 loaded with
 #            the same objects         vs listonly (bare client-go paging the
-#                                        same 15 LISTs, same page size,
+#                                        same 16 LISTs, same page size,
 #                                        QPS/burst and content types): time <= 1.5x
 #                                     vs kubectl get <same types> -A -o json: time <= 0.5x
 #

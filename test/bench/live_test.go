@@ -38,7 +38,7 @@ const (
 )
 
 // The resource types the audit lists, in kubectl's short names.
-const kubectlTypes = "ns,psp,clusterroles,clusterrolebindings,roles,rolebindings,sa,pods,rs,deploy,sts,ds,jobs,cronjobs,rc"
+const kubectlTypes = "ns,psp,clusterroles,clusterrolebindings,roles,rolebindings,sa,pods,rs,deploy,sts,ds,jobs,cronjobs,rc,runtimeclasses"
 
 // BenchmarkLiveAudit loads the synthetic cluster into a real kube-apiserver
 // v1.24 and times, round-robin in one run, three programs reading it whole:

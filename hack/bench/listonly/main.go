@@ -1,5 +1,5 @@
 // Command listonly is the live benchmark's lower baseline: a bare client-go
-// program that pages through the same 15 LISTs as `audit` (all namespaces,
+// program that pages through the same 16 LISTs as `audit` (all namespaces,
 // 500 items a page, one goroutine per resource type, the same client rate
 // limits and content types as pkg/cmd/audit.go), decodes each page and
 // drops it. Whatever the audit spends beyond this is its own overhead.
@@ -140,6 +140,10 @@ func run(ctx context.Context, config *genericclioptions.ConfigFlags, sequential,
 		},
 		"replicationcontrollers": func(ctx context.Context, o metav1.ListOptions) (int, string, error) {
 			l, err := kube.CoreV1().ReplicationControllers("").List(ctx, o)
+			return count(l, err, func() (int, string) { return len(l.Items), l.Continue })
+		},
+		"runtimeclasses": func(ctx context.Context, o metav1.ListOptions) (int, string, error) {
+			l, err := kube.NodeV1().RuntimeClasses().List(ctx, o)
 			return count(l, err, func() (int, string) { return len(l.Items), l.Continue })
 		},
 	}
