@@ -26,6 +26,7 @@ Standard level — before the upgrade that removes PodSecurityPolicy.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(NewCmdAudit(streams, info))
+	root.AddCommand(NewCmdConvert(streams, info))
 	root.AddCommand(NewCmdVersion(streams, info))
 	root.AddCommand(NewCmdCompletion(streams))
 	registerFlagCompletions(root)

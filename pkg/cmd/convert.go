@@ -1,0 +1,340 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/audit"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/manifest"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
+)
+
+// ConvertOptions holds the flags and resolved state of `convert`.
+type ConvertOptions struct {
+	configFlags *genericclioptions.ConfigFlags
+	genericiooptions.IOStreams
+
+	Filenames []string
+	Recursive bool
+	Live      bool
+	// Engines are the -e values; at least one.
+	Engines           []string
+	Scope             string
+	Mode              string
+	ExcludeNamespaces []string
+	// PSPs limits the conversion to these PodSecurityPolicies.
+	PSPs []string
+	// OutputDir receives one file per object; empty writes a YAML stream
+	// to Out.
+	OutputDir string
+	// Force overwrites existing files, and lets psa overwrite namespace
+	// labels that differ from the recommendation.
+	Force      bool
+	PSSVersion string
+
+	// ToolVersion is stamped into every object.
+	ToolVersion string
+
+	// resolved in Complete
+	readLive   bool
+	renderers  []translate.Renderer
+	newClients func() (kubernetes.Interface, dynamic.Interface, error)
+}
+
+// NewConvertOptions returns the defaults.
+func NewConvertOptions(streams genericiooptions.IOStreams) *ConvertOptions {
+	o := &ConvertOptions{
+		configFlags:       genericclioptions.NewConfigFlags(true),
+		IOStreams:         streams,
+		Scope:             string(translate.ScopeRBAC),
+		Mode:              string(translate.ModeEnforce),
+		ExcludeNamespaces: slices.Clone(translate.DefaultExcludedNamespaces),
+		PSSVersion:        "latest",
+	}
+	o.newClients = func() (kubernetes.Interface, dynamic.Interface, error) {
+		// The audit's client set-up (rate limits, warnings) serves here too.
+		a := &AuditOptions{configFlags: o.configFlags, IOStreams: o.IOStreams}
+		return a.clientsFromFlags()
+	}
+	return o
+}
+
+// NewCmdConvert returns `kubectl psp-migrate convert`.
+func NewCmdConvert(streams genericiooptions.IOStreams, info buildinfo.Info) *cobra.Command {
+	o := NewConvertOptions(streams)
+	o.ToolVersion = info.Version
+	cmd := &cobra.Command{
+		Use:   "convert -e ENGINE [flags]",
+		Short: "Write the policies that replace the PodSecurityPolicies",
+		Long: `Translate every PodSecurityPolicy into the policies of a replacement engine and
+write them as manifests, ready for 'kubectl apply -f'. The cluster is never
+changed.
+
+Engines: vap (built-in ValidatingAdmissionPolicy with CEL, Kubernetes 1.30+)
+and psa (Pod Security Admission labels per namespace, from the audit).
+kyverno, kyverno-cel, kubewarden and gatekeeper are planned.
+
+A pod is admitted when ANY PodSecurityPolicy it may use admits it, so the
+PSPs are rendered as one policy that ORs them. With --scope rbac (the
+default) each PSP applies where the pod's service account could use it
+today; with --scope cluster every PSP applies to every pod.
+
+The policies validate only: what a PSP filled in (runAsUser, fsGroup,
+seccomp and AppArmor profiles, runtime class, ...) must now be set by the
+workload; 'kubectl psp-migrate audit' lists those fields per workload and
+docs/conversion.md explains every PSP field.
+
+psa does not overwrite a namespace whose current pod-security labels differ
+from the recommendation unless --force is given; it says so on stderr.
+
+Reads the current cluster by default, or the manifests given with -f (add
+--live to read both).
+
+Exit codes: 0 ok, 1 error (nothing is written then), 3 written from an
+incomplete read of the cluster.`,
+		Example: `  # Preview the ValidatingAdmissionPolicy for the current cluster
+  kubectl psp-migrate convert -e vap
+
+  # Apply it in warn mode first, from a dump of the cluster
+  kubectl psp-migrate convert -e vap --mode warn -f cluster.yaml | kubectl apply -f -
+
+  # One file per object, and the namespace labels, into a directory
+  kubectl psp-migrate convert -e vap,psa --output-dir policies/`,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Complete(c, args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c.Context())
+		},
+	}
+	flags := cmd.Flags()
+	o.configFlags.AddFlags(flags)
+	flags.StringSliceVarP(&o.Filenames, "filename", "f", nil, "manifest file, directory or - (stdin) to read instead of the live cluster; repeatable")
+	flags.BoolVarP(&o.Recursive, "recursive", "R", false, "read directories given with -f recursively")
+	flags.BoolVar(&o.Live, "live", false, "with -f, also read the live cluster and merge (the cluster's copy wins)")
+	flags.StringSliceVarP(&o.Engines, "engine", "e", nil, "engine to write policies for: "+strings.Join(translate.Engines(), "|")+"; repeatable or comma separated")
+	flags.StringVar(&o.Scope, "scope", o.Scope, "where each PSP applies: rbac (where the pod's service account could use it) or cluster (every pod)")
+	flags.StringVar(&o.Mode, "mode", o.Mode, "what the policies do with a pod they would reject: enforce, audit or warn")
+	flags.StringSliceVar(&o.ExcludeNamespaces, "exclude-namespaces", o.ExcludeNamespaces, `namespaces the policies leave alone; "" excludes none`)
+	flags.StringSliceVar(&o.PSPs, "psp", nil, "convert only these PodSecurityPolicies; repeatable")
+	flags.StringVar(&o.OutputDir, "output-dir", "", "write one file per object into this directory instead of a YAML stream to stdout")
+	flags.BoolVar(&o.Force, "force", false, "overwrite existing files in --output-dir, and namespace labels psa would otherwise leave alone")
+	flags.StringVar(&o.PSSVersion, "pss-version", o.PSSVersion, `Pod Security Standards version for psa ("latest" or "v1.x", your target cluster's version); "latest" is pinned to the newest version this build knows`)
+	return cmd
+}
+
+// Complete resolves the renderers and whether to read the cluster.
+func (o *ConvertOptions) Complete(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("convert takes no arguments, got %q", args)
+	}
+	o.readLive = len(o.Filenames) == 0 || o.Live
+	o.renderers = nil
+	for _, e := range o.Engines {
+		r, err := translate.RendererFor(strings.TrimSpace(e))
+		if err != nil {
+			return fmt.Errorf("-e: %w", err)
+		}
+		if !slices.ContainsFunc(o.renderers, func(x translate.Renderer) bool { return x.Engine() == r.Engine() }) {
+			o.renderers = append(o.renderers, r)
+		}
+	}
+	// `--exclude-namespaces ""` parses as one empty name: it means none.
+	o.ExcludeNamespaces = slices.DeleteFunc(o.ExcludeNamespaces, func(s string) bool { return strings.TrimSpace(s) == "" })
+	if o.ExcludeNamespaces == nil {
+		o.ExcludeNamespaces = []string{}
+	}
+	return nil
+}
+
+// Validate rejects bad flags before anything is read.
+func (o *ConvertOptions) Validate() error {
+	if len(o.renderers) == 0 {
+		return fmt.Errorf("no engine given: use -e with one of %s", strings.Join(translate.Engines(), ", "))
+	}
+	if !slices.Contains(translate.Scopes, translate.Scope(o.Scope)) {
+		return fmt.Errorf("invalid --scope %q: want rbac or cluster", o.Scope)
+	}
+	if !slices.Contains(translate.Modes, translate.Mode(o.Mode)) {
+		return fmt.Errorf("invalid --mode %q: want enforce, audit or warn", o.Mode)
+	}
+	if _, err := pss.NewEvaluator(o.PSSVersion); err != nil {
+		return fmt.Errorf("--pss-version: %w", err)
+	}
+	if o.Live && len(o.Filenames) == 0 {
+		return errors.New("--live only makes sense with -f (without -f the cluster is read anyway)")
+	}
+	return nil
+}
+
+func (o *ConvertOptions) options() translate.Options {
+	return translate.Options{
+		Scope:             translate.Scope(o.Scope),
+		Mode:              translate.Mode(o.Mode),
+		ExcludeNamespaces: o.ExcludeNamespaces,
+		PSPs:              o.PSPs,
+		ToolVersion:       o.ToolVersion,
+		PSSVersion:        o.PSSVersion,
+		Force:             o.Force,
+	}
+}
+
+// Run reads the inventory, renders every engine, and writes the result
+// only when all of it rendered.
+func (o *ConvertOptions) Run(ctx context.Context) error {
+	inv, err := o.readInventory(ctx)
+	if err != nil {
+		return err
+	}
+	for _, w := range inv.Warnings {
+		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+	}
+	for _, i := range inv.Incomplete {
+		fmt.Fprintf(o.ErrOut, "Warning: incomplete read: %s\n", i.String())
+		// Missing PSPs or RBAC would silently widen or narrow the policies.
+		if strings.HasSuffix(i.Resource, ".policy") || strings.HasSuffix(i.Resource, ".rbac.authorization.k8s.io") {
+			return fmt.Errorf("cannot convert without %s: %s", i.Resource, i.Message)
+		}
+	}
+
+	opts := o.options()
+	in := translate.Input{Options: opts}
+	needsSet := slices.ContainsFunc(o.renderers, func(r translate.Renderer) bool { return r.NeedsPolicySet() })
+	if needsSet {
+		if in.Set, err = translate.Compile(inv, opts); err != nil {
+			return err
+		}
+		for _, p := range in.Set.Policies {
+			for _, n := range p.Notes {
+				fmt.Fprintf(o.ErrOut, "Note: PodSecurityPolicy %s: %s\n", p.Name, n)
+			}
+		}
+	}
+	if slices.ContainsFunc(o.renderers, func(r translate.Renderer) bool { return r.Engine() == translate.EnginePSA }) {
+		if in.Namespaces, err = o.namespacePlans(inv); err != nil {
+			return err
+		}
+	}
+
+	var objects []translate.Object
+	for _, r := range o.renderers {
+		out, err := r.Render(in)
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.Engine(), err)
+		}
+		for _, w := range out.Warnings {
+			fmt.Fprintf(o.ErrOut, "Warning: %s: %s\n", r.Engine(), w)
+		}
+		objects = append(objects, out.Objects...)
+	}
+	manifests, err := translate.Marshal(objects)
+	if err != nil {
+		return err
+	}
+	if o.OutputDir != "" {
+		if err := translate.WriteDir(o.OutputDir, manifests, o.Force); err != nil {
+			return fmt.Errorf("--output-dir: %w", err)
+		}
+		fmt.Fprintf(o.ErrOut, "Wrote %d file(s) to %s\n", len(manifests), o.OutputDir)
+	} else if err := translate.WriteStream(o.Out, manifests); err != nil {
+		return err
+	}
+	if len(inv.Incomplete) > 0 {
+		return withExitCode(ExitIncomplete, "written from an incomplete read")
+	}
+	return nil
+}
+
+func (o *ConvertOptions) readInventory(ctx context.Context) (*inventory.Inventory, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	inv := &inventory.Inventory{}
+	if o.readLive {
+		kube, dyn, err := o.newClients()
+		if err != nil {
+			return nil, err
+		}
+		live, err := inventory.FromCluster(ctx, kube, dyn, inventory.LiveOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("read cluster: %w", err)
+		}
+		inv.Merge(live)
+	}
+	if len(o.Filenames) > 0 {
+		objs, err := manifest.ReadPaths(o.Filenames, o.Recursive, o.In)
+		if err != nil {
+			return nil, err
+		}
+		files, err := inventory.FromObjects(objs)
+		if err != nil {
+			return nil, err
+		}
+		inv.Merge(files)
+	}
+	return inv, nil
+}
+
+// namespacePlans runs the audit and turns its namespace recommendations
+// into the psa engine's input. "latest" is pinned to the newest version
+// this build knows, so that the labels do not change meaning when the
+// cluster is upgraded.
+func (o *ConvertOptions) namespacePlans(inv *inventory.Inventory) ([]translate.NamespacePlan, error) {
+	version := o.PSSVersion
+	if version == "latest" {
+		version = buildinfo.LatestPSSVersion().String()
+		fmt.Fprintf(o.ErrOut, "Warning: psa: pod-security labels pinned to %s; pass --pss-version with your cluster's version\n", version)
+	}
+	rep, err := audit.Run(inv, audit.Options{PSSVersion: version, SystemNamespaces: o.ExcludeNamespaces, ToolVersion: o.ToolVersion})
+	if err != nil {
+		return nil, fmt.Errorf("psa: audit: %w", err)
+	}
+	return plansFromReport(rep), nil
+}
+
+// plansFromReport maps the audit's namespaces; the PSPs named are those
+// that admit the namespace's pods today.
+func plansFromReport(rep *report.AuditReport) []translate.NamespacePlan {
+	psps := map[string]map[string]bool{}
+	for _, p := range rep.Pods {
+		if p.PSP != nil && p.PSP.AdmittedBy != nil {
+			if psps[p.Namespace] == nil {
+				psps[p.Namespace] = map[string]bool{}
+			}
+			psps[p.Namespace][*p.PSP.AdmittedBy] = true
+		}
+	}
+	out := make([]translate.NamespacePlan, 0, len(rep.Namespaces))
+	for _, ns := range rep.Namespaces {
+		plan := translate.NamespacePlan{Name: ns.Name, Labels: ns.Labels, Found: ns.Found}
+		for _, c := range ns.Conflicts {
+			if plan.Conflicts == nil {
+				plan.Conflicts = map[string]string{}
+			}
+			plan.Conflicts[c.Key] = fmt.Sprintf("%s is %s, the audit recommends %s: %s", c.Key, c.Current, c.Recommended, c.Effect)
+		}
+		for name := range psps[ns.Name] {
+			plan.PSPs = append(plan.PSPs, name)
+		}
+		sort.Strings(plan.PSPs)
+		out = append(out, plan)
+	}
+	return out
+}

@@ -1,0 +1,216 @@
+package translate
+
+import (
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
+)
+
+// PolicyVerdict is what one engine's converted policy says about one pod
+// for one PSP: the JSON shape of `pods[].policies[]` in the audit report.
+type PolicyVerdict struct {
+	// Engine is the -e value, e.g. "vap".
+	Engine string `json:"engine"`
+	// PSP names the PodSecurityPolicy whose converted rules were checked;
+	// "" for the verdict of a pod that may use no converted PSP at all.
+	PSP string `json:"psp"`
+	// Allowed is true when the converted policy admits the pod through
+	// this PSP: the pod may use it and passes all its rules.
+	Allowed bool `json:"allowed"`
+	// Reasons are the rules the pod fails, or why it may not use the PSP.
+	Reasons []string `json:"reasons"`
+}
+
+// PodKey identifies a pod of the inventory.
+type PodKey struct {
+	Namespace string
+	Name      string
+}
+
+// PredictEngines are the engines with a per-pod prediction. psa is not one:
+// the audit's pss verdicts already are its prediction.
+var PredictEngines = []string{EngineVAP}
+
+// Predictor answers, pod by pod, what the converted policies would do. Build
+// it once per audit; it is safe for concurrent use.
+type Predictor struct {
+	set     *PolicySet
+	engines []string
+	focus   string
+	sas     map[string]*corev1.ServiceAccount // namespace/name
+}
+
+// NewPredictor compiles inv's PSPs for engines (each one of PredictEngines).
+// pspFilter, when not empty, limits the verdicts to that PSP (which must
+// exist and be valid); opts are those of `convert` (scope, excluded
+// namespaces).
+func NewPredictor(inv *inventory.Inventory, engines []string, pspFilter string, opts Options) (*Predictor, error) {
+	for _, e := range engines {
+		if !slices.Contains(PredictEngines, e) {
+			return nil, fmt.Errorf("engine %q has no per-pod prediction (want one of %v)", e, PredictEngines)
+		}
+	}
+	opts.PSPs = nil // usability is decided among all PSPs, as in the cluster
+	set, err := Compile(inv, opts)
+	if err != nil {
+		return nil, err
+	}
+	if pspFilter != "" && !slices.Contains(set.PSPNames(), pspFilter) {
+		for _, s := range set.Skipped {
+			if s.Name == pspFilter {
+				return nil, fmt.Errorf("--psp %s: PodSecurityPolicy is invalid and was not converted: %v", pspFilter, s.Errors)
+			}
+		}
+		return nil, fmt.Errorf("--psp %s: PodSecurityPolicy not found", pspFilter)
+	}
+	p := &Predictor{set: set, engines: engines, focus: pspFilter, sas: map[string]*corev1.ServiceAccount{}}
+	for i := range inv.ServiceAccounts {
+		sa := &inv.ServiceAccounts[i]
+		p.sas[sa.Namespace+"/"+sa.Name] = sa
+	}
+	return p, nil
+}
+
+// Pod predicts for a pod as the API server stores it. The verdicts are nil
+// when the pod's namespace is excluded (nothing would check it).
+func (p *Predictor) Pod(pod *corev1.Pod) []PolicyVerdict {
+	return p.verdicts(p.set.Evaluate(pod), pod)
+}
+
+// Template predicts for the pods a controller in namespace creates from
+// template: the template is first given the API defaults and ServiceAccount
+// admission's changes, as the pods will be.
+func (p *Predictor) Template(namespace string, template *corev1.PodTemplateSpec) []PolicyVerdict {
+	pod := &corev1.Pod{ObjectMeta: *template.ObjectMeta.DeepCopy(), Spec: *template.Spec.DeepCopy()}
+	pod.Namespace = namespace
+	sa := p.sas[namespace+"/"+serviceAccountOf(&pod.Spec)]
+	prepared := pspadmission.Prepare(pod, sa)
+	return p.verdicts(p.set.Evaluate(prepared), prepared)
+}
+
+func (p *Predictor) verdicts(v Verdict, pod *corev1.Pod) []PolicyVerdict {
+	if v.Excluded {
+		return nil
+	}
+	var out []PolicyVerdict
+	for _, engine := range p.engines {
+		found := false
+		for _, pv := range v.PSPs {
+			if p.focus != "" && pv.PSP != p.focus {
+				continue
+			}
+			found = true
+			out = append(out, PolicyVerdict{Engine: engine, PSP: pv.PSP, Allowed: pv.Allowed, Reasons: slices.Clone(pv.Reasons)})
+		}
+		if found {
+			continue
+		}
+		ns := pod.Namespace
+		if ns == "" {
+			ns = "default"
+		}
+		who := ns + "/" + serviceAccountOf(&pod.Spec)
+		if p.focus != "" {
+			out = append(out, PolicyVerdict{Engine: engine, PSP: p.focus, Reasons: []string{
+				fmt.Sprintf("service account %s may not use PodSecurityPolicy %s (scope %s)", who, p.focus, p.set.Options.Scope)}})
+		} else {
+			out = append(out, PolicyVerdict{Engine: engine, Reasons: []string{noUsablePrefix + who}})
+		}
+	}
+	return out
+}
+
+// Admitted reports whether the converted policies of engine admit a pod,
+// given its verdicts: when any verdict of that engine allows it (PSPs OR
+// together). A pod without verdicts (excluded namespace) is admitted.
+func Admitted(verdicts []PolicyVerdict, engine string) bool {
+	seen := false
+	for _, v := range verdicts {
+		if v.Engine != engine {
+			continue
+		}
+		seen = true
+		if v.Allowed {
+			return true
+		}
+	}
+	return !seen
+}
+
+// VerdictFor returns engine's verdict for one PSP, e.g. the PSP that admits
+// the pod today (report pods[].psp.admittedBy); ok is false when the
+// converted policy does not consider that PSP for the pod (its service
+// account may not use it, or the namespace is excluded).
+func VerdictFor(verdicts []PolicyVerdict, engine, psp string) (v PolicyVerdict, ok bool) {
+	for _, v := range verdicts {
+		if v.Engine == engine && v.PSP == psp {
+			return v, true
+		}
+	}
+	return PolicyVerdict{}, false
+}
+
+// Predict is NewPredictor plus Pod for every pod of inv.
+func Predict(inv *inventory.Inventory, engines []string, pspFilter string, opts Options) (map[PodKey][]PolicyVerdict, error) {
+	p, err := NewPredictor(inv, engines, pspFilter, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[PodKey][]PolicyVerdict, len(inv.Pods))
+	for i := range inv.Pods {
+		pod := &inv.Pods[i]
+		if v := p.Pod(pod); v != nil {
+			out[PodKey{Namespace: pod.Namespace, Name: pod.Name}] = v
+		}
+	}
+	return out, nil
+}
+
+// podTemplate is one controller's pod template.
+type podTemplate struct {
+	kind, namespace, name string
+	template              *corev1.PodTemplateSpec
+}
+
+// templates lists the pod templates of the controllers in inv.
+func templates(inv *inventory.Inventory) []podTemplate {
+	var out []podTemplate
+	add := func(kind, ns, name string, t *corev1.PodTemplateSpec) {
+		if t != nil {
+			out = append(out, podTemplate{kind, ns, name, t})
+		}
+	}
+	for i := range inv.Deployments {
+		o := &inv.Deployments[i]
+		add("Deployment", o.Namespace, o.Name, &o.Spec.Template)
+	}
+	for i := range inv.StatefulSets {
+		o := &inv.StatefulSets[i]
+		add("StatefulSet", o.Namespace, o.Name, &o.Spec.Template)
+	}
+	for i := range inv.DaemonSets {
+		o := &inv.DaemonSets[i]
+		add("DaemonSet", o.Namespace, o.Name, &o.Spec.Template)
+	}
+	for i := range inv.Jobs {
+		o := &inv.Jobs[i]
+		add("Job", o.Namespace, o.Name, &o.Spec.Template)
+	}
+	for i := range inv.CronJobs {
+		o := &inv.CronJobs[i]
+		add("CronJob", o.Namespace, o.Name, &o.Spec.JobTemplate.Spec.Template)
+	}
+	for i := range inv.ReplicaSets {
+		o := &inv.ReplicaSets[i]
+		add("ReplicaSet", o.Namespace, o.Name, &o.Spec.Template)
+	}
+	for i := range inv.ReplicationControllers {
+		o := &inv.ReplicationControllers[i]
+		add("ReplicationController", o.Namespace, o.Name, o.Spec.Template)
+	}
+	return out
+}
