@@ -7,6 +7,7 @@ package audit
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
 )
 
 // DefaultSystemNamespaces are flagged as system namespaces in reports.
@@ -39,6 +41,12 @@ type Options struct {
 	// which decides the PSPs controller-made pods may use; "" means
 	// rbac.ControllerServiceAccounts.
 	ControllerIdentity rbac.ControllerIdentityMode
+	// Engines are the converted-policy engines to predict (translate.PredictEngines).
+	Engines []string
+	// PSP focuses the engine verdicts on one PSP.
+	PSP string
+	// Scope is where each converted PSP applies (translate.ScopeRBAC by default).
+	Scope translate.Scope
 }
 
 // Run audits inv. It does not modify inv.
@@ -67,6 +75,15 @@ func Run(inv *inventory.Inventory, opts Options) (*report.AuditReport, error) {
 	if a.psp != nil {
 		a.owners.prepareBaselines()
 	}
+	if len(opts.Engines) > 0 {
+		// Converted policies leave the same namespaces alone that the audit
+		// treats as system namespaces.
+		excluded := append([]string{}, sysList...)
+		a.pred, err = translate.NewPredictor(inv, opts.Engines, opts.PSP, translate.Options{Scope: opts.Scope, ExcludeNamespaces: excluded})
+		if err != nil {
+			return nil, fmt.Errorf("predict converted policies: %w", err)
+		}
+	}
 	rep := a.run()
 	a.pspSummary(rep, invalid)
 	return rep, nil
@@ -78,8 +95,9 @@ type auditor struct {
 	eval   *pss.Evaluator
 	system map[string]bool
 	owners *ownerIndex
-	psp    *pspModel   // nil when no PSP is in play
-	rbac   *rbac.Index // nil likewise
+	psp    *pspModel            // nil when no PSP is in play
+	rbac   *rbac.Index          // nil likewise
+	pred   *translate.Predictor // nil without --engine
 }
 
 func (a *auditor) inScope(ns string) bool {
@@ -96,6 +114,7 @@ func (a *auditor) run() *report.AuditReport {
 			Sources:      append([]string{}, a.inv.Sources...),
 			PSPAPIServed: a.inv.PSPAPIServed,
 			Namespace:    a.opts.Namespace,
+			Engines:      a.opts.Engines,
 		},
 		Pods:            []report.Pod{},
 		Workloads:       []report.Workload{},
@@ -129,6 +148,10 @@ func (a *auditor) run() *report.AuditReport {
 			w.psp = a.psp.template(c.key.kind, c.key.namespace, c.template)
 			w.addFields(w.psp.MutatedFields)
 		}
+		if a.pred != nil {
+			w.policies = a.pred.Template(c.key.namespace, c.template)
+			w.addRejections(a.opts.Engines, w.policies)
+		}
 	}
 
 	evals := a.evaluatePods()
@@ -143,6 +166,7 @@ func (a *auditor) run() *report.AuditReport {
 			ServiceAccount: serviceAccountName(&p.Spec),
 			PSS:            evals[i].pss,
 			PSP:            evals[i].psp,
+			Policies:       evals[i].policies,
 		}
 		if ref := metav1.GetControllerOfNoCopy(p); ref != nil {
 			rp.Owner = &report.ObjectRef{Kind: ref.Kind, Name: ref.Name}
@@ -166,7 +190,9 @@ func (a *auditor) run() *report.AuditReport {
 		}
 		if top.kind == "Pod" {
 			w.serviceAccount = rp.ServiceAccount
+			w.policies = rp.Policies
 		}
+		w.addRejections(a.opts.Engines, rp.Policies)
 		w.pods = append(w.pods, rp.PSS)
 		rep.Pods = append(rep.Pods, rp)
 	}
@@ -186,6 +212,8 @@ func (a *auditor) run() *report.AuditReport {
 			PSS:            combine(a.eval.Version(), w.template, w.pods),
 			PSP:            w.psp,
 			FieldsToSet:    w.fields,
+			Policies:       w.policies,
+			RejectedBy:     w.rejectedBy,
 		}
 		if rw.FieldsToSet == nil {
 			rw.FieldsToSet = []pspadmission.FieldChange{}
@@ -199,8 +227,9 @@ func (a *auditor) run() *report.AuditReport {
 }
 
 type podEval struct {
-	pss pss.Result
-	psp *report.PSPVerdict
+	pss      pss.Result
+	psp      *report.PSPVerdict
+	policies []translate.PolicyVerdict
 }
 
 // evaluatePods runs the PSS checks and the PSP model on every in-scope pod,
@@ -235,6 +264,9 @@ func (a *auditor) evaluatePods() []podEval {
 					if a.psp != nil {
 						out[i].psp = a.psp.pod(p, a.owners.baselineOf(p))
 					}
+					if a.pred != nil {
+						out[i].policies = a.pred.Pod(p)
+					}
 				}
 			}
 		}()
@@ -253,6 +285,18 @@ type workloadAcc struct {
 	relies         bool
 	fields         []pspadmission.FieldChange
 	seenFields     map[pspadmission.FieldChange]bool
+	policies       []translate.PolicyVerdict
+	rejectedBy     []string
+}
+
+// addRejections records the engines whose converted policies reject the
+// template or a pod, given its verdicts.
+func (w *workloadAcc) addRejections(engines []string, verdicts []translate.PolicyVerdict) {
+	for _, e := range engines {
+		if !translate.Admitted(verdicts, e) && !slices.Contains(w.rejectedBy, e) {
+			w.rejectedBy = append(w.rejectedBy, e)
+		}
+	}
 }
 
 // addFields collects the distinct fields a PSP supplied to the template or

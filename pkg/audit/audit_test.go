@@ -44,6 +44,7 @@ func TestGolden(t *testing.T) {
 		// The bundled example is what README's first command shows: its
 		// report is pinned too, PSP admission model included.
 		{name: "example", input: "../../../examples/cluster.yaml", opts: Options{PSSVersion: "v1.24", ToolVersion: "test"}},
+		{name: "example-engine-vap", input: "../../../examples/cluster.yaml", opts: Options{PSSVersion: "v1.24", ToolVersion: "test", Engines: []string{"vap"}}},
 		{name: "example-controller-manager", input: "../../../examples/cluster.yaml", opts: Options{PSSVersion: "v1.24", ToolVersion: "test", ControllerIdentity: "controller-manager"}},
 	}
 	for _, tt := range tests {

@@ -23,6 +23,7 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
 )
 
 // Client rate limits for the live read. client-go's default (5 QPS) turns
@@ -38,9 +39,10 @@ const (
 	failOnBaseline   = "baseline"
 	failOnRestricted = "restricted"
 	failOnMutated    = "mutated"
+	failOnEngine     = "engine"
 )
 
-var failOnValues = []string{failOnBaseline, failOnRestricted, failOnMutated}
+var failOnValues = []string{failOnBaseline, failOnRestricted, failOnMutated, failOnEngine}
 
 var controllerIdentityValues = []string{string(rbac.ControllerServiceAccounts), string(rbac.ControllerManager)}
 
@@ -59,6 +61,12 @@ type AuditOptions struct {
 	SystemNamespaces []string
 	// ControllerIdentity is how kube-controller-manager authenticates.
 	ControllerIdentity string
+	// Engines are the converted-policy engines to predict per workload.
+	Engines []string
+	// PSP focuses the engine verdicts on one PSP.
+	PSP string
+	// Scope is where each converted PSP applies: rbac or cluster.
+	Scope string
 
 	// ToolVersion is stamped into the report.
 	ToolVersion string
@@ -82,6 +90,7 @@ func NewAuditOptions(streams genericiooptions.IOStreams) *AuditOptions {
 		// --use-service-account-credentials, so each controller has its own
 		// identity and RBAC grants.
 		ControllerIdentity: string(rbac.ControllerServiceAccounts),
+		Scope:              string(translate.ScopeRBAC),
 	}
 	o.newClients = o.clientsFromFlags
 	return o
@@ -133,6 +142,9 @@ incomplete (e.g. a resource could not be listed).`,
 	flags.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+strings.Join(report.Formats, "|"))
 	flags.StringVar(&o.PSSVersion, "pss-version", o.PSSVersion, `Pod Security Standards version to evaluate: "latest" or "v1.x" (use your target cluster's version)`)
 	flags.StringSliceVar(&o.FailOn, "fail-on", nil, "exit 2 when a workload outside system namespaces fails this level, or relies on PSP mutation: "+strings.Join(failOnValues, "|"))
+	flags.StringSliceVarP(&o.Engines, "engine", "e", nil, "also predict, per pod and workload, what the policies `convert -e ENGINE` writes would do: "+strings.Join(translate.PredictEngines, "|"))
+	flags.StringVar(&o.PSP, "psp", "", "with --engine, only the verdicts of this PSP's converted rules")
+	flags.StringVar(&o.Scope, "scope", o.Scope, "with --engine, where each converted PSP applies, as in convert: rbac or cluster")
 	flags.StringVar(&o.ControllerIdentity, "controller-identity", o.ControllerIdentity, "how kube-controller-manager authenticates, which decides the PSPs controller-made pods may use: service-accounts (--use-service-account-credentials, kubeadm's default) or controller-manager (one shared identity)")
 	flags.StringSliceVar(&o.SystemNamespaces, "system-namespaces", o.SystemNamespaces, "namespaces flagged as system and ignored by --fail-on")
 	return cmd
@@ -168,6 +180,20 @@ func (o *AuditOptions) Validate() error {
 	}
 	if !slices.Contains(controllerIdentityValues, o.ControllerIdentity) {
 		return fmt.Errorf("invalid --controller-identity %q: want one of %s", o.ControllerIdentity, strings.Join(controllerIdentityValues, ", "))
+	}
+	for _, e := range o.Engines {
+		if !slices.Contains(translate.PredictEngines, e) {
+			return fmt.Errorf("invalid --engine %q: audit can predict %s", e, strings.Join(translate.PredictEngines, ", "))
+		}
+	}
+	if o.PSP != "" && len(o.Engines) == 0 {
+		return errors.New("--psp needs --engine")
+	}
+	if o.Scope != string(translate.ScopeRBAC) && o.Scope != string(translate.ScopeCluster) {
+		return fmt.Errorf("invalid --scope %q: want rbac or cluster", o.Scope)
+	}
+	if slices.Contains(o.FailOn, failOnEngine) && len(o.Engines) == 0 {
+		return errors.New("--fail-on engine needs --engine")
 	}
 	if o.AllNamespaces && o.namespace != "" {
 		return errors.New("--all-namespaces and --namespace cannot be used together")
@@ -215,6 +241,9 @@ func (o *AuditOptions) Run(ctx context.Context) error {
 		SystemNamespaces:   o.SystemNamespaces,
 		ToolVersion:        o.ToolVersion,
 		ControllerIdentity: rbac.ControllerIdentityMode(o.ControllerIdentity),
+		Engines:            o.Engines,
+		PSP:                o.PSP,
+		Scope:              translate.Scope(o.Scope),
 	})
 	if err != nil {
 		return err
@@ -245,13 +274,24 @@ func (o *AuditOptions) findings(rep *report.AuditReport) string {
 			if w.System {
 				continue
 			}
-			if cond == failOnMutated && w.ReliesOnMutation || cond != failOnMutated && pss.Compare(w.PSS.Level, cond) < 0 {
+			var fails bool
+			switch cond {
+			case failOnMutated:
+				fails = w.ReliesOnMutation
+			case failOnEngine:
+				fails = len(w.RejectedBy) > 0
+			default:
+				fails = pss.Compare(w.PSS.Level, cond) < 0
+			}
+			if fails {
 				n++
 			}
 		}
 		switch {
 		case n > 0 && cond == failOnMutated:
 			return fmt.Sprintf("%d workload(s) rely on PSP mutation", n)
+		case n > 0 && cond == failOnEngine:
+			return fmt.Sprintf("%d workload(s) would be rejected by the converted policies", n)
 		case n > 0:
 			return fmt.Sprintf("%d workload(s) fail the %s level", n, cond)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
 )
 
 // completionShells are the shells `completion` writes scripts for.
@@ -136,10 +137,8 @@ func (o *CompletionOptions) Run() error {
 	return nil
 }
 
-// Values offered for the flags below. The engine list mirrors the
-// translators `convert` will have; keep the two together.
+// Values offered for the flags below; engines come from pkg/translate.
 var (
-	engineNames = []string{"kyverno", "kyverno-cel", "kubewarden", "gatekeeper", "vap", "psa"}
 	// outputFormats are the -o values of each command that has the flag;
 	// a command missing here gets no -o completion rather than a wrong one.
 	outputFormats = map[string][]string{
@@ -155,7 +154,12 @@ func flagValues(cmd *cobra.Command, flag *pflag.Flag) (func() []string, bool) {
 	fixed := func(values []string) func() []string { return func() []string { return values } }
 	switch flag.Name {
 	case "engine":
-		return fixed(engineNames), true
+		// Only engines that work are offered: audit predicts fewer than
+		// convert renders.
+		if cmd.Name() == "audit" {
+			return fixed(translate.PredictEngines), true
+		}
+		return fixed(translate.Engines()), true
 	case "output":
 		formats, ok := outputFormats[cmd.Name()]
 		return fixed(formats), ok

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -195,7 +196,7 @@ func TestRegisterFlagCompletions(t *testing.T) {
 		flag string
 		want []string // nil: no completion registered
 	}{
-		{name: "engine on a subcommand", cmd: convert, flag: "engine", want: engineNames},
+		{name: "engine on a subcommand", cmd: convert, flag: "engine", want: translate.Engines()},
 		{name: "persistent flag seen from a child", cmd: convert, flag: "pss-version", want: buildinfo.PSSVersions()},
 		{name: "output of a command without known formats", cmd: convert, flag: "output"},
 		{name: "a command's own completion is kept", cmd: own, flag: "fail-on", want: []string{"mine"}},

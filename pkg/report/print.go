@@ -84,6 +84,9 @@ func printTables(out io.Writer, rep *AuditReport, wide bool) error {
 	if wide {
 		header = []string{"NAMESPACE", "WORKLOAD", "PODS", "SERVICE ACCOUNT", "PSP", "MUTATED", "PSS", "TEMPLATE", "BASELINE VIOLATIONS", "RESTRICTED VIOLATIONS", "FIELDS TO SET"}
 	}
+	for _, e := range rep.Metadata.Engines {
+		header = append(header, strings.ToUpper(e))
+	}
 	t.Header(header)
 	for _, wl := range rep.Workloads {
 		name := wl.Kind + "/" + wl.Name
@@ -102,6 +105,9 @@ func printTables(out io.Writer, rep *AuditReport, wide bool) error {
 				orDash(pss.Summary(wl.PSS.Baseline.Reasons)), orDash(pss.Summary(wl.PSS.Restricted.Reasons)), fieldsColumn(wl)}
 		} else {
 			row = []string{wl.Namespace, name, strconv.Itoa(wl.Pods), pspColumn(wl.PSP), mutatedColumn(wl), wl.PSS.Level, firstReason(wl.PSS)}
+		}
+		for _, e := range rep.Metadata.Engines {
+			row = append(row, engineColumn(wl, e))
 		}
 		if err := t.Append(row); err != nil {
 			return fmt.Errorf("render workload table: %w", err)
@@ -197,6 +203,17 @@ func pspColumn(v *PSPVerdict) string {
 		s += " (" + v.Drift + ")"
 	}
 	return s
+}
+
+// engineColumn says whether engine's converted policies admit the
+// workload's template and every pod.
+func engineColumn(w Workload, engine string) string {
+	for _, e := range w.RejectedBy {
+		if e == engine {
+			return "DENIED"
+		}
+	}
+	return "ok"
 }
 
 func mutatedColumn(w Workload) string {

@@ -10,6 +10,7 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
 )
 
 // APIVersion and Kind identify the report format.
@@ -50,6 +51,8 @@ type Metadata struct {
 	PSPAPIServed bool `json:"pspAPIServed"`
 	// Namespace is set when the audit was limited to one namespace.
 	Namespace string `json:"namespace,omitempty"`
+	// Engines are the converted-policy engines evaluated (audit --engine).
+	Engines []string `json:"engines,omitempty"`
 }
 
 // Summary counts workloads by the strictest level they meet.
@@ -83,6 +86,9 @@ type Pod struct {
 	// PSP is what PodSecurityPolicy admission does with this pod today;
 	// null when no PSP is in play.
 	PSP *PSPVerdict `json:"psp"`
+	// Policies are the converted policies' verdicts (audit --engine), one
+	// per engine and PSP considered for the pod; absent without --engine.
+	Policies []translate.PolicyVerdict `json:"policies,omitempty"`
 }
 
 // PSPVerdict is the PSP admission model's answer for a pod or template:
@@ -135,6 +141,12 @@ type Workload struct {
 	// FieldsToSet are the security fields the PSP supplied, to set in the
 	// template instead (path, template value, value the PSP gave).
 	FieldsToSet []pspadmission.FieldChange `json:"fieldsToSet"`
+	// Policies are the converted policies' verdicts for the template (for
+	// a bare pod, the pod's); absent without --engine.
+	Policies []translate.PolicyVerdict `json:"policies,omitempty"`
+	// RejectedBy lists the engines whose converted policies would reject
+	// the template or any of its pods; absent without --engine.
+	RejectedBy []string `json:"rejectedBy,omitempty"`
 }
 
 // Namespace is the verdict and recommendation for one namespace.
