@@ -24,6 +24,7 @@ example:
 fuzz:
 	$(GO) test ./pkg/manifest -run '^$$' -fuzz FuzzDecode -fuzztime 60s
 	$(GO) test ./pkg/psp -run '^$$' -fuzz FuzzValidate -fuzztime 60s
+	$(GO) test ./pkg/translate -run '^$$' -fuzz FuzzCompile -fuzztime 60s
 
 bench:
 	bash hack/bench.sh
