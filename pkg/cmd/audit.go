@@ -10,28 +10,14 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/audit"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/manifest"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
-)
-
-// Client rate limits for the live read. client-go's default (5 QPS) turns
-// a few dozen paginated LISTs into tens of seconds; the audit issues a
-// bounded number of read-only requests, so a higher ceiling is safe.
-const (
-	clientQPS   = 100
-	clientBurst = 200
 )
 
 // fail-on conditions.
@@ -48,12 +34,9 @@ var controllerIdentityValues = []string{string(rbac.ControllerServiceAccounts), 
 
 // AuditOptions holds the flags and resolved state of `audit`.
 type AuditOptions struct {
-	configFlags *genericclioptions.ConfigFlags
+	sourceOptions
 	genericiooptions.IOStreams
 
-	Filenames        []string
-	Recursive        bool
-	Live             bool
 	AllNamespaces    bool
 	Output           string
 	PSSVersion       string
@@ -73,15 +56,12 @@ type AuditOptions struct {
 
 	// resolved in Complete
 	namespace string
-	readLive  bool
-	// newClients is swapped in tests.
-	newClients func() (kubernetes.Interface, dynamic.Interface, error)
 }
 
 // NewAuditOptions returns the defaults.
 func NewAuditOptions(streams genericiooptions.IOStreams) *AuditOptions {
 	o := &AuditOptions{
-		configFlags:      genericclioptions.NewConfigFlags(true),
+		sourceOptions:    newSourceOptions(streams.ErrOut),
 		IOStreams:        streams,
 		Output:           report.FormatTable,
 		PSSVersion:       "latest",
@@ -92,7 +72,6 @@ func NewAuditOptions(streams genericiooptions.IOStreams) *AuditOptions {
 		ControllerIdentity: string(rbac.ControllerServiceAccounts),
 		Scope:              string(translate.ScopeRBAC),
 	}
-	o.newClients = o.clientsFromFlags
 	return o
 }
 
@@ -134,10 +113,7 @@ incomplete (e.g. a resource could not be listed).`,
 		},
 	}
 	flags := cmd.Flags()
-	o.configFlags.AddFlags(flags)
-	flags.StringSliceVarP(&o.Filenames, "filename", "f", nil, "manifest file, directory or - (stdin) to audit instead of the live cluster; repeatable")
-	flags.BoolVarP(&o.Recursive, "recursive", "R", false, "read directories given with -f recursively")
-	flags.BoolVar(&o.Live, "live", false, "with -f, also read the live cluster and merge (the cluster's copy wins)")
+	o.addFlags(flags, "audit")
 	flags.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "audit all namespaces (the default unless -n is given)")
 	flags.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+strings.Join(report.Formats, "|"))
 	flags.StringVar(&o.PSSVersion, "pss-version", o.PSSVersion, `Pod Security Standards version to evaluate: "latest" or "v1.x" (use your target cluster's version)`)
@@ -161,7 +137,6 @@ func (o *AuditOptions) Complete(cmd *cobra.Command, args []string) error {
 	if cmd.Flags().Changed("namespace") && o.configFlags.Namespace != nil {
 		o.namespace = *o.configFlags.Namespace
 	}
-	o.readLive = len(o.Filenames) == 0 || o.Live
 	return nil
 }
 
@@ -198,10 +173,7 @@ func (o *AuditOptions) Validate() error {
 	if o.AllNamespaces && o.namespace != "" {
 		return errors.New("--all-namespaces and --namespace cannot be used together")
 	}
-	if o.Live && len(o.Filenames) == 0 {
-		return errors.New("--live only makes sense with -f (without -f the cluster is read anyway)")
-	}
-	return nil
+	return o.sourceOptions.validate()
 }
 
 // Run reads the inventory, audits it and prints the report.
@@ -209,30 +181,9 @@ func (o *AuditOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	inv := &inventory.Inventory{}
-	if o.readLive {
-		o.progress("Reading the cluster…")
-		kube, dyn, err := o.newClients()
-		if err != nil {
-			return err
-		}
-		live, err := inventory.FromCluster(ctx, kube, dyn, inventory.LiveOptions{Namespace: o.namespace})
-		if err != nil {
-			return fmt.Errorf("read cluster: %w", err)
-		}
-		inv.Merge(live)
-	}
-	if len(o.Filenames) > 0 {
-		o.progress("Reading manifests…")
-		objs, err := manifest.ReadPaths(o.Filenames, o.Recursive, o.In)
-		if err != nil {
-			return err
-		}
-		files, err := inventory.FromObjects(objs)
-		if err != nil {
-			return err
-		}
-		inv.Merge(files)
+	inv, err := o.read(ctx, o.In, o.namespace, o.progress)
+	if err != nil {
+		return err
 	}
 	o.progress("Evaluating…")
 	rep, err := audit.Run(inv, audit.Options{
@@ -297,31 +248,6 @@ func (o *AuditOptions) findings(rep *report.AuditReport) string {
 		}
 	}
 	return ""
-}
-
-func (o *AuditOptions) clientsFromFlags() (kubernetes.Interface, dynamic.Interface, error) {
-	cfg, err := o.configFlags.ToRESTConfig()
-	if err != nil {
-		return nil, nil, fmt.Errorf("load kubeconfig: %w", err)
-	}
-	cfg.QPS, cfg.Burst = clientQPS, clientBurst
-	// Server warnings (such as PSP's own deprecation notice) go to ErrOut
-	// once each, as kubectl prints them, not through klog.
-	cfg.WarningHandler = rest.NewWarningWriter(o.ErrOut, rest.WarningWriterOptions{Deduplicate: true})
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("build dynamic client: %w", err)
-	}
-	// Protobuf halves decode time and memory for built-in types; the
-	// dynamic client (PSPs) stays on JSON, which is all it can decode.
-	pcfg := rest.CopyConfig(cfg)
-	pcfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	pcfg.ContentType = "application/vnd.kubernetes.protobuf"
-	kube, err := kubernetes.NewForConfig(pcfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("build client: %w", err)
-	}
-	return kube, dyn, nil
 }
 
 // progress reports what the audit is doing, only to a terminal: logs and

@@ -2,22 +2,17 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/audit"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/manifest"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
@@ -25,12 +20,9 @@ import (
 
 // ConvertOptions holds the flags and resolved state of `convert`.
 type ConvertOptions struct {
-	configFlags *genericclioptions.ConfigFlags
+	sourceOptions
 	genericiooptions.IOStreams
 
-	Filenames []string
-	Recursive bool
-	Live      bool
 	// Engines are the -e values; at least one.
 	Engines           []string
 	Scope             string
@@ -50,25 +42,18 @@ type ConvertOptions struct {
 	ToolVersion string
 
 	// resolved in Complete
-	readLive   bool
-	renderers  []translate.Renderer
-	newClients func() (kubernetes.Interface, dynamic.Interface, error)
+	renderers []translate.Renderer
 }
 
 // NewConvertOptions returns the defaults.
 func NewConvertOptions(streams genericiooptions.IOStreams) *ConvertOptions {
 	o := &ConvertOptions{
-		configFlags:       genericclioptions.NewConfigFlags(true),
+		sourceOptions:     newSourceOptions(streams.ErrOut),
 		IOStreams:         streams,
 		Scope:             string(translate.ScopeRBAC),
 		Mode:              string(translate.ModeEnforce),
 		ExcludeNamespaces: slices.Clone(translate.DefaultExcludedNamespaces),
 		PSSVersion:        "latest",
-	}
-	o.newClients = func() (kubernetes.Interface, dynamic.Interface, error) {
-		// The audit's client set-up (rate limits, warnings) serves here too.
-		a := &AuditOptions{configFlags: o.configFlags, IOStreams: o.IOStreams}
-		return a.clientsFromFlags()
 	}
 	return o
 }
@@ -125,10 +110,7 @@ incomplete read of the cluster.`,
 		},
 	}
 	flags := cmd.Flags()
-	o.configFlags.AddFlags(flags)
-	flags.StringSliceVarP(&o.Filenames, "filename", "f", nil, "manifest file, directory or - (stdin) to read instead of the live cluster; repeatable")
-	flags.BoolVarP(&o.Recursive, "recursive", "R", false, "read directories given with -f recursively")
-	flags.BoolVar(&o.Live, "live", false, "with -f, also read the live cluster and merge (the cluster's copy wins)")
+	o.addFlags(flags, "read")
 	flags.StringSliceVarP(&o.Engines, "engine", "e", nil, "engine to write policies for: "+strings.Join(translate.Engines(), "|")+"; repeatable or comma separated")
 	flags.StringVar(&o.Scope, "scope", o.Scope, "where each PSP applies: rbac (where the pod's service account could use it) or cluster (every pod)")
 	flags.StringVar(&o.Mode, "mode", o.Mode, "what the policies do with a pod they would reject: enforce, audit or warn")
@@ -145,7 +127,6 @@ func (o *ConvertOptions) Complete(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
 		return fmt.Errorf("convert takes no arguments, got %q", args)
 	}
-	o.readLive = len(o.Filenames) == 0 || o.Live
 	o.renderers = nil
 	for _, e := range o.Engines {
 		r, err := translate.RendererFor(strings.TrimSpace(e))
@@ -178,10 +159,7 @@ func (o *ConvertOptions) Validate() error {
 	if _, err := pss.NewEvaluator(o.PSSVersion); err != nil {
 		return fmt.Errorf("--pss-version: %w", err)
 	}
-	if o.Live && len(o.Filenames) == 0 {
-		return errors.New("--live only makes sense with -f (without -f the cluster is read anyway)")
-	}
-	return nil
+	return o.sourceOptions.validate()
 }
 
 func (o *ConvertOptions) options() translate.Options {
@@ -199,7 +177,7 @@ func (o *ConvertOptions) options() translate.Options {
 // Run reads the inventory, renders every engine, and writes the result
 // only when all of it rendered.
 func (o *ConvertOptions) Run(ctx context.Context) error {
-	inv, err := o.readInventory(ctx)
+	inv, err := o.read(ctx, o.In, "", func(string) {})
 	if err != nil {
 		return err
 	}
@@ -260,36 +238,6 @@ func (o *ConvertOptions) Run(ctx context.Context) error {
 		return withExitCode(ExitIncomplete, "written from an incomplete read")
 	}
 	return nil
-}
-
-func (o *ConvertOptions) readInventory(ctx context.Context) (*inventory.Inventory, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	inv := &inventory.Inventory{}
-	if o.readLive {
-		kube, dyn, err := o.newClients()
-		if err != nil {
-			return nil, err
-		}
-		live, err := inventory.FromCluster(ctx, kube, dyn, inventory.LiveOptions{})
-		if err != nil {
-			return nil, fmt.Errorf("read cluster: %w", err)
-		}
-		inv.Merge(live)
-	}
-	if len(o.Filenames) > 0 {
-		objs, err := manifest.ReadPaths(o.Filenames, o.Recursive, o.In)
-		if err != nil {
-			return nil, err
-		}
-		files, err := inventory.FromObjects(objs)
-		if err != nil {
-			return nil, err
-		}
-		inv.Merge(files)
-	}
-	return inv, nil
 }
 
 // namespacePlans runs the audit and turns its namespace recommendations

@@ -374,33 +374,9 @@ func containsString(list []string, s string) bool {
 	return false
 }
 
-// safeSysctls are the sysctls v1.24 considered namespaced and isolated, so
-// every PSP allows them unless it forbids them.
-var safeSysctls = map[string]bool{
-	"kernel.shm_rmid_forced":              true,
-	"net.ipv4.ip_local_port_range":        true,
-	"net.ipv4.tcp_syncookies":             true,
-	"net.ipv4.ping_group_range":           true,
-	"net.ipv4.ip_unprivileged_port_start": true,
-}
-
 type sysctlStrategy struct {
 	allowedUnsafe []string
 	forbidden     []string
-}
-
-// matchesSysctl matches a name against exact names and "prefix*" patterns.
-func matchesSysctl(patterns []string, name string) bool {
-	for _, p := range patterns {
-		if prefix, ok := strings.CutSuffix(p, "*"); ok {
-			if strings.HasPrefix(name, prefix) {
-				return true
-			}
-		} else if name == p {
-			return true
-		}
-	}
-	return false
 }
 
 // validate checks forbidden first, so a forbidden safe sysctl is rejected.
@@ -411,9 +387,9 @@ func (s *sysctlStrategy) validate(errs []string, pod *corev1.Pod) []string {
 	}
 	for i, sysctl := range sc.Sysctls {
 		switch {
-		case matchesSysctl(s.forbidden, sysctl.Name):
+		case psp.SysctlMatches(s.forbidden, sysctl.Name):
 			errs = append(errs, errForbidden(indexPath("pod.spec.securityContext.sysctls", i), fmt.Sprintf("sysctl %q is not allowed", sysctl.Name)))
-		case safeSysctls[sysctl.Name], matchesSysctl(s.allowedUnsafe, sysctl.Name):
+		case psp.IsSafeSysctl(sysctl.Name), psp.SysctlMatches(s.allowedUnsafe, sysctl.Name):
 		default:
 			errs = append(errs, errForbidden(indexPath("pod.spec.securityContext.sysctls", i), fmt.Sprintf("unsafe sysctl %q is not allowed", sysctl.Name)))
 		}

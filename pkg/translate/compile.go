@@ -22,16 +22,6 @@ type Policy struct {
 	Notes []string
 }
 
-// safeSysctls are the sysctls the v1.24 kubelet considered safe (namespaced
-// and isolated); PSP allowed them unless forbidden. See SafeSysctlsVersion.
-var safeSysctls = []string{
-	"kernel.shm_rmid_forced",
-	"net.ipv4.ip_local_port_range",
-	"net.ipv4.ip_unprivileged_port_start",
-	"net.ipv4.ping_group_range",
-	"net.ipv4.tcp_syncookies",
-}
-
 // CompilePolicy turns one valid PSP into its rules. The PSP must have passed
 // psp.Validate and be buildable by admission (pspadmission.NewEvaluator
 // reports those that are not); Compile checks that for callers.
@@ -149,7 +139,7 @@ func CompilePolicy(p *psp.PodSecurityPolicy) Policy {
 		add(ForbiddenSysctls{Patterns: slices.Clone(spec.ForbiddenSysctls)})
 	}
 	if !slices.Contains(spec.AllowedUnsafeSysctls, "*") {
-		add(UnsafeSysctls{Safe: slices.Clone(safeSysctls), Allowed: slices.Clone(spec.AllowedUnsafeSysctls), Forbidden: slices.Clone(spec.ForbiddenSysctls)})
+		add(UnsafeSysctls{Safe: psp.SafeSysctls(), Allowed: slices.Clone(spec.AllowedUnsafeSysctls), Forbidden: slices.Clone(spec.ForbiddenSysctls)})
 	}
 
 	// Default is always allowed: with the ProcMountType gate off (v1.24's

@@ -149,20 +149,6 @@ func normalizeSysctl(name string) string {
 	}, name)
 }
 
-// matchesSysctlPattern matches exact names and "prefix*" patterns, as PSP did.
-func matchesSysctlPattern(patterns []string, name string) bool {
-	for _, p := range patterns {
-		if prefix, ok := strings.CutSuffix(p, "*"); ok {
-			if strings.HasPrefix(name, prefix) {
-				return true
-			}
-		} else if name == p {
-			return true
-		}
-	}
-	return false
-}
-
 // hostPathMatches is PSP's path-segment prefix match: "/foo" covers "/foo"
 // and "/foo/bar" but not "/foobar"; trailing slashes do not matter.
 func hostPathMatches(path, prefix string) bool {

@@ -757,7 +757,7 @@ func (r ForbiddenSysctls) Message() string {
 // Allows implements Rule.
 func (r ForbiddenSysctls) Allows(pod *corev1.Pod) bool {
 	for _, s := range podSC(pod).Sysctls {
-		if matchesSysctlPattern(r.Patterns, normalizeSysctl(s.Name)) {
+		if psp.SysctlMatches(r.Patterns, normalizeSysctl(s.Name)) {
 			return false
 		}
 	}
@@ -782,7 +782,7 @@ func (r UnsafeSysctls) Message() string {
 func (r UnsafeSysctls) Allows(pod *corev1.Pod) bool {
 	for _, s := range podSC(pod).Sysctls {
 		n := normalizeSysctl(s.Name)
-		if !matchesSysctlPattern(r.Forbidden, n) && !slices.Contains(r.Safe, n) && !matchesSysctlPattern(r.Allowed, n) {
+		if !psp.SysctlMatches(r.Forbidden, n) && !slices.Contains(r.Safe, n) && !psp.SysctlMatches(r.Allowed, n) {
 			return false
 		}
 	}

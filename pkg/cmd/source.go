@@ -1,0 +1,128 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/pflag"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/manifest"
+)
+
+// Client rate limits for the live read. client-go's default (5 QPS) turns
+// a few dozen paginated LISTs into tens of seconds; the commands issue a
+// bounded number of read-only requests, so a higher ceiling is safe.
+const (
+	clientQPS   = 100
+	clientBurst = 200
+)
+
+// sourceOptions is how a command gets its inventory, the same way for every
+// command: the live cluster through the kubectl flags, manifests with -f,
+// or both with --live.
+type sourceOptions struct {
+	configFlags *genericclioptions.ConfigFlags
+
+	Filenames []string
+	Recursive bool
+	Live      bool
+
+	// newClients builds the cluster clients; swapped in tests.
+	newClients func() (kubernetes.Interface, dynamic.Interface, error)
+}
+
+func newSourceOptions(errOut io.Writer) sourceOptions {
+	s := sourceOptions{configFlags: genericclioptions.NewConfigFlags(true)}
+	s.newClients = func() (kubernetes.Interface, dynamic.Interface, error) {
+		return clientsFromFlags(s.configFlags, errOut)
+	}
+	return s
+}
+
+// addFlags binds the kubectl cluster flags and -f/-R/--live; use says what
+// the command does with the input ("audit", "read").
+func (s *sourceOptions) addFlags(flags *pflag.FlagSet, use string) {
+	s.configFlags.AddFlags(flags)
+	flags.StringSliceVarP(&s.Filenames, "filename", "f", nil, "manifest file, directory or - (stdin) to "+use+" instead of the live cluster; repeatable")
+	flags.BoolVarP(&s.Recursive, "recursive", "R", false, "read directories given with -f recursively")
+	flags.BoolVar(&s.Live, "live", false, "with -f, also read the live cluster and merge (the cluster's copy wins)")
+}
+
+// readsLive reports whether the cluster is read: without -f, or with --live.
+func (s *sourceOptions) readsLive() bool {
+	return len(s.Filenames) == 0 || s.Live
+}
+
+func (s *sourceOptions) validate() error {
+	if s.Live && len(s.Filenames) == 0 {
+		return errors.New("--live only makes sense with -f (without -f the cluster is read anyway)")
+	}
+	return nil
+}
+
+// read builds the inventory: the live cluster first (limited to namespace
+// when set), then the files; an object in both keeps the cluster's copy.
+// progress is told what is happening.
+func (s *sourceOptions) read(ctx context.Context, stdin io.Reader, namespace string, progress func(string)) (*inventory.Inventory, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	inv := &inventory.Inventory{}
+	if s.readsLive() {
+		progress("Reading the cluster…")
+		kube, dyn, err := s.newClients()
+		if err != nil {
+			return nil, err
+		}
+		live, err := inventory.FromCluster(ctx, kube, dyn, inventory.LiveOptions{Namespace: namespace})
+		if err != nil {
+			return nil, fmt.Errorf("read cluster: %w", err)
+		}
+		inv.Merge(live)
+	}
+	if len(s.Filenames) > 0 {
+		progress("Reading manifests…")
+		objs, err := manifest.ReadPaths(s.Filenames, s.Recursive, stdin)
+		if err != nil {
+			return nil, err
+		}
+		files, err := inventory.FromObjects(objs)
+		if err != nil {
+			return nil, err
+		}
+		inv.Merge(files)
+	}
+	return inv, nil
+}
+
+func clientsFromFlags(configFlags *genericclioptions.ConfigFlags, errOut io.Writer) (kubernetes.Interface, dynamic.Interface, error) {
+	cfg, err := configFlags.ToRESTConfig()
+	if err != nil {
+		return nil, nil, fmt.Errorf("load kubeconfig: %w", err)
+	}
+	cfg.QPS, cfg.Burst = clientQPS, clientBurst
+	// Server warnings (such as PSP's own deprecation notice) go to ErrOut
+	// once each, as kubectl prints them, not through klog.
+	cfg.WarningHandler = rest.NewWarningWriter(errOut, rest.WarningWriterOptions{Deduplicate: true})
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("build dynamic client: %w", err)
+	}
+	// Protobuf halves decode time and memory for built-in types; the
+	// dynamic client (PSPs) stays on JSON, which is all it can decode.
+	pcfg := rest.CopyConfig(cfg)
+	pcfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	pcfg.ContentType = "application/vnd.kubernetes.protobuf"
+	kube, err := kubernetes.NewForConfig(pcfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("build client: %w", err)
+	}
+	return kube, dyn, nil
+}
