@@ -72,9 +72,6 @@ func Run(inv *inventory.Inventory, opts Options) (*report.AuditReport, error) {
 	a := &auditor{inv: inv, opts: opts, eval: ev, system: system, owners: newOwnerIndex(inv, opts.Namespace)}
 	var invalid []pspadmission.InvalidPSP
 	a.psp, invalid, a.rbac = newPSPModel(inv, opts.ControllerIdentity)
-	if a.psp != nil {
-		a.owners.prepareBaselines()
-	}
 	if len(opts.Engines) > 0 {
 		// Converted policies leave the same namespaces alone that the audit
 		// treats as system namespaces.
@@ -138,18 +135,28 @@ func (a *auditor) run() *report.AuditReport {
 		}
 		return w
 	}
-	for _, c := range a.owners.topLevel() {
+	tops := a.owners.topLevel()
+	tevals := make([]podEval, len(tops))
+	parallelFor(len(tops), func(i int) {
+		c := tops[i]
+		tevals[i].pss = a.eval.Evaluate(&c.template.ObjectMeta, &c.template.Spec)
+		if a.psp != nil {
+			tevals[i].psp = a.psp.template(c.key.kind, c.key.namespace, c.template)
+		}
+		if a.pred != nil {
+			tevals[i].policies = a.pred.Template(c.key.namespace, c.template)
+		}
+	})
+	for i, c := range tops {
 		w := get(c.key)
 		w.templateFound = true
 		w.serviceAccount = serviceAccountName(&c.template.Spec)
-		r := a.eval.Evaluate(&c.template.ObjectMeta, &c.template.Spec)
-		w.template = &r
-		if a.psp != nil {
-			w.psp = a.psp.template(c.key.kind, c.key.namespace, c.template)
+		w.template = &tevals[i].pss
+		if w.psp = tevals[i].psp; w.psp != nil {
 			w.addFields(w.psp.MutatedFields)
 		}
 		if a.pred != nil {
-			w.policies = a.pred.Template(c.key.namespace, c.template)
+			w.policies = tevals[i].policies
 			w.addRejections(a.opts.Engines, w.policies)
 		}
 	}
@@ -232,19 +239,34 @@ type podEval struct {
 	policies []translate.PolicyVerdict
 }
 
-// evaluatePods runs the PSS checks and the PSP model on every in-scope pod,
-// spread over all CPUs: each pod is independent, the evaluators are safe for
-// concurrent use, and on a large cluster this is most of the audit's CPU.
+// evaluatePods runs the PSS checks and the PSP model on every in-scope pod.
 // Results are indexed like inv.Pods.
 func (a *auditor) evaluatePods() []podEval {
 	pods := a.inv.Pods
 	out := make([]podEval, len(pods))
-	workers := runtime.GOMAXPROCS(0)
-	if workers > len(pods) {
-		workers = len(pods)
-	}
+	parallelFor(len(pods), func(i int) {
+		p := &pods[i]
+		if !a.inScope(p.Namespace) {
+			return
+		}
+		out[i].pss = a.eval.Evaluate(&p.ObjectMeta, &p.Spec)
+		if a.psp != nil {
+			out[i].psp = a.psp.pod(p, a.owners.baselineOf(p))
+		}
+		if a.pred != nil {
+			out[i].policies = a.pred.Pod(p)
+		}
+	})
+	return out
+}
+
+// parallelFor calls fn for 0..n-1 spread over all CPUs: pods and templates
+// are independent, the evaluators are safe for concurrent use, and on a
+// large cluster evaluation is most of the audit's CPU.
+func parallelFor(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
 	var next atomic.Int64
-	const chunk = 64
+	const chunk = 32
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -252,27 +274,16 @@ func (a *auditor) evaluatePods() []podEval {
 			defer wg.Done()
 			for {
 				start := int(next.Add(chunk)) - chunk
-				if start >= len(pods) {
+				if start >= n {
 					return
 				}
-				for i := start; i < min(start+chunk, len(pods)); i++ {
-					p := &pods[i]
-					if !a.inScope(p.Namespace) {
-						continue
-					}
-					out[i].pss = a.eval.Evaluate(&p.ObjectMeta, &p.Spec)
-					if a.psp != nil {
-						out[i].psp = a.psp.pod(p, a.owners.baselineOf(p))
-					}
-					if a.pred != nil {
-						out[i].policies = a.pred.Pod(p)
-					}
+				for i := start; i < min(start+chunk, n); i++ {
+					fn(i)
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	return out
 }
 
 type workloadAcc struct {

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"sync"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -25,9 +27,11 @@ type controller struct {
 	key      workloadKey
 	owner    *metav1.OwnerReference
 	template *corev1.PodTemplateSpec
-	// baseline is the template prepared once for mutation-reliance
-	// comparisons with its pods; nil until prepareBaselines.
-	baseline *pspadmission.TemplateBaseline
+	// baseline is the template prepared once, on first use, for
+	// mutation-reliance comparisons with its pods: only controllers that
+	// own pods directly (not Deployments, CronJobs) ever need it.
+	baselineOnce sync.Once
+	baseline     *pspadmission.TemplateBaseline
 }
 
 // ownerIndex resolves pods to their top-level owner: Pod → ReplicaSet →
@@ -144,14 +148,6 @@ func (ix *ownerIndex) top(p *corev1.Pod) workloadKey {
 	return c.key
 }
 
-// prepareBaselines prepares every controller's template for comparison
-// with its pods, once, before pods are evaluated concurrently.
-func (ix *ownerIndex) prepareBaselines() {
-	for _, c := range ix.list {
-		c.baseline = pspadmission.NewTemplateBaseline(c.template, c.key.namespace)
-	}
-}
-
 // baselineOf returns the prepared template of the pod's direct controller,
 // the one the pod was made from, or nil when that controller was not read.
 func (ix *ownerIndex) baselineOf(p *corev1.Pod) *pspadmission.TemplateBaseline {
@@ -159,8 +155,10 @@ func (ix *ownerIndex) baselineOf(p *corev1.Pod) *pspadmission.TemplateBaseline {
 	if ref == nil {
 		return nil
 	}
-	if c := ix.byKey[workloadKey{p.Namespace, ref.Kind, ref.Name}]; c != nil {
-		return c.baseline
+	c := ix.byKey[workloadKey{p.Namespace, ref.Kind, ref.Name}]
+	if c == nil {
+		return nil
 	}
-	return nil
+	c.baselineOnce.Do(func() { c.baseline = pspadmission.NewTemplateBaseline(c.template, c.key.namespace) })
+	return c.baseline
 }

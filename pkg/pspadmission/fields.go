@@ -3,6 +3,7 @@ package pspadmission
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -70,7 +71,7 @@ func securityDiff(before, after *corev1.Pod, opts diffOptions) []FieldChange {
 	}
 
 	add("spec.runtimeClassName", derefString(before.Spec.RuntimeClassName), derefString(after.Spec.RuntimeClassName))
-	out = appendFlatDiff(out, "spec.securityContext", flatten(before.Spec.SecurityContext), flatten(after.Spec.SecurityContext))
+	out = diffContexts(out, "spec.securityContext", before.Spec.SecurityContext, after.Spec.SecurityContext)
 
 	lists := []struct {
 		name          string
@@ -100,7 +101,7 @@ func securityDiff(before, after *corev1.Pod, opts diffOptions) []FieldChange {
 				continue
 			}
 			prefix := "spec." + l.name + "[name=" + a.Name + "].securityContext"
-			out = appendFlatDiff(out, prefix, flatten(bsc), flatten(a.SecurityContext))
+			out = diffContexts(out, prefix, bsc, a.SecurityContext)
 		}
 	}
 	return out
@@ -147,6 +148,16 @@ func derefString(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// diffContexts appends the differences between two security contexts.
+// Most pairs are equal (a pod and its template, a pod its PSP left alone),
+// and a deep comparison of the structs is far cheaper than flattening both.
+func diffContexts[T any](out []FieldChange, prefix string, before, after *T) []FieldChange {
+	if reflect.DeepEqual(before, after) {
+		return out
+	}
+	return appendFlatDiff(out, prefix, flatten(before), flatten(after))
 }
 
 // flatten turns a security context into leaf paths and rendered values by
