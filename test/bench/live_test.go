@@ -121,7 +121,7 @@ func BenchmarkLiveAudit(b *testing.B) {
 				"pods":    strconv.Itoa(pods),
 				"runs":    strconv.Itoa(*flagRuns),
 				"load":    fmt.Sprintf("%d objects, %d requests in %.1f s", stats.Objects, stats.Requests, stats.Elapsed.Seconds()),
-				"client":  "audit and listonly: QPS 100, burst 200, pages of 500, protobuf (PSPs JSON), 15 types listed concurrently",
+				"client":  "audit and listonly: QPS 100, burst 200, pages of 500, protobuf (PSPs JSON), 16 types listed concurrently",
 				"kubectl": kubectlVersion(kubectl),
 			},
 			Results: results,
