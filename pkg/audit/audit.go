@@ -150,7 +150,7 @@ func (a *auditor) run() *report.AuditReport {
 	for i, c := range tops {
 		w := get(c.key)
 		w.templateFound = true
-		w.serviceAccount = serviceAccountName(&c.template.Spec)
+		w.serviceAccount = rbac.PodServiceAccountName(&c.template.Spec)
 		w.template = &tevals[i].pss
 		if w.psp = tevals[i].psp; w.psp != nil {
 			w.addFields(w.psp.MutatedFields)
@@ -170,7 +170,7 @@ func (a *auditor) run() *report.AuditReport {
 		rp := report.Pod{
 			Namespace:      p.Namespace,
 			Name:           p.Name,
-			ServiceAccount: serviceAccountName(&p.Spec),
+			ServiceAccount: rbac.PodServiceAccountName(&p.Spec),
 			PSS:            evals[i].pss,
 			PSP:            evals[i].psp,
 			Policies:       evals[i].policies,
@@ -362,17 +362,6 @@ func combine(version string, template *pss.Result, pods []pss.Result) pss.Result
 		}
 	}
 	return out
-}
-
-func serviceAccountName(spec *corev1.PodSpec) string {
-	if spec.ServiceAccountName != "" {
-		return spec.ServiceAccountName
-	}
-	//nolint:staticcheck // DeprecatedServiceAccount is still honoured by the API server.
-	if spec.DeprecatedServiceAccount != "" {
-		return spec.DeprecatedServiceAccount
-	}
-	return "default"
 }
 
 // isStatic reports mirror pods: the kubelet marks them with the mirror

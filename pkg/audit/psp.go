@@ -78,7 +78,7 @@ func nodeUser(p *corev1.Pod) *rbac.User {
 }
 
 func (m *pspModel) serviceAccount(namespace string, spec *corev1.PodSpec) *corev1.ServiceAccount {
-	return m.accounts[namespace+"/"+serviceAccountName(spec)]
+	return m.accounts[namespace+"/"+rbac.PodServiceAccountName(spec)]
 }
 
 // pod evaluates a stored pod, and its reliance on mutation by comparing it

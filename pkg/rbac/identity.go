@@ -8,6 +8,8 @@
 // few map lookups per question.
 package rbac
 
+import corev1 "k8s.io/api/core/v1"
+
 // Well-known user and group names (k8s.io/apiserver authentication/user and
 // authentication/serviceaccount).
 const (
@@ -116,4 +118,18 @@ func ControllerUser(ownerKind string, mode ControllerIdentityMode) (u User, ok b
 	default:
 		return User{}, false
 	}
+}
+
+// PodServiceAccountName is the service account a pod runs as, as the API
+// server settles it: spec.serviceAccountName, else the deprecated
+// spec.serviceAccount, else "default".
+func PodServiceAccountName(spec *corev1.PodSpec) string {
+	if spec.ServiceAccountName != "" {
+		return spec.ServiceAccountName
+	}
+	//nolint:staticcheck // the deprecated field is still honoured by the API server.
+	if spec.DeprecatedServiceAccount != "" {
+		return spec.DeprecatedServiceAccount
+	}
+	return "default"
 }

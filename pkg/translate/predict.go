@@ -8,6 +8,7 @@ import (
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 )
 
 // PolicyVerdict is what one engine's converted policy says about one pod
@@ -87,7 +88,7 @@ func (p *Predictor) Pod(pod *corev1.Pod) []PolicyVerdict {
 func (p *Predictor) Template(namespace string, template *corev1.PodTemplateSpec) []PolicyVerdict {
 	pod := &corev1.Pod{ObjectMeta: *template.ObjectMeta.DeepCopy(), Spec: *template.Spec.DeepCopy()}
 	pod.Namespace = namespace
-	sa := p.sas[namespace+"/"+serviceAccountOf(&pod.Spec)]
+	sa := p.sas[namespace+"/"+rbac.PodServiceAccountName(&pod.Spec)]
 	prepared := pspadmission.Prepare(pod, sa)
 	return p.verdicts(p.set.Evaluate(prepared), prepared)
 }
@@ -113,7 +114,7 @@ func (p *Predictor) verdicts(v Verdict, pod *corev1.Pod) []PolicyVerdict {
 		if ns == "" {
 			ns = "default"
 		}
-		who := ns + "/" + serviceAccountOf(&pod.Spec)
+		who := ns + "/" + rbac.PodServiceAccountName(&pod.Spec)
 		if p.focus != "" {
 			out = append(out, PolicyVerdict{Engine: engine, PSP: p.focus, Reasons: []string{
 				fmt.Sprintf("service account %s may not use PodSecurityPolicy %s (scope %s)", who, p.focus, p.set.Options.Scope)}})

@@ -97,10 +97,10 @@ func candidates(inv *inventory.Inventory) (namespaces, accounts []string) {
 	}
 	for i := range inv.Pods {
 		p := &inv.Pods[i]
-		addSA(p.Namespace, serviceAccountOf(&p.Spec))
+		addSA(p.Namespace, rbac.PodServiceAccountName(&p.Spec))
 	}
 	for _, t := range templates(inv) {
-		addSA(t.namespace, serviceAccountOf(&t.template.Spec))
+		addSA(t.namespace, rbac.PodServiceAccountName(&t.template.Spec))
 	}
 	for i := range inv.RoleBindings {
 		rb := &inv.RoleBindings[i]

@@ -234,7 +234,7 @@ func (s *PolicySet) Evaluate(pod *corev1.Pod) Verdict {
 	if s.Excluded(namespace) {
 		return Verdict{Excluded: true, Allowed: true}
 	}
-	sa := serviceAccountOf(&pod.Spec)
+	sa := rbac.PodServiceAccountName(&pod.Spec)
 	v := Verdict{PSPs: []PSPVerdict{}}
 	var entries []string
 	for i := range s.Policies {
@@ -276,17 +276,4 @@ func (p *Policy) Evaluate(pod *corev1.Pod) PSPVerdict {
 	}
 	v.Allowed = len(v.Reasons) == 0
 	return v
-}
-
-// serviceAccountOf is the pod's service account as ServiceAccount
-// admission settles it.
-func serviceAccountOf(spec *corev1.PodSpec) string {
-	if spec.ServiceAccountName != "" {
-		return spec.ServiceAccountName
-	}
-	//nolint:staticcheck // the deprecated field is still honoured by the API server.
-	if spec.DeprecatedServiceAccount != "" {
-		return spec.DeprecatedServiceAccount
-	}
-	return "default"
 }
