@@ -63,33 +63,8 @@ func newOwnerIndex(inv *inventory.Inventory, namespace string) *ownerIndex {
 		ix.byKey[c.key] = c
 		ix.list = append(ix.list, c)
 	}
-	for i := range inv.Deployments {
-		o := &inv.Deployments[i]
-		add("Deployment", &o.ObjectMeta, &o.Spec.Template)
-	}
-	for i := range inv.ReplicaSets {
-		o := &inv.ReplicaSets[i]
-		add("ReplicaSet", &o.ObjectMeta, &o.Spec.Template)
-	}
-	for i := range inv.StatefulSets {
-		o := &inv.StatefulSets[i]
-		add("StatefulSet", &o.ObjectMeta, &o.Spec.Template)
-	}
-	for i := range inv.DaemonSets {
-		o := &inv.DaemonSets[i]
-		add("DaemonSet", &o.ObjectMeta, &o.Spec.Template)
-	}
-	for i := range inv.Jobs {
-		o := &inv.Jobs[i]
-		add("Job", &o.ObjectMeta, &o.Spec.Template)
-	}
-	for i := range inv.CronJobs {
-		o := &inv.CronJobs[i]
-		add("CronJob", &o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template)
-	}
-	for i := range inv.ReplicationControllers {
-		o := &inv.ReplicationControllers[i]
-		add("ReplicationController", &o.ObjectMeta, o.Spec.Template)
+	for _, t := range inv.PodTemplates() {
+		add(t.Kind, t.Meta, t.Template)
 	}
 	return ix
 }

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 )
@@ -147,4 +148,52 @@ func sortByKey[T any](s []T, key func(*T) (string, string)) {
 		}
 		return mi < mj
 	})
+}
+
+// PodTemplate is the pod template of one controller in the inventory.
+type PodTemplate struct {
+	// Kind is the controller's kind, e.g. "Deployment".
+	Kind string
+	// Meta is the controller's metadata (namespace, name, owners).
+	Meta *metav1.ObjectMeta
+	// Template may be nil: a ReplicationController's template is optional.
+	Template *corev1.PodTemplateSpec
+}
+
+// PodTemplates lists the pod template of every controller kind the
+// inventory holds, in one place so that a new controller kind is added once.
+func (inv *Inventory) PodTemplates() []PodTemplate {
+	var out []PodTemplate
+	add := func(kind string, meta *metav1.ObjectMeta, t *corev1.PodTemplateSpec) {
+		out = append(out, PodTemplate{Kind: kind, Meta: meta, Template: t})
+	}
+	for i := range inv.Deployments {
+		o := &inv.Deployments[i]
+		add("Deployment", &o.ObjectMeta, &o.Spec.Template)
+	}
+	for i := range inv.ReplicaSets {
+		o := &inv.ReplicaSets[i]
+		add("ReplicaSet", &o.ObjectMeta, &o.Spec.Template)
+	}
+	for i := range inv.StatefulSets {
+		o := &inv.StatefulSets[i]
+		add("StatefulSet", &o.ObjectMeta, &o.Spec.Template)
+	}
+	for i := range inv.DaemonSets {
+		o := &inv.DaemonSets[i]
+		add("DaemonSet", &o.ObjectMeta, &o.Spec.Template)
+	}
+	for i := range inv.Jobs {
+		o := &inv.Jobs[i]
+		add("Job", &o.ObjectMeta, &o.Spec.Template)
+	}
+	for i := range inv.CronJobs {
+		o := &inv.CronJobs[i]
+		add("CronJob", &o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template)
+	}
+	for i := range inv.ReplicationControllers {
+		o := &inv.ReplicationControllers[i]
+		add("ReplicationController", &o.ObjectMeta, o.Spec.Template)
+	}
+	return out
 }

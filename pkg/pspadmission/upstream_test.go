@@ -119,7 +119,7 @@ func TestUpstreamCases(t *testing.T) {
 				delete(gotInvalid, name)
 			}
 			for name, msg := range want.ProviderErrors {
-				if got := aggregateText(gotInvalid[name]); got != msg {
+				if got := aggregateErrors(gotInvalid[name]); got != msg {
 					t.Errorf("PSP %s provider error: got %q, want %q", name, got, msg)
 				}
 				delete(gotInvalid, name)
@@ -167,23 +167,6 @@ func TestUpstreamCases(t *testing.T) {
 			}
 		})
 	}
-}
-
-// aggregateText prints errors the way apimachinery's aggregate error does:
-// duplicates dropped, one error bare, several in brackets.
-func aggregateText(errs []string) string {
-	var uniq []string
-	seen := map[string]bool{}
-	for _, e := range errs {
-		if !seen[e] {
-			seen[e] = true
-			uniq = append(uniq, e)
-		}
-	}
-	if len(uniq) == 1 {
-		return uniq[0]
-	}
-	return "[" + strings.Join(uniq, ", ") + "]"
 }
 
 func containsEach(msg string, errs map[string][]string) bool {

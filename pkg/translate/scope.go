@@ -99,8 +99,10 @@ func candidates(inv *inventory.Inventory) (namespaces, accounts []string) {
 		p := &inv.Pods[i]
 		addSA(p.Namespace, rbac.PodServiceAccountName(&p.Spec))
 	}
-	for _, t := range templates(inv) {
-		addSA(t.namespace, rbac.PodServiceAccountName(&t.template.Spec))
+	for _, t := range inv.PodTemplates() {
+		if t.Template != nil {
+			addSA(t.Meta.Namespace, rbac.PodServiceAccountName(&t.Template.Spec))
+		}
 	}
 	for i := range inv.RoleBindings {
 		rb := &inv.RoleBindings[i]
