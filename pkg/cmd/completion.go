@@ -157,7 +157,7 @@ func flagValues(cmd *cobra.Command, flag *pflag.Flag) (func() []string, bool) {
 		// Only engines that work are offered: audit predicts fewer than
 		// convert renders.
 		if cmd.Name() == "audit" {
-			return fixed(translate.PredictEngines), true
+			return fixed(translate.PredictEngines()), true
 		}
 		return fixed(translate.Engines()), true
 	case "output":

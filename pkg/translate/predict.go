@@ -32,9 +32,35 @@ type PodKey struct {
 	Name      string
 }
 
-// PredictEngines are the engines with a per-pod prediction. psa is not one:
-// the audit's pss verdicts already are its prediction.
-var PredictEngines = []string{EngineVAP}
+// PredictEngines lists the engines with a per-pod prediction, sorted: every
+// engine that converts PSPs. psa is not one: the audit's pss verdicts
+// already are its prediction.
+func PredictEngines() []string {
+	var out []string
+	for _, e := range Engines() {
+		if renderers[e].NeedsPolicySet() {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// everyPSPEngine is implemented by renderers whose engine cannot OR the
+// converted PSPs the way PSP admission did: its per-PSP policies each apply
+// to the pods they match and all must pass (Gatekeeper constraints). The
+// prediction then follows the engine, not PSP admission, so that the audit
+// shows what this engine's output would really do.
+type everyPSPEngine interface {
+	// appliedPSPs returns the indexes into set.Policies of the PSPs whose
+	// policies check a pod of service account sa in namespace.
+	appliedPSPs(set *PolicySet, namespace, sa string) []int
+}
+
+// combinesEvery reports whether engine ANDs its per-PSP policies.
+func combinesEvery(engine string) bool {
+	_, ok := renderers[engine].(everyPSPEngine)
+	return ok
+}
 
 // Predictor answers, pod by pod, what the converted policies would do. Build
 // it once per audit; it is safe for concurrent use.
@@ -51,8 +77,8 @@ type Predictor struct {
 // namespaces).
 func NewPredictor(inv *inventory.Inventory, engines []string, pspFilter string, opts Options) (*Predictor, error) {
 	for _, e := range engines {
-		if !slices.Contains(PredictEngines, e) {
-			return nil, fmt.Errorf("engine %q has no per-pod prediction (want one of %v)", e, PredictEngines)
+		if !slices.Contains(PredictEngines(), e) {
+			return nil, fmt.Errorf("engine %q has no per-pod prediction (want one of %v)", e, PredictEngines())
 		}
 	}
 	opts.PSPs = nil // usability is decided among all PSPs, as in the cluster
@@ -99,6 +125,10 @@ func (p *Predictor) verdicts(v Verdict, pod *corev1.Pod) []PolicyVerdict {
 	}
 	var out []PolicyVerdict
 	for _, engine := range p.engines {
+		if every, ok := renderers[engine].(everyPSPEngine); ok {
+			out = append(out, p.everyVerdicts(engine, every, pod)...)
+			continue
+		}
 		found := false
 		for _, pv := range v.PSPs {
 			if p.focus != "" && pv.PSP != p.focus {
@@ -125,21 +155,45 @@ func (p *Predictor) verdicts(v Verdict, pod *corev1.Pod) []PolicyVerdict {
 	return out
 }
 
+// everyVerdicts is the prediction of an engine that ANDs its per-PSP
+// policies: one verdict per PSP whose policies check the pod. A pod no
+// policy checks gets none, and is admitted.
+func (p *Predictor) everyVerdicts(engine string, every everyPSPEngine, pod *corev1.Pod) []PolicyVerdict {
+	ns := pod.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	var out []PolicyVerdict
+	for _, i := range every.appliedPSPs(p.set, ns, rbac.PodServiceAccountName(&pod.Spec)) {
+		pol := &p.set.Policies[i]
+		if p.focus != "" && pol.Name != p.focus {
+			continue
+		}
+		pv := pol.Evaluate(pod)
+		out = append(out, PolicyVerdict{Engine: engine, PSP: pv.PSP, Allowed: pv.Allowed, Reasons: pv.Reasons})
+	}
+	return out
+}
+
 // Admitted reports whether the converted policies of engine admit a pod,
-// given its verdicts: when any verdict of that engine allows it (PSPs OR
-// together). A pod without verdicts (excluded namespace) is admitted.
+// given its verdicts. For most engines a pod is admitted when any verdict
+// of that engine allows it (PSPs OR together, as in PSP admission); for an
+// engine that ANDs its per-PSP policies (gatekeeper), when every verdict
+// does. A pod without verdicts (excluded namespace, or no policy applies
+// to it) is admitted.
 func Admitted(verdicts []PolicyVerdict, engine string) bool {
+	every := combinesEvery(engine)
 	seen := false
 	for _, v := range verdicts {
 		if v.Engine != engine {
 			continue
 		}
 		seen = true
-		if v.Allowed {
-			return true
+		if v.Allowed != every {
+			return v.Allowed
 		}
 	}
-	return !seen
+	return every || !seen
 }
 
 // VerdictFor returns engine's verdict for one PSP, e.g. the PSP that admits

@@ -42,6 +42,8 @@ var psaModeKeys = map[Mode][]string{
 // out, with a warning, unless Options.Force.
 type psaRenderer struct{}
 
+func init() { register(psaRenderer{}) }
+
 func (psaRenderer) Engine() string       { return EnginePSA }
 func (psaRenderer) NeedsPolicySet() bool { return false }
 

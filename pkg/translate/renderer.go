@@ -50,22 +50,30 @@ type Renderer interface {
 	Render(in Input) (Output, error)
 }
 
-// renderers are the engines `convert -e` accepts today. Kyverno,
-// kyverno-cel, Kubewarden and Gatekeeper will join them.
-var renderers = map[string]Renderer{
-	EngineVAP: vapRenderer{},
-	EnginePSA: psaRenderer{},
+// renderers are the engines `convert -e` accepts; each engine's file
+// registers its renderer from init.
+var renderers = map[string]Renderer{}
+
+// register adds an engine. Two renderers for one engine is a programming
+// error caught by the package's tests (TestEnginesRegistered), not at run
+// time: the later one wins.
+func register(r Renderer) {
+	renderers[r.Engine()] = r
 }
 
 // Engine names.
 const (
-	EngineVAP = "vap"
-	EnginePSA = "psa"
+	EngineVAP        = "vap"
+	EnginePSA        = "psa"
+	EngineKyverno    = "kyverno"
+	EngineKyvernoCEL = "kyverno-cel"
+	EngineKubewarden = "kubewarden"
+	EngineGatekeeper = "gatekeeper"
 )
 
 // PlannedEngines are every engine the plugin will support; those without a
 // renderer yet are refused with a clear message.
-var PlannedEngines = []string{"kyverno", "kyverno-cel", "kubewarden", "gatekeeper", EngineVAP, EnginePSA}
+var PlannedEngines = []string{EngineKyverno, EngineKyvernoCEL, EngineKubewarden, EngineGatekeeper, EngineVAP, EnginePSA}
 
 // Engines lists the engines with a renderer, sorted.
 func Engines() []string {

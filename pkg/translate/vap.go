@@ -13,6 +13,8 @@ import (
 // namespaces and the validation actions.
 type vapRenderer struct{}
 
+func init() { register(vapRenderer{}) }
+
 func (vapRenderer) Engine() string       { return EngineVAP }
 func (vapRenderer) NeedsPolicySet() bool { return true }
 
