@@ -37,6 +37,9 @@ type ConvertOptions struct {
 	// labels that differ from the recommendation.
 	Force      bool
 	PSSVersion string
+	// GatekeeperTemplates adds the project's own ConstraintTemplates to the
+	// gatekeeper output.
+	GatekeeperTemplates bool
 
 	// ToolVersion is stamped into every object.
 	ToolVersion string
@@ -119,6 +122,7 @@ incomplete read of the cluster.`,
 	flags.StringVar(&o.OutputDir, "output-dir", "", "write one file per object into this directory instead of a YAML stream to stdout")
 	flags.BoolVar(&o.Force, "force", false, "overwrite existing files in --output-dir, and namespace labels psa would otherwise leave alone")
 	flags.StringVar(&o.PSSVersion, "pss-version", o.PSSVersion, `Pod Security Standards version for psa ("latest" or "v1.x", your target cluster's version); "latest" is pinned to the newest version this build knows`)
+	flags.BoolVar(&o.GatekeeperTemplates, "gatekeeper-templates", false, "gatekeeper: also write ConstraintTemplates for every constraint kind used, so the output installs on a cluster without the gatekeeper-library")
 	return cmd
 }
 
@@ -171,6 +175,8 @@ func (o *ConvertOptions) options() translate.Options {
 		ToolVersion:       o.ToolVersion,
 		PSSVersion:        o.PSSVersion,
 		Force:             o.Force,
+
+		GatekeeperTemplates: o.GatekeeperTemplates,
 	}
 }
 

@@ -68,6 +68,9 @@ type Options struct {
 	// Force lets the psa engine overwrite namespaces whose current
 	// pod-security labels differ from the recommendation.
 	Force bool
+	// GatekeeperTemplates makes the gatekeeper engine write its own
+	// ConstraintTemplates along with the constraints.
+	GatekeeperTemplates bool
 }
 
 // withDefaults fills unset options and checks the rest.

@@ -323,3 +323,23 @@ func (c *Cluster) AdminClient(t testing.TB) kubernetes.Interface {
 	}
 	return cs
 }
+
+// Tool returns the path of an external tool (a policy engine's CLI, a
+// checker) named by env, as exported by hack/engines-env.sh. Without it the
+// test is skipped, or fails when PSP_MIGRATE_E2E=required: CI must never
+// pass a proof it did not run.
+func Tool(t testing.TB, env, what string) string {
+	t.Helper()
+	path := os.Getenv(env)
+	if path == "" {
+		msg := fmt.Sprintf("framework: %s is not set (%s); run: eval \"$(hack/engines-env.sh)\"", env, what)
+		if os.Getenv(EnvE2E) == "required" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("framework: %s=%s: %v", env, path, err)
+	}
+	return path
+}
