@@ -54,6 +54,10 @@ type everyPSPEngine interface {
 	// appliedPSPs returns the indexes into set.Policies of the PSPs whose
 	// policies check a pod of service account sa in namespace.
 	appliedPSPs(set *PolicySet, namespace, sa string) []int
+	// enginePolicy is policy i as the engine's output enforces it: the
+	// same PSP, with the rules the engine could not express replaced by
+	// what it renders instead (the renderer warns about each).
+	enginePolicy(set *PolicySet, i int) Policy
 }
 
 // combinesEvery reports whether engine ANDs its per-PSP policies.
@@ -165,10 +169,10 @@ func (p *Predictor) everyVerdicts(engine string, every everyPSPEngine, pod *core
 	}
 	var out []PolicyVerdict
 	for _, i := range every.appliedPSPs(p.set, ns, rbac.PodServiceAccountName(&pod.Spec)) {
-		pol := &p.set.Policies[i]
-		if p.focus != "" && pol.Name != p.focus {
+		if p.focus != "" && p.set.Policies[i].Name != p.focus {
 			continue
 		}
+		pol := every.enginePolicy(p.set, i)
 		pv := pol.Evaluate(pod)
 		out = append(out, PolicyVerdict{Engine: engine, PSP: pv.PSP, Allowed: pv.Allowed, Reasons: pv.Reasons})
 	}
