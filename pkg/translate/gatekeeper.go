@@ -462,7 +462,10 @@ func (r gatekeeperRenderer) Render(in Input) (Output, error) {
 		}
 	}
 	if rendered == 0 {
-		return Output{}, errors.New("gatekeeper: no converted PodSecurityPolicy needs a constraint")
+		// Not an error: a PSP that admits every pod (or that nobody may
+		// use) rightly becomes no constraint at all. Say so, so an empty
+		// output is not mistaken for a failure.
+		out.Warnings = append(out.Warnings, fmt.Sprintf("gatekeeper: nothing to write: no constraint is needed for %s (each admits every pod, or nobody may use it)", strings.Join(set.PSPNames(), ", ")))
 	}
 
 	if set.Options.GatekeeperTemplates {
