@@ -1,0 +1,165 @@
+package translate
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
+)
+
+func TestRenderKubewarden(t *testing.T) {
+	inv := loadInput(t)
+	tests := []struct {
+		name   string
+		opts   Options
+		golden string
+		kinds  []string
+	}{
+		{"rbac scope, enforce, default exclusions", Options{Scope: ScopeRBAC, ToolVersion: "1.2.3"}, "kubewarden-rbac.yaml",
+			[]string{"ClusterAdmissionPolicyGroup", "ClusterAdmissionPolicyGroup"}},
+		{"cluster scope, warn, no exclusions", Options{Scope: ScopeCluster, Mode: ModeWarn, ExcludeNamespaces: []string{}, ToolVersion: "1.2.3"}, "kubewarden-cluster-warn.yaml",
+			[]string{"ClusterAdmissionPolicyGroup"}},
+		{"one PSP, audit", Options{Scope: ScopeCluster, Mode: ModeAudit, PSPs: []string{"agents.host"}, ToolVersion: "1.2.3+dirty"}, "kubewarden-one-psp-audit.yaml",
+			slices.Repeat([]string{"ClusterAdmissionPolicy"}, 6)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set, err := Compile(inv, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, data := render(t, EngineKubewarden, Input{Set: set, Options: set.Options})
+			checkGolden(t, tt.golden, data)
+			var kinds []string
+			for _, o := range out.Objects {
+				u := o.Object.(*unstructured.Unstructured)
+				kinds = append(kinds, u.GetKind())
+				if u.GetAPIVersion() != KubewardenAPIVersion {
+					t.Errorf("%s: apiVersion %s", o.FileName, u.GetAPIVersion())
+				}
+				if u.GetLabels()[LabelManagedBy] != ManagedByValue || u.GetAnnotations()[AnnotationSourcePSPs] == "" ||
+					u.GetAnnotations()[AnnotationToolVersion] != tt.opts.ToolVersion {
+					t.Errorf("%s lacks provenance: labels %v annotations %v", o.FileName, u.GetLabels(), u.GetAnnotations())
+				}
+				wantMode := kubewardenModes[set.Options.Mode]
+				if m, _, _ := unstructured.NestedString(u.Object, "spec", "mode"); m != wantMode {
+					t.Errorf("%s: mode %q, want %q", o.FileName, m, wantMode)
+				}
+				if !strings.HasPrefix(o.FileName, "kubewarden-") {
+					t.Errorf("file name %s does not start with the engine", o.FileName)
+				}
+				_, excluded, _ := unstructured.NestedSlice(u.Object, "spec", "namespaceSelector", "matchExpressions")
+				if excluded != (len(set.Options.ExcludeNamespaces) > 0) {
+					t.Errorf("%s: namespaceSelector present %t, want %t", o.FileName, excluded, len(set.Options.ExcludeNamespaces) > 0)
+				}
+			}
+			if !slices.Equal(kinds, tt.kinds) {
+				t.Errorf("kinds = %v, want %v", kinds, tt.kinds)
+			}
+		})
+	}
+}
+
+// TestKubewardenModulesCoverEveryRule checks that every rule of every PSP
+// goes to exactly one module, and that every module referenced is pinned.
+func TestKubewardenModulesCoverEveryRule(t *testing.T) {
+	inv := loadInput(t)
+	set, err := Compile(inv, Options{Scope: ScopeCluster})
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := []Policy{{Name: "every-rule", Rules: []Rule{
+		ForbidPrivileged{}, ForbidHostNamespace{Namespace: "hostPID"}, HostPorts{Ranges: []psp.HostPortRange{{Min: 80, Max: 80}, {Min: 8000, Max: 9000}}},
+		VolumeTypes{Allowed: []psp.FSType{psp.CephFS, psp.ConfigMap}}, HostPathPrefixes{}, HostPathReadOnly{}, FlexVolumeDrivers{Drivers: []string{"x"}},
+		CSIDrivers{Drivers: []string{"y"}}, RunAsUser{Rule: psp.RunAsUserStrategyMustRunAs, Ranges: []psp.IDRange{{Min: 1, Max: 2}}},
+		GroupRule{Kind: "runAsGroup", Must: true, Ranges: []psp.IDRange{{Min: 1, Max: 2}}}, GroupRule{Kind: "fsGroup", Ranges: []psp.IDRange{{Min: 1, Max: 2}}},
+		GroupRule{Kind: "supplementalGroups", Ranges: []psp.IDRange{{Min: 1, Max: 2}}}, SELinux{}, AllowedCapabilities{Allowed: []string{"CHOWN"}},
+		RequiredDropCapabilities{Required: []string{"ALL"}}, ReadOnlyRootFilesystem{}, ForbidPrivilegeEscalation{}, PrivilegeEscalationSet{},
+		ForbiddenSysctls{Patterns: []string{"kernel.*"}}, UnsafeSysctls{Safe: psp.SafeSysctls(), Allowed: []string{"net.core.somaxconn"}, Forbidden: []string{"kernel.*"}},
+		ProcMountTypes{Allowed: []string{"Default"}}, RuntimeClassNames{Allowed: []string{"gvisor"}}, SeccompProfiles{Unset: true}, AppArmorProfiles{Required: true},
+	}}}
+	ident := regexp.MustCompile(`^[_a-zA-Z][_a-zA-Z0-9]*$`)
+	for _, p := range append(set.Policies, extra...) {
+		t.Run(p.Name, func(t *testing.T) {
+			var got []Rule
+			for _, u := range kubewardenModules(&p) {
+				if KubewardenModules[u.module] == "" {
+					t.Errorf("module %s is not pinned", u.module)
+				}
+				if !ident.MatchString(kwMemberName(p.Name, u.module, map[string]bool{})) {
+					t.Errorf("member name of %s is not a CEL identifier", u.module)
+				}
+				got = append(got, u.rules...)
+			}
+			if len(got) != len(p.Rules) {
+				t.Fatalf("%d rules rendered, want %d", len(got), len(p.Rules))
+			}
+			for _, r := range p.Rules {
+				if !slices.ContainsFunc(got, func(g Rule) bool { return g.ID() == r.ID() && g.Message() == r.Message() }) {
+					t.Errorf("rule %s not rendered", r.ID())
+				}
+			}
+		})
+	}
+	// The sysctl-psp settings keep PSP's v1.24 safe list.
+	s, ok := kwSysctlSettings(UnsafeSysctls{Safe: psp.SafeSysctls()})
+	if !ok || !slices.Contains(s["allowedUnsafeSysctls"].([]any), any("net.ipv4.ip_unprivileged_port_start")) {
+		t.Errorf("sysctl-psp settings %v lack the safe sysctls the module does not know", s)
+	}
+	if _, ok := kwSysctlSettings(UnsafeSysctls{Allowed: []string{"net.*"}}); ok {
+		t.Error("sysctl-psp accepted an allowed glob it cannot express")
+	}
+	if got := volumeFields([]psp.FSType{psp.CephFS, psp.ConfigMap}); !slices.Equal(got, []string{"cephfs", "configMap"}) {
+		t.Errorf("volumeFields = %v", got)
+	}
+}
+
+// TestKubewardenClasses checks that the matchConditions partition the pods
+// the way the usability table does: each candidate service account falls in
+// exactly the class holding the PSPs it may use.
+func TestKubewardenClasses(t *testing.T) {
+	set := &PolicySet{
+		Options:  Options{Scope: ScopeRBAC},
+		Policies: []Policy{{Name: "a"}, {Name: "b"}, {Name: "c"}},
+		Usability: map[string]Usability{
+			"a": {Everywhere: true},
+			"b": {Namespaces: []string{"apps", "web"}, ServiceAccounts: []string{"ops/deployer"}},
+			"c": {ServiceAccounts: []string{"apps/admin", "web/default"}},
+		},
+	}
+	classes := kubewardenClasses(set)
+	// A tiny evaluator of the conditions this renderer writes.
+	inList := func(expr, x string) bool {
+		return strings.Contains(expr, `"`+x+`"`)
+	}
+	cases := []struct{ ns, sa string }{
+		{"apps", "default"}, {"apps", "admin"}, {"web", "default"}, {"web", "other"}, {"ops", "deployer"}, {"ops", "default"}, {"elsewhere", "x"},
+	}
+	for _, c := range cases {
+		var want []int
+		for i := range set.Policies {
+			if set.usable(i, c.ns, c.sa) {
+				want = append(want, i)
+			}
+		}
+		found := 0
+		for _, cl := range classes {
+			if !slices.Equal(cl.psps, want) {
+				continue
+			}
+			found++
+			saKey := c.ns + "/" + c.sa
+			// The class holds the account by name, or by namespace.
+			if !inList(cl.condition, saKey) && !inList(cl.condition, c.ns) && !strings.Contains(cl.condition, "!(request.namespace in") {
+				t.Errorf("%s: class %v, condition %s does not name it", saKey, want, cl.condition)
+			}
+		}
+		if found != 1 {
+			t.Errorf("%s/%s: %d classes with PSPs %v, want 1 (classes %+v)", c.ns, c.sa, found, want, classes)
+		}
+	}
+}
