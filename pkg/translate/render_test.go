@@ -193,7 +193,7 @@ func TestRenderPSA(t *testing.T) {
 
 func TestRendererFor(t *testing.T) {
 	for _, tc := range []struct{ engine, errPart string }{
-		{"vap", ""}, {"psa", ""}, {"kyverno", "not implemented yet"}, {"nope", "unknown engine"},
+		{"vap", ""}, {"psa", ""}, {"kyverno", ""}, {"nope", "unknown engine"},
 	} {
 		_, err := RendererFor(tc.engine)
 		if tc.errPart == "" && err != nil || tc.errPart != "" && (err == nil || !strings.Contains(err.Error(), tc.errPart)) {
