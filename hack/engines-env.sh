@@ -14,3 +14,6 @@ hack_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$hack_dir/lib.sh"
 
 # One tool per line, in the order they are built.
+"$hack_dir/ensure-kyverno.sh"
+"$hack_dir/ensure-gator.sh"
+"$hack_dir/ensure-kwcheck.sh"

@@ -2,8 +2,9 @@
 # The whole test suite: static checks, unit tests, fuzz seeds, end-to-end
 # tests against a real kube-apiserver + etcd, and the release check.
 # `make test` runs this; .ci/run runs `make test`. From a cold machine it
-# installs etcd (Debian) and builds kube-apiserver and the release tools from
-# the Go module proxy into $PSP_MIGRATE_CACHE (see hack/lib.sh).
+# installs etcd (Debian) and builds kube-apiserver, the policy engines' CLIs
+# and the release tools from the Go module proxy into $PSP_MIGRATE_CACHE (see
+# hack/lib.sh).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -26,6 +27,10 @@ step "real cluster binaries (etcd, kube-apiserver, kubectl)"
 export PSP_MIGRATE_E2E=required
 # v1.24 for PodSecurityPolicy, v1.30 for a cluster without it (and VAP).
 eval "$(hack/e2e-env.sh v1.24.17 v1.30.14)"
+
+step "policy engines (Kyverno CLI, gator, Kubewarden checker) and their CRD schemas"
+# convert -e ENGINE is proven with the real engines' own CLIs.
+eval "$(hack/engines-env.sh)"
 
 step "go test (unit, fuzz seeds, end to end)"
 go test -count=1 -timeout 40m ./...

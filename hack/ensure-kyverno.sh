@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Usage: hack/ensure-kyverno.sh
+#
+# Builds the Kyverno CLI (kubectl-kyverno, run as `kyverno`) at the version
+# pinned by hack/tools/kyverno/go.mod into $PSP_MIGRATE_CACHE, unless it is
+# already there, and prints on stdout:
+#
+#   export PSP_MIGRATE_KYVERNO=<the CLI>
+#   export PSP_MIGRATE_KYVERNO_MODULE=<github.com/kyverno/kyverno in the module cache>
+#
+# The second is where the tests read Kyverno's CRDs (config/crds) from, so
+# that the schemas they check against are those of the CLI they run.
+# Cold, the build takes 6 to 10 minutes on 2 cores (more when they are busy);
+# warm, the script takes well under a second.
+set -euo pipefail
+
+hack_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=hack/lib.sh
+source "$hack_dir/lib.sh"
+
+module_dir="$hack_dir/tools/kyverno"
+kyverno_module=github.com/kyverno/kyverno
+cli_package=$kyverno_module/cmd/cli/kubectl-kyverno
+
+# A go.work above the repository would pull the tools module into it.
+export GOWORK=off
+# The tools module's go.sum is committed: a missing or wrong checksum must
+# fail, not be quietly added (which -mod=mod in the caller's GOFLAGS would do).
+flags=()
+for flag in ${GOFLAGS:-}; do
+  [[ $flag == -mod=* ]] || flags+=("$flag")
+done
+export GOFLAGS="${flags[*]}"
+
+version=$(cd "$module_dir" && go list -m -f '{{.Version}}' "$kyverno_module")
+[[ $version =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || psp::die "unexpected $kyverno_module version '$version' in $module_dir/go.mod"
+out="$PSP_MIGRATE_CACHE/kyverno/$version/kyverno"
+
+build() {
+  [[ -x $out ]] && return
+  mkdir -p "$(dirname "$out")"
+  # We hold the lock, so a temp binary left here is from a killed build.
+  rm -f "$out".tmp.*
+  local tmp="$out.tmp.$$"
+  # shellcheck disable=SC2064 # expand $tmp now
+  trap "rm -f '$tmp'" EXIT
+  psp::log "building the Kyverno CLI $version (minutes when cold)"
+  (
+    cd "$module_dir"
+    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp" "$cli_package"
+  )
+  mv -f "$tmp" "$out"
+  trap - EXIT
+  psp::log "built $out"
+}
+
+if [[ ! -x $out ]]; then
+  psp::with_lock "kyverno-$version" build
+fi
+
+module_path=$(cd "$module_dir" && go list -m -f '{{.Dir}}' "$kyverno_module")
+[[ -d $module_path/config/crds ]] || psp::die "no config/crds in $module_path"
+
+printf 'export PSP_MIGRATE_KYVERNO=%q\n' "$out"
+printf 'export PSP_MIGRATE_KYVERNO_MODULE=%q\n' "$module_path"
