@@ -59,7 +59,7 @@ func TestAuditExitCodes(t *testing.T) {
 		{name: "bad controller identity", args: []string{"audit", "-f", "testdata/restricted.yaml", "--controller-identity", "kubelet"}, wantCode: ExitError, wantStderr: `invalid --controller-identity "kubelet"`},
 		{name: "fail-on engine", args: []string{"audit", "-f", "../../examples/cluster.yaml", "-e", "vap", "--fail-on", "engine"}, wantCode: ExitFindings},
 		{name: "engine column", args: []string{"audit", "-f", "../../examples/cluster.yaml", "-e", "vap"}, wantCode: ExitOK, wantStdout: "DENIED"},
-		{name: "engine without prediction", args: []string{"audit", "-f", "testdata/restricted.yaml", "-e", "kyverno"}, wantCode: ExitError, wantStderr: `invalid --engine "kyverno"`},
+		{name: "engine without prediction", args: []string{"audit", "-f", "testdata/restricted.yaml", "-e", "psa"}, wantCode: ExitError, wantStderr: `invalid --engine "psa"`},
 		{name: "psp without engine", args: []string{"audit", "-f", "testdata/restricted.yaml", "--psp", "x"}, wantCode: ExitError, wantStderr: "--psp needs --engine"},
 		{name: "fail-on engine without engine", args: []string{"audit", "-f", "testdata/restricted.yaml", "--fail-on", "engine"}, wantCode: ExitError, wantStderr: "--fail-on engine needs --engine"},
 		{name: "bad scope", args: []string{"audit", "-f", "testdata/restricted.yaml", "-e", "vap", "--scope", "world"}, wantCode: ExitError, wantStderr: `invalid --scope "world"`},

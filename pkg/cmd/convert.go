@@ -72,14 +72,24 @@ func NewCmdConvert(streams genericiooptions.IOStreams, info buildinfo.Info) *cob
 write them as manifests, ready for 'kubectl apply -f'. The cluster is never
 changed.
 
-Engines: vap (built-in ValidatingAdmissionPolicy with CEL, Kubernetes 1.30+)
-and psa (Pod Security Admission labels per namespace, from the audit).
-kyverno, kyverno-cel, kubewarden and gatekeeper are planned.
+Engines:
+  vap          built-in ValidatingAdmissionPolicy with CEL (Kubernetes 1.30+)
+  kyverno      Kyverno ClusterPolicy (kyverno.io/v1, JMESPath deny rules that
+               the Kyverno releases of Kubernetes 1.24/1.25 clusters run)
+  kyverno-cel  Kyverno ValidatingPolicy (policies.kyverno.io/v1, CEL)
+  gatekeeper   gatekeeper-library constraints (K8sPSP* kinds); with
+               --gatekeeper-templates also the ConstraintTemplates
+  kubewarden   Kubewarden ClusterAdmissionPolicy / ClusterAdmissionPolicyGroup
+               with the PSP-family policy modules, versions pinned
+  psa          Pod Security Admission labels per namespace, from the audit
 
 A pod is admitted when ANY PodSecurityPolicy it may use admits it, so the
-PSPs are rendered as one policy that ORs them. With --scope rbac (the
-default) each PSP applies where the pod's service account could use it
-today; with --scope cluster every PSP applies to every pod.
+PSPs are rendered as one policy that ORs them (Gatekeeper cannot OR
+constraints: its output ANDs the PSPs that match a pod, and says where that
+differs). With --scope rbac (the default) each PSP applies where the pod's
+service account could use it today; with --scope cluster every PSP applies
+to every pod. Anything an engine cannot express exactly is named on stderr
+as "Warning: ...", with the PSP and field.
 
 The policies validate only: what a PSP filled in (runAsUser, fsGroup,
 seccomp and AppArmor profiles, runtime class, ...) must now be set by the
@@ -101,7 +111,13 @@ incomplete read of the cluster.`,
   kubectl psp-migrate convert -e vap --mode warn -f cluster.yaml | kubectl apply -f -
 
   # One file per object, and the namespace labels, into a directory
-  kubectl psp-migrate convert -e vap,psa --output-dir policies/`,
+  kubectl psp-migrate convert -e vap,psa --output-dir policies/
+
+  # Kyverno policies for the PSPs of a dump, audit mode first
+  kubectl psp-migrate convert -e kyverno --mode audit -f cluster.yaml
+
+  # Gatekeeper constraints plus their templates, for a cluster without the library
+  kubectl psp-migrate convert -e gatekeeper --gatekeeper-templates --output-dir gatekeeper/`,
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := o.Complete(c, args); err != nil {
 				return err

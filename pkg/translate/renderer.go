@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 
@@ -71,10 +70,6 @@ const (
 	EngineGatekeeper = "gatekeeper"
 )
 
-// PlannedEngines are every engine the plugin will support; those without a
-// renderer yet are refused with a clear message.
-var PlannedEngines = []string{EngineKyverno, EngineKyvernoCEL, EngineKubewarden, EngineGatekeeper, EngineVAP, EnginePSA}
-
 // Engines lists the engines with a renderer, sorted.
 func Engines() []string {
 	out := make([]string, 0, len(renderers))
@@ -89,9 +84,6 @@ func Engines() []string {
 func RendererFor(engine string) (Renderer, error) {
 	if r, ok := renderers[engine]; ok {
 		return r, nil
-	}
-	if slices.Contains(PlannedEngines, engine) {
-		return nil, fmt.Errorf("engine %q is not implemented yet (available: %s)", engine, strings.Join(Engines(), ", "))
 	}
 	return nil, fmt.Errorf("unknown engine %q: want one of %s", engine, strings.Join(Engines(), ", "))
 }
