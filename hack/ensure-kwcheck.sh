@@ -21,12 +21,9 @@ source "$hack_dir/lib.sh"
 module_dir="$hack_dir/tools/kubewarden"
 kw_module=github.com/kubewarden/kubewarden-controller
 
-# A go.work above the repository would pull the tools module into it.
-export GOWORK=off
-# go.sum is committed (the checksum database does not know the controller):
-# a missing or wrong checksum must fail, never be added quietly.
-export GOFLAGS="${GOFLAGS:-}"
-GOFLAGS=$(sed 's/\(^\| \)-mod=[a-z]*//g' <<<"$GOFLAGS")
+psp::strict_goflags
+# The checksum database does not know the controller; go.sum, committed, is
+# what verifies it.
 export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}$kw_module"
 
 version=$(cd "$module_dir" && go list -m -f '{{.Version}}' "$kw_module")
@@ -36,20 +33,8 @@ sources_sum=$(cd "$module_dir" && cat go.mod go.sum kwcheck/*.go | sha256sum | c
 out="$PSP_MIGRATE_CACHE/kwcheck/$version-$sources_sum/kwcheck"
 
 build() {
-  [[ -x $out ]] && return
-  mkdir -p "$(dirname "$out")"
-  rm -f "$out".tmp.*
-  local tmp="$out.tmp.$$"
-  # shellcheck disable=SC2064 # expand $tmp now
-  trap "rm -f '$tmp'" EXIT
   psp::log "building kwcheck against kubewarden-controller $version (a few minutes when cold)"
-  (
-    cd "$module_dir"
-    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp" ./kwcheck
-  )
-  mv -f "$tmp" "$out"
-  trap - EXIT
-  psp::log "built $out"
+  psp::go_build_into "$out" "$module_dir" ./kwcheck
 }
 
 if [[ ! -x $out ]]; then

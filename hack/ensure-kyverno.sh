@@ -22,36 +22,15 @@ module_dir="$hack_dir/tools/kyverno"
 kyverno_module=github.com/kyverno/kyverno
 cli_package=$kyverno_module/cmd/cli/kubectl-kyverno
 
-# A go.work above the repository would pull the tools module into it.
-export GOWORK=off
-# The tools module's go.sum is committed: a missing or wrong checksum must
-# fail, not be quietly added (which -mod=mod in the caller's GOFLAGS would do).
-flags=()
-for flag in ${GOFLAGS:-}; do
-  [[ $flag == -mod=* ]] || flags+=("$flag")
-done
-export GOFLAGS="${flags[*]}"
+psp::strict_goflags
 
 version=$(cd "$module_dir" && go list -m -f '{{.Version}}' "$kyverno_module")
 [[ $version =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || psp::die "unexpected $kyverno_module version '$version' in $module_dir/go.mod"
 out="$PSP_MIGRATE_CACHE/kyverno/$version/kyverno"
 
 build() {
-  [[ -x $out ]] && return
-  mkdir -p "$(dirname "$out")"
-  # We hold the lock, so a temp binary left here is from a killed build.
-  rm -f "$out".tmp.*
-  local tmp="$out.tmp.$$"
-  # shellcheck disable=SC2064 # expand $tmp now
-  trap "rm -f '$tmp'" EXIT
   psp::log "building the Kyverno CLI $version (minutes when cold)"
-  (
-    cd "$module_dir"
-    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp" "$cli_package"
-  )
-  mv -f "$tmp" "$out"
-  trap - EXIT
-  psp::log "built $out"
+  psp::go_build_into "$out" "$module_dir" "$cli_package"
 }
 
 if [[ ! -x $out ]]; then

@@ -154,3 +154,38 @@ psp::k8s_build() {
   trap - EXIT
   psp::log "built $out"
 }
+
+# psp::strict_goflags drops any -mod= from GOFLAGS and turns off go.work, for
+# builds in the project's own tools modules: their go.sum is committed, and a
+# missing or wrong checksum must fail rather than be added quietly (which
+# -mod=mod in a caller's GOFLAGS would do); a go.work above the repository
+# would pull the module into someone else's workspace.
+psp::strict_goflags() {
+  export GOWORK=off
+  local flag kept=()
+  for flag in ${GOFLAGS:-}; do
+    [[ $flag == -mod=* ]] || kept+=("$flag")
+  done
+  GOFLAGS="${kept[*]}"
+  export GOFLAGS
+}
+
+# psp::go_build_into OUT MODULE_DIR PACKAGE builds PACKAGE from MODULE_DIR
+# into OUT, static and stripped, through a temporary file renamed at the end,
+# so OUT is either missing or a complete binary even when the build is
+# killed. Does nothing when OUT exists. Call it under psp::with_lock.
+psp::go_build_into() {
+  local out=$1 module_dir=$2 package=$3
+  [[ -x $out ]] && return 0
+  mkdir -p "$(dirname "$out")"
+  # The caller holds the lock, so a temp binary left here is from a killed build.
+  rm -f "$out".tmp.*
+  local tmp="$out.tmp.$$"
+  # shellcheck disable=SC2064 # expand $tmp now
+  trap "rm -f '$tmp'" EXIT
+  local start=$SECONDS
+  (cd "$module_dir" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp" "$package")
+  mv -f "$tmp" "$out"
+  trap - EXIT
+  psp::log "built $out in $((SECONDS - start))s"
+}

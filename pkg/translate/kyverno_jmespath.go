@@ -448,17 +448,6 @@ func jpSysctlMatch(patterns []string) string {
 	return jpOr(jpAnd(slash, match(swapped)), jpAnd(jpNot(slash), match(patterns)))
 }
 
-func swapDotSlash(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch r {
-		case '.':
-			return '/'
-		case '/':
-			return '.'
-		}
-		return r
-	}, s)
-}
 
 // jpAllowed is SeccompProfiles.allows over a present profile x.
 func (r SeccompProfiles) jpAllowed(x string) string {

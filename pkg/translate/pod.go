@@ -138,6 +138,12 @@ func normalizeSysctl(name string) string {
 	if i < 0 || name[i] == '.' {
 		return name
 	}
+	return swapDotSlash(name)
+}
+
+// swapDotSlash turns a slash-written sysctl name into the dotted one, and
+// back.
+func swapDotSlash(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch r {
 		case '.':
@@ -146,7 +152,7 @@ func normalizeSysctl(name string) string {
 			return '.'
 		}
 		return r
-	}, name)
+	}, s)
 }
 
 // hostPathMatches is PSP's path-segment prefix match: "/foo" covers "/foo"
