@@ -3,6 +3,7 @@ package translate
 import (
 	"errors"
 	"fmt"
+	corev1 "k8s.io/api/core/v1"
 	"slices"
 	"sort"
 	"strings"
@@ -673,4 +674,45 @@ func kwPodRule(resource string, op admissionregistrationv1.OperationType) admiss
 			Resources:   []string{resource},
 		},
 	}
+}
+
+// enginePolicy implements enginePolicies: the rules that go to a module
+// which skips ephemeral containers are predicted without them, so that
+// `audit -e kubewarden` says what the rendered policies will do (Render
+// warns about it).
+func (kubewardenRenderer) enginePolicy(set *PolicySet, i int) Policy {
+	pol := set.Policies[i]
+	skip := map[string]bool{}
+	for _, u := range kubewardenModules(&pol) {
+		if slices.Contains(kwSkipsEphemeral, u.module) {
+			for _, r := range u.rules {
+				skip[r.ID()] = true
+			}
+		}
+	}
+	rules := make([]Rule, len(pol.Rules))
+	for j, r := range pol.Rules {
+		if skip[r.ID()] {
+			r = ignoringEphemeral{r}
+		}
+		rules[j] = r
+	}
+	pol.Rules = rules
+	return pol
+}
+
+// ignoringEphemeral is a rule as a module enforces it that looks at
+// containers and init containers only. Its CEL is the wrapped rule's: it is
+// used for predictions, never rendered.
+type ignoringEphemeral struct{ Rule }
+
+// Allows evaluates the wrapped rule on the pod without its ephemeral
+// containers.
+func (r ignoringEphemeral) Allows(pod *corev1.Pod) bool {
+	if len(pod.Spec.EphemeralContainers) == 0 {
+		return r.Rule.Allows(pod)
+	}
+	cp := *pod
+	cp.Spec.EphemeralContainers = nil
+	return r.Rule.Allows(&cp)
 }

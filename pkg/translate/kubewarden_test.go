@@ -1,6 +1,7 @@
 package translate
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	"regexp"
 	"slices"
 	"strings"
@@ -161,5 +162,60 @@ func TestKubewardenClasses(t *testing.T) {
 		if found != 1 {
 			t.Errorf("%s/%s: %d classes with PSPs %v, want 1 (classes %+v)", c.ns, c.sa, found, want, classes)
 		}
+	}
+}
+
+// TestKubewardenPredictsWhatModulesCheck: a module that skips ephemeral
+// containers admits a debug container the PSP would have rejected, and the
+// kubewarden prediction says so where the vap one (which checks them)
+// rejects it.
+func TestKubewardenPredictsWhatModulesCheck(t *testing.T) {
+	inv := loadInput(t)
+	set, err := Compile(inv, Options{Scope: ScopeCluster, PSPs: []string{"restricted"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var base *corev1.Pod
+	for i := range inv.Pods {
+		if inv.Pods[i].Name == "web" {
+			base = &inv.Pods[i]
+		}
+	}
+	if base == nil || !set.Evaluate(base).Allowed {
+		t.Fatal("test input: apps/web must exist and be admitted by restricted")
+	}
+	escalating := true
+	for _, tc := range []struct {
+		name    string
+		sc      *corev1.SecurityContext
+		wantKW  bool
+		wantVAP bool
+	}{
+		// allowPrivilegeEscalation goes to allow-privilege-escalation-psp,
+		// which skips ephemeral containers.
+		{"escalation in a debug container", &corev1.SecurityContext{AllowPrivilegeEscalation: &escalating}, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pod := base.DeepCopy()
+			ec := corev1.EphemeralContainer{}
+			ec.Name, ec.Image = "debug", "busybox"
+			ec.SecurityContext = pod.Spec.Containers[0].SecurityContext.DeepCopy()
+			if ec.SecurityContext == nil {
+				ec.SecurityContext = &corev1.SecurityContext{}
+			}
+			ec.SecurityContext.AllowPrivilegeEscalation = tc.sc.AllowPrivilegeEscalation
+			pod.Spec.EphemeralContainers = []corev1.EphemeralContainer{ec}
+			p, err := NewPredictor(inv, []string{EngineVAP, EngineKubewarden}, "restricted", Options{Scope: ScopeCluster})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := p.Pod(pod)
+			if got := Admitted(v, EngineKubewarden); got != tc.wantKW {
+				t.Errorf("kubewarden admitted = %v, want %v (%+v)", got, tc.wantKW, v)
+			}
+			if got := Admitted(v, EngineVAP); got != tc.wantVAP {
+				t.Errorf("vap admitted = %v, want %v (%+v)", got, tc.wantVAP, v)
+			}
+		})
 	}
 }

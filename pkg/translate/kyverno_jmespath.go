@@ -448,7 +448,6 @@ func jpSysctlMatch(patterns []string) string {
 	return jpOr(jpAnd(slash, match(swapped)), jpAnd(jpNot(slash), match(patterns)))
 }
 
-
 // jpAllowed is SeccompProfiles.allows over a present profile x.
 func (r SeccompProfiles) jpAllowed(x string) string {
 	if r.Any {

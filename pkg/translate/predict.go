@@ -54,9 +54,16 @@ type everyPSPEngine interface {
 	// appliedPSPs returns the indexes into set.Policies of the PSPs whose
 	// policies check a pod of service account sa in namespace.
 	appliedPSPs(set *PolicySet, namespace, sa string) []int
+}
+
+// enginePolicies is implemented by renderers whose output enforces some
+// rules differently from the rule model, because the engine cannot express
+// them exactly (the renderer warns about each). The prediction evaluates
+// what is rendered, not what the PSP meant.
+type enginePolicies interface {
 	// enginePolicy is policy i as the engine's output enforces it: the
 	// same PSP, with the rules the engine could not express replaced by
-	// what it renders instead (the renderer warns about each).
+	// what it renders instead.
 	enginePolicy(set *PolicySet, i int) Policy
 }
 
@@ -69,10 +76,13 @@ func combinesEvery(engine string) bool {
 // Predictor answers, pod by pod, what the converted policies would do. Build
 // it once per audit; it is safe for concurrent use.
 type Predictor struct {
-	set     *PolicySet
-	engines []string
-	focus   string
-	sas     map[string]*corev1.ServiceAccount // namespace/name
+	set *PolicySet
+	// engineSets holds, for the engines implementing enginePolicies, the
+	// set as that engine's output enforces it.
+	engineSets map[string]*PolicySet
+	engines    []string
+	focus      string
+	sas        map[string]*corev1.ServiceAccount // namespace/name
 }
 
 // NewPredictor compiles inv's PSPs for engines (each one of PredictEngines).
@@ -98,7 +108,17 @@ func NewPredictor(inv *inventory.Inventory, engines []string, pspFilter string, 
 		}
 		return nil, fmt.Errorf("--psp %s: PodSecurityPolicy not found", pspFilter)
 	}
-	p := &Predictor{set: set, engines: engines, focus: pspFilter, sas: map[string]*corev1.ServiceAccount{}}
+	p := &Predictor{set: set, engines: engines, focus: pspFilter, sas: map[string]*corev1.ServiceAccount{}, engineSets: map[string]*PolicySet{}}
+	for _, e := range engines {
+		if ep, ok := renderers[e].(enginePolicies); ok {
+			es := *set
+			es.Policies = make([]Policy, len(set.Policies))
+			for i := range set.Policies {
+				es.Policies[i] = ep.enginePolicy(set, i)
+			}
+			p.engineSets[e] = &es
+		}
+	}
 	for i := range inv.ServiceAccounts {
 		sa := &inv.ServiceAccounts[i]
 		p.sas[sa.Namespace+"/"+sa.Name] = sa
@@ -109,7 +129,7 @@ func NewPredictor(inv *inventory.Inventory, engines []string, pspFilter string, 
 // Pod predicts for a pod as the API server stores it. The verdicts are nil
 // when the pod's namespace is excluded (nothing would check it).
 func (p *Predictor) Pod(pod *corev1.Pod) []PolicyVerdict {
-	return p.verdicts(p.set.Evaluate(pod), pod)
+	return p.verdicts(pod)
 }
 
 // Template predicts for the pods a controller in namespace creates from
@@ -120,18 +140,42 @@ func (p *Predictor) Template(namespace string, template *corev1.PodTemplateSpec)
 	pod.Namespace = namespace
 	sa := p.sas[namespace+"/"+rbac.PodServiceAccountName(&pod.Spec)]
 	prepared := pspadmission.Prepare(pod, sa)
-	return p.verdicts(p.set.Evaluate(prepared), prepared)
+	return p.verdicts(prepared)
 }
 
-func (p *Predictor) verdicts(v Verdict, pod *corev1.Pod) []PolicyVerdict {
-	if v.Excluded {
+// setFor is the set as engine enforces it.
+func (p *Predictor) setFor(engine string) *PolicySet {
+	if es, ok := p.engineSets[engine]; ok {
+		return es
+	}
+	return p.set
+}
+
+func (p *Predictor) verdicts(pod *corev1.Pod) []PolicyVerdict {
+	ns := pod.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	if p.set.Excluded(ns) {
 		return nil
 	}
 	var out []PolicyVerdict
+	var shared *Verdict // p.set's verdict, for the engines without their own set
 	for _, engine := range p.engines {
+		set := p.setFor(engine)
 		if every, ok := renderers[engine].(everyPSPEngine); ok {
-			out = append(out, p.everyVerdicts(engine, every, pod)...)
+			out = append(out, p.everyVerdicts(engine, every, set, pod)...)
 			continue
+		}
+		var v Verdict
+		if set != p.set {
+			v = set.Evaluate(pod)
+		} else {
+			if shared == nil {
+				sv := p.set.Evaluate(pod)
+				shared = &sv
+			}
+			v = *shared
 		}
 		found := false
 		for _, pv := range v.PSPs {
@@ -143,10 +187,6 @@ func (p *Predictor) verdicts(v Verdict, pod *corev1.Pod) []PolicyVerdict {
 		}
 		if found {
 			continue
-		}
-		ns := pod.Namespace
-		if ns == "" {
-			ns = "default"
 		}
 		who := ns + "/" + rbac.PodServiceAccountName(&pod.Spec)
 		if p.focus != "" {
@@ -162,7 +202,7 @@ func (p *Predictor) verdicts(v Verdict, pod *corev1.Pod) []PolicyVerdict {
 // everyVerdicts is the prediction of an engine that ANDs its per-PSP
 // policies: one verdict per PSP whose policies check the pod. A pod no
 // policy checks gets none, and is admitted.
-func (p *Predictor) everyVerdicts(engine string, every everyPSPEngine, pod *corev1.Pod) []PolicyVerdict {
+func (p *Predictor) everyVerdicts(engine string, every everyPSPEngine, set *PolicySet, pod *corev1.Pod) []PolicyVerdict {
 	ns := pod.Namespace
 	if ns == "" {
 		ns = "default"
@@ -172,8 +212,7 @@ func (p *Predictor) everyVerdicts(engine string, every everyPSPEngine, pod *core
 		if p.focus != "" && p.set.Policies[i].Name != p.focus {
 			continue
 		}
-		pol := every.enginePolicy(p.set, i)
-		pv := pol.Evaluate(pod)
+		pv := set.Policies[i].Evaluate(pod)
 		out = append(out, PolicyVerdict{Engine: engine, PSP: pv.PSP, Allowed: pv.Allowed, Reasons: pv.Reasons})
 	}
 	return out
