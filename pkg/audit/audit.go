@@ -83,6 +83,14 @@ func Run(inv *inventory.Inventory, opts Options) (*report.AuditReport, error) {
 	}
 	rep := a.run()
 	a.pspSummary(rep, invalid)
+	if a.pred != nil {
+		// Why an engine's verdicts differ from PSP admission's.
+		warnings, err := a.pred.Warnings()
+		if err != nil {
+			return nil, fmt.Errorf("predict converted policies: %w", err)
+		}
+		rep.Warnings = append(rep.Warnings, warnings...)
+	}
 	return rep, nil
 }
 

@@ -267,3 +267,23 @@ func Predict(inv *inventory.Inventory, engines []string, pspFilter string, opts 
 	}
 	return out, nil
 }
+
+// Warnings are what `convert` would warn about for the predicted engines
+// (what an engine cannot express, where Gatekeeper ANDs PSPs, ...), each
+// prefixed with the engine: they explain the verdicts. PSPs that were not
+// converted are left out; the audit reports invalid PSPs itself.
+func (p *Predictor) Warnings() ([]string, error) {
+	set := *p.set
+	set.Skipped = nil
+	var out []string
+	for _, e := range p.engines {
+		o, err := renderers[e].Render(Input{Set: &set, Options: set.Options})
+		if err != nil {
+			return nil, fmt.Errorf("render %s: %w", e, err)
+		}
+		for _, w := range o.Warnings {
+			out = append(out, e+": "+w)
+		}
+	}
+	return out, nil
+}
