@@ -31,6 +31,8 @@ eval "$(hack/e2e-env.sh v1.24.17 v1.30.14)"
 step "policy engines (Kyverno CLI, gator, Kubewarden checker) and their CRD schemas"
 # convert -e ENGINE is proven with the real engines' own CLIs.
 eval "$(hack/engines-env.sh)"
+# kwcheck is the project's own code in its own module: vet it too.
+(cd hack/tools/kubewarden && GOWORK=off go vet ./...)
 
 step "go test (unit, fuzz seeds, end to end)"
 go test -count=1 -timeout 40m ./...
