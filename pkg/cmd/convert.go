@@ -40,6 +40,8 @@ type ConvertOptions struct {
 	// GatekeeperTemplates adds the project's own ConstraintTemplates to the
 	// gatekeeper output.
 	GatekeeperTemplates bool
+	// Mutate adds the kyverno mutate policy that applies the PSPs' defaults.
+	Mutate bool
 
 	// ToolVersion is stamped into every object.
 	ToolVersion string
@@ -94,7 +96,9 @@ as "Warning: ...", with the PSP and field.
 The policies validate only: what a PSP filled in (runAsUser, fsGroup,
 seccomp and AppArmor profiles, runtime class, ...) must now be set by the
 workload; 'kubectl psp-migrate audit' lists those fields per workload and
-docs/conversion.md explains every PSP field.
+docs/conversion.md explains every PSP field. With -e kyverno --mutate a
+mutate policy also fills them in, when each pod may use exactly one of the
+converted PSPs (PSP chose per pod whose defaults applied).
 
 psa does not overwrite a namespace whose current pod-security labels differ
 from the recommendation unless --force is given; it says so on stderr.
@@ -139,6 +143,7 @@ incomplete read of the cluster.`,
 	flags.BoolVar(&o.Force, "force", false, "overwrite existing files in --output-dir, and namespace labels psa would otherwise leave alone")
 	flags.StringVar(&o.PSSVersion, "pss-version", o.PSSVersion, `Pod Security Standards version for psa ("latest" or "v1.x", your target cluster's version); "latest" is pinned to the newest version this build knows`)
 	flags.BoolVar(&o.GatekeeperTemplates, "gatekeeper-templates", false, "gatekeeper: also write ConstraintTemplates for every constraint kind used, so the output installs on a cluster without the gatekeeper-library")
+	flags.BoolVar(&o.Mutate, "mutate", false, "kyverno: also write a mutate ClusterPolicy that fills in what the PSPs defaulted (runAsUser, fsGroup, capabilities, seccomp/AppArmor profiles, ...); only when each pod may use exactly one converted PSP (use --psp)")
 	return cmd
 }
 
@@ -176,6 +181,9 @@ func (o *ConvertOptions) Validate() error {
 	if !slices.Contains(translate.Modes, translate.Mode(o.Mode)) {
 		return fmt.Errorf("invalid --mode %q: want enforce, audit or warn", o.Mode)
 	}
+	if o.Mutate && slices.ContainsFunc(o.renderers, func(r translate.Renderer) bool { return r.Engine() != translate.EngineKyverno }) {
+		return fmt.Errorf("--mutate is only supported for -e kyverno")
+	}
 	if _, err := pss.NewEvaluator(o.PSSVersion); err != nil {
 		return fmt.Errorf("--pss-version: %w", err)
 	}
@@ -193,6 +201,7 @@ func (o *ConvertOptions) options() translate.Options {
 		Force:             o.Force,
 
 		GatekeeperTemplates: o.GatekeeperTemplates,
+		Mutate:              o.Mutate,
 	}
 }
 
@@ -222,7 +231,12 @@ func (o *ConvertOptions) Run(ctx context.Context) error {
 			return err
 		}
 		for _, p := range in.Set.Policies {
-			for _, n := range p.Notes {
+			notes := p.Notes
+			if !o.Mutate {
+				// With --mutate the defaults are written, not dropped.
+				notes = append(slices.Clone(notes), p.DefaultNotes...)
+			}
+			for _, n := range notes {
 				fmt.Fprintf(o.ErrOut, "Note: PodSecurityPolicy %s: %s\n", p.Name, n)
 			}
 		}

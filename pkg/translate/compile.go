@@ -17,9 +17,14 @@ type Policy struct {
 	// Rules are checked in this order; a pod passes the policy when it
 	// passes every rule.
 	Rules []Rule
-	// Notes explain what the conversion could not carry over or changed on
-	// purpose (defaults that are now the workload's job, deviations).
+	// Notes explain what the conversion changed on purpose (deviations).
 	Notes []string
+	// DefaultNotes name the defaults the PSP applied that validate-only
+	// policies no longer apply: the workload's job now, unless kyverno
+	// --mutate writes them.
+	DefaultNotes []string
+	// Defaults are what the PSP filled into pods (kyverno --mutate).
+	Defaults Defaults
 }
 
 // CompilePolicy turns one valid PSP into its rules. The PSP must have passed
@@ -31,9 +36,10 @@ type Policy struct {
 // no rule. Defaults become requirements: see the package documentation.
 func CompilePolicy(p *psp.PodSecurityPolicy) Policy {
 	spec := &p.Spec
-	pol := Policy{Name: p.Name}
+	pol := Policy{Name: p.Name, Defaults: CompileDefaults(p)}
 	add := func(r Rule) { pol.Rules = append(pol.Rules, r) }
 	note := func(s string) { pol.Notes = append(pol.Notes, s) }
+	defaultNote := func(s string) { pol.DefaultNotes = append(pol.DefaultNotes, s) }
 
 	if !spec.Privileged {
 		add(ForbidPrivileged{})
@@ -118,7 +124,7 @@ func CompilePolicy(p *psp.PodSecurityPolicy) Policy {
 		add(AllowedCapabilities{Allowed: allowedCaps})
 	}
 	if len(spec.DefaultAddCapabilities) > 0 {
-		note("defaultAddCapabilities: not added any more; containers that need " +
+		defaultNote("defaultAddCapabilities: not added any more; containers that need " +
 			strings.Join(capStrings(spec.DefaultAddCapabilities), ", ") + " must add them")
 	}
 	if len(spec.RequiredDropCapabilities) > 0 {
@@ -160,7 +166,7 @@ func CompilePolicy(p *psp.PodSecurityPolicy) Policy {
 			add(r)
 		}
 		if rc.DefaultRuntimeClassName != nil {
-			note("runtimeClass: defaultRuntimeClassName " + *rc.DefaultRuntimeClassName + " is not applied any more; pods must set runtimeClassName")
+			defaultNote("runtimeClass: defaultRuntimeClassName " + *rc.DefaultRuntimeClassName + " is not applied any more; pods must set runtimeClassName")
 		}
 	}
 
@@ -168,13 +174,13 @@ func CompilePolicy(p *psp.PodSecurityPolicy) Policy {
 		add(r)
 	}
 	if d := p.Annotations[psp.SeccompDefaultProfileAnnotation]; d != "" {
-		note("seccomp: defaultProfileName " + d + " is not applied any more; pods must set securityContext.seccompProfile")
+		defaultNote("seccomp: defaultProfileName " + d + " is not applied any more; pods must set securityContext.seccompProfile")
 	}
 	if r, ok := appArmorRule(p.Annotations); ok {
 		add(r)
 	}
 	if d := p.Annotations[psp.AppArmorDefaultProfileAnnotation]; d != "" {
-		note("appArmor: defaultProfileName " + d + " is not applied any more; containers must set securityContext.appArmorProfile")
+		defaultNote("appArmor: defaultProfileName " + d + " is not applied any more; containers must set securityContext.appArmorProfile")
 	}
 	return pol
 }

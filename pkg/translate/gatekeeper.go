@@ -376,7 +376,7 @@ func (gatekeeperRenderer) appliedPSPs(set *PolicySet, namespace, _ string) []int
 // enforce it with the project's own templates.
 func (gatekeeperRenderer) enginePolicy(set *PolicySet, i int) Policy {
 	pol := &set.Policies[i]
-	return Policy{Name: pol.Name, Rules: planGatekeeper(pol).rules, Notes: pol.Notes}
+	return Policy{Name: pol.Name, Rules: planGatekeeper(pol).rules, Notes: pol.Notes, DefaultNotes: pol.DefaultNotes}
 }
 
 // gkConstraintName is the name of every constraint converted from one PSP

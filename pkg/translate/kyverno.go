@@ -200,6 +200,16 @@ func (kyvernoRenderer) Render(in Input) (Output, error) {
 	out := Output{Objects: []Object{
 		{Engine: EngineKyverno, Object: policy, FileName: fileName(EngineKyverno, KyvernoKind, name)},
 	}}
+	if set.Options.Mutate {
+		mutate, w, err := set.kyvernoMutatePolicy(mutateName(name))
+		if err != nil {
+			return Output{}, fmt.Errorf("--mutate: %w", err)
+		}
+		if mutate != nil {
+			out.Objects = append(out.Objects, Object{Engine: EngineKyverno, Object: mutate, FileName: fileName(EngineKyverno, KyvernoKind, mutate.GetName())})
+		}
+		warnings = append(warnings, w...)
+	}
 	for _, s := range set.Skipped {
 		out.Warnings = append(out.Warnings, fmt.Sprintf("PodSecurityPolicy %q not converted: admission never used it (%v)", s.Name, s.Errors))
 	}

@@ -71,6 +71,10 @@ type Options struct {
 	// GatekeeperTemplates makes the gatekeeper engine write its own
 	// ConstraintTemplates along with the constraints.
 	GatekeeperTemplates bool
+	// Mutate makes the kyverno engine also write a mutate policy that
+	// applies the PSPs' defaults; only when each pod may use exactly one
+	// of the converted PSPs.
+	Mutate bool
 }
 
 // withDefaults fills unset options and checks the rest.
