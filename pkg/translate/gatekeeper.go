@@ -478,9 +478,7 @@ func (r gatekeeperRenderer) Render(in Input) (Output, error) {
 	}
 	out.Objects = append(out.Objects, constraints...)
 	out.Warnings = append(out.Warnings, r.scopeWarnings(set)...)
-	for _, s := range set.Skipped {
-		out.Warnings = append(out.Warnings, fmt.Sprintf("PodSecurityPolicy %q not converted: admission never used it (%v)", s.Name, s.Errors))
-	}
+	out.Warnings = append(out.Warnings, skippedWarnings(set)...)
 	return out, nil
 }
 

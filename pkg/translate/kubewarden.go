@@ -549,11 +549,7 @@ func (kubewardenRenderer) Render(in Input) (Output, error) {
 		// pod gets the same policies.
 		BackgroundAudit: set.Options.Scope != ScopeRBAC,
 	}
-	if ex := set.Options.ExcludeNamespaces; len(ex) > 0 {
-		base.NamespaceSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
-			Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: slices.Clone(ex),
-		}}}
-	}
+	base.NamespaceSelector = excludedNamespacesSelector(set.Options.ExcludeNamespaces)
 	modules := make([][]kwModuleUse, len(set.Policies))
 	for i := range set.Policies {
 		modules[i] = kubewardenModules(&set.Policies[i])
@@ -659,9 +655,7 @@ func (kubewardenRenderer) Render(in Input) (Output, error) {
 				set.Policies[i].Name, strings.Join(fields, ", ")))
 		}
 	}
-	for _, s := range set.Skipped {
-		out.Warnings = append(out.Warnings, fmt.Sprintf("PodSecurityPolicy %q not converted: admission never used it (%v)", s.Name, s.Errors))
-	}
+	out.Warnings = append(out.Warnings, skippedWarnings(set)...)
 	return out, nil
 }
 

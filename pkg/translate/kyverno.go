@@ -210,9 +210,7 @@ func (kyvernoRenderer) Render(in Input) (Output, error) {
 		}
 		warnings = append(warnings, w...)
 	}
-	for _, s := range set.Skipped {
-		out.Warnings = append(out.Warnings, fmt.Sprintf("PodSecurityPolicy %q not converted: admission never used it (%v)", s.Name, s.Errors))
-	}
+	out.Warnings = append(out.Warnings, skippedWarnings(set)...)
 	out.Warnings = append(out.Warnings, warnings...)
 	return out, nil
 }

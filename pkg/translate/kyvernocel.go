@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -107,31 +106,17 @@ func (kyvernoCELRenderer) Render(in Input) (Output, error) {
 	annotations[AnnotationScope] = string(set.Options.Scope)
 	annotations[AnnotationMode] = string(set.Options.Mode)
 
-	variables := make([]admissionregistrationv1.Variable, len(prog.Variables))
-	for i, v := range prog.Variables {
-		variables[i] = admissionregistrationv1.Variable{Name: v.Name, Expression: v.Expression}
-	}
 	match := &admissionregistrationv1.MatchResources{
-		// As for vap: pods on create, ephemeral containers through their
-		// subresource; plain updates cannot change the checked fields.
-		ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{
-			podRule("pods", admissionregistrationv1.Create),
-			podRule("pods/ephemeralcontainers", admissionregistrationv1.Update),
-		},
-	}
-	if ex := set.Options.ExcludeNamespaces; len(ex) > 0 {
-		match.NamespaceSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
-			Key:      "kubernetes.io/metadata.name",
-			Operator: metav1.LabelSelectorOpNotIn,
-			Values:   append([]string(nil), ex...),
-		}}}
+		// As for vap.
+		ResourceRules:     podRules(),
+		NamespaceSelector: excludedNamespacesSelector(set.Options.ExcludeNamespaces),
 	}
 	spec := kyvernoValidatingPolicySpec{
 		// A CEL error must not let a pod through that the PSP stopped.
 		FailurePolicy:     new(admissionregistrationv1.Fail),
 		ValidationActions: actions,
 		MatchConstraints:  match,
-		Variables:         variables,
+		Variables:         prog.admissionVariables(),
 		Validations: []kyvernoValidation{{
 			Expression:        prog.Expression,
 			Message:           prog.Message,
@@ -169,8 +154,6 @@ func (kyvernoCELRenderer) Render(in Input) (Output, error) {
 	out := Output{Objects: []Object{
 		{Engine: EngineKyvernoCEL, Object: policy, FileName: fileName(EngineKyvernoCEL, KyvernoCELKind, name)},
 	}}
-	for _, s := range set.Skipped {
-		out.Warnings = append(out.Warnings, fmt.Sprintf("PodSecurityPolicy %q not converted: admission never used it (%v)", s.Name, s.Errors))
-	}
+	out.Warnings = append(out.Warnings, skippedWarnings(set)...)
 	return out, nil
 }

@@ -5,9 +5,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 )
@@ -175,4 +177,27 @@ func toUnstructured(obj runtime.Object) (*unstructured.Unstructured, error) {
 		}
 	}
 	return u, nil
+}
+
+// skippedWarnings tell, for every renderer, which PSPs were not converted.
+func skippedWarnings(set *PolicySet) []string {
+	var out []string
+	for _, s := range set.Skipped {
+		out = append(out, fmt.Sprintf("PodSecurityPolicy %q not converted: admission never used it (%v)", s.Name, s.Errors))
+	}
+	return out
+}
+
+// excludedNamespacesSelector selects every namespace but the excluded ones,
+// by the name label the API server sets on every namespace since 1.21; nil
+// when none is excluded.
+func excludedNamespacesSelector(excluded []string) *metav1.LabelSelector {
+	if len(excluded) == 0 {
+		return nil
+	}
+	return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+		Key:      "kubernetes.io/metadata.name",
+		Operator: metav1.LabelSelectorOpNotIn,
+		Values:   slices.Clone(excluded),
+	}}}
 }

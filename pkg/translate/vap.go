@@ -43,10 +43,6 @@ func (vapRenderer) Render(in Input) (Output, error) {
 		return metav1.ObjectMeta{Name: name, Labels: cloneMap(labels), Annotations: cloneMap(annotations)}
 	}
 
-	variables := make([]admissionregistrationv1.Variable, len(prog.Variables))
-	for i, v := range prog.Variables {
-		variables[i] = admissionregistrationv1.Variable{Name: v.Name, Expression: v.Expression}
-	}
 	// PSP admission answered 403 Forbidden; keep that for clients that
 	// branch on it.
 	reason := metav1.StatusReasonForbidden
@@ -57,17 +53,9 @@ func (vapRenderer) Render(in Input) (Output, error) {
 			// A CEL error must not let a pod through that the PSP stopped.
 			FailurePolicy: new(admissionregistrationv1.Fail),
 			MatchConstraints: &admissionregistrationv1.MatchResources{
-				ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{
-					// PSP checked pods on create; ephemeral containers arrive
-					// later through their subresource. Plain updates are left
-					// alone: the security fields are immutable, and checking
-					// them would block label changes on pods admitted before
-					// the policy existed.
-					podRule("pods", admissionregistrationv1.Create),
-					podRule("pods/ephemeralcontainers", admissionregistrationv1.Update),
-				},
+				ResourceRules: podRules(),
 			},
-			Variables: variables,
+			Variables: prog.admissionVariables(),
 			Validations: []admissionregistrationv1.Validation{{
 				Expression:        prog.Expression,
 				Message:           prog.Message,
@@ -85,25 +73,37 @@ func (vapRenderer) Render(in Input) (Output, error) {
 			ValidationActions: actions,
 		},
 	}
-	if ex := set.Options.ExcludeNamespaces; len(ex) > 0 {
-		binding.Spec.MatchResources = &admissionregistrationv1.MatchResources{
-			NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
-				// Set by the API server on every namespace since 1.21.
-				Key:      "kubernetes.io/metadata.name",
-				Operator: metav1.LabelSelectorOpNotIn,
-				Values:   append([]string(nil), ex...),
-			}}},
-		}
+	if sel := excludedNamespacesSelector(set.Options.ExcludeNamespaces); sel != nil {
+		binding.Spec.MatchResources = &admissionregistrationv1.MatchResources{NamespaceSelector: sel}
 	}
 
 	out := Output{Objects: []Object{
 		{Engine: EngineVAP, Object: policy, FileName: fileName(EngineVAP, "ValidatingAdmissionPolicy", name)},
 		{Engine: EngineVAP, Object: binding, FileName: fileName(EngineVAP, "ValidatingAdmissionPolicyBinding", name)},
 	}}
-	for _, s := range set.Skipped {
-		out.Warnings = append(out.Warnings, fmt.Sprintf("PodSecurityPolicy %q not converted: admission never used it (%v)", s.Name, s.Errors))
-	}
+	out.Warnings = append(out.Warnings, skippedWarnings(set)...)
 	return out, nil
+}
+
+// podRules are what the CEL engines match: PSP checked pods on create;
+// ephemeral containers arrive later through their subresource. Plain
+// updates are left alone: the security fields are immutable, and checking
+// them would block label changes on pods admitted before the policy
+// existed.
+func podRules() []admissionregistrationv1.NamedRuleWithOperations {
+	return []admissionregistrationv1.NamedRuleWithOperations{
+		podRule("pods", admissionregistrationv1.Create),
+		podRule("pods/ephemeralcontainers", admissionregistrationv1.Update),
+	}
+}
+
+// admissionVariables are the program's variables as admission API types.
+func (prog CELProgram) admissionVariables() []admissionregistrationv1.Variable {
+	out := make([]admissionregistrationv1.Variable, len(prog.Variables))
+	for i, v := range prog.Variables {
+		out[i] = admissionregistrationv1.Variable{Name: v.Name, Expression: v.Expression}
+	}
+	return out
 }
 
 func podRule(resource string, op admissionregistrationv1.OperationType) admissionregistrationv1.NamedRuleWithOperations {
