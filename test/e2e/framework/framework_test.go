@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	"os/exec"
 	"strings"
 	"testing"
@@ -41,6 +42,15 @@ spec:
 // podRBAC lets the namespace's service accounts create pods and `use` the
 // restricted PSP. A Role suffices for `use`: PSP admission asks RBAC in the
 // pod's namespace.
+// saReview asks whether namespace's default service account may do verb.
+func saReview(ns, verb, group, resource, name string) authorizationv1.SubjectAccessReviewSpec {
+	return authorizationv1.SubjectAccessReviewSpec{
+		User:               "system:serviceaccount:" + ns + ":default",
+		Groups:             []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"},
+		ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: verb, Group: group, Resource: resource, Name: name},
+	}
+}
+
 func podRBAC(ns string) string {
 	return fmt.Sprintf(`
 apiVersion: rbac.authorization.k8s.io/v1
@@ -122,6 +132,7 @@ func TestStartV124PodSecurityPolicy(t *testing.T) {
 		t.Fatalf("get PSP via dynamic client: %v", err)
 	}
 	c.ApplyYAML(t, []byte(podRBAC(ns)))
+	c.WaitForAccess(t, saReview(ns, "create", "", "pods", ""), saReview(ns, "use", "policy", "podsecuritypolicies", "restricted"))
 
 	sa := clientset(t, c.Impersonate(ns, "default"))
 
@@ -206,6 +217,7 @@ func TestStartV130ValidatingAdmissionPolicy(t *testing.T) {
 	c.CreateNamespace(t, ns)
 	c.ApplyYAML(t, []byte(denyPrivilegedVAP))
 	c.ApplyYAML(t, []byte(podRBAC(ns)))
+	c.WaitForAccess(t, saReview(ns, "create", "", "pods", ""))
 	sa := clientset(t, c.Impersonate(ns, "default"))
 
 	// A new policy is enforced once the server's informer has loaded and

@@ -8,7 +8,9 @@ import (
 	"io"
 	"sync"
 	"testing"
+	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -190,4 +192,28 @@ func objectName(obj *unstructured.Unstructured) string {
 		return ns + "/" + obj.GetName()
 	}
 	return obj.GetName()
+}
+
+// WaitForAccess waits until the API server's authorizer allows every one of
+// reviews (SubjectAccessReviews asked as admin). RBAC objects take effect
+// when the server's informers see them, a moment after they are created;
+// a test that acts at once can meet a spurious "forbidden".
+func (c *Cluster) WaitForAccess(t testing.TB, reviews ...authorizationv1.SubjectAccessReviewSpec) {
+	t.Helper()
+	kube := c.AdminClient(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	for _, spec := range reviews {
+		for {
+			out, err := kube.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{Spec: spec}, metav1.CreateOptions{})
+			if err == nil && out.Status.Allowed {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("framework: access never granted to %s %v (last error %v)", spec.User, spec.ResourceAttributes, err)
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
 }
