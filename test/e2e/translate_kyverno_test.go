@@ -221,6 +221,13 @@ func TestTranslateKyvernoGuard(t *testing.T) {
 		{"CEL that does not compile", func(y string) string {
 			return strings.Replace(y, "  - expression: size(", "  - expression: (size(", 1)
 		}, false},
+		// The same two traps in the ClusterPolicy's JMESPath rendering.
+		{"unknown field deep inside a deny rule", func(y string) string {
+			return strings.Replace(y, "        conditions:\n", "        conditionz:\n", 1)
+		}, false},
+		{"JMESPath that does not compile", func(y string) string {
+			return strings.Replace(y, "key: '{{ !(", "key: '{{ !((", 1)
+		}, false},
 	}
 	for _, engine := range kyvernoEngines {
 		if _, err := translate.RendererFor(engine); err != nil {
