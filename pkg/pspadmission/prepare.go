@@ -297,6 +297,15 @@ func securityCopy(pod *corev1.Pod) *corev1.Pod {
 	return &c
 }
 
+// PrepareForCreate returns pod as the v1.24 API server stores it after
+// admission, as far as security fields go (see prepareForCreate): for pods
+// changed by another engine's mutation, to compare with this model's.
+func PrepareForCreate(pod *corev1.Pod) *corev1.Pod {
+	out := pod.DeepCopy()
+	prepareForCreate(out)
+	return out
+}
+
 // prepareForCreate applies, in place, what the v1.24 pod registry does to
 // every pod between mutating and validating admission (PrepareForCreate) as
 // far as security fields go: the seccomp field and the legacy annotations

@@ -262,7 +262,7 @@ func (m *mutateCorpus) compareScope(t *testing.T, cli string, scope translate.Sc
 				res.problems = append(res.problems, key+": the CLI wrote no resource")
 				continue
 			}
-			got = fieldChanges(pspadmission.TemplateReliance(storedPod(kp), &corev1.PodTemplateSpec{ObjectMeta: pod.ObjectMeta, Spec: pod.Spec}))
+			got = fieldChanges(pspadmission.TemplateReliance(pspadmission.PrepareForCreate(kp), &corev1.PodTemplateSpec{ObjectMeta: pod.ObjectMeta, Spec: pod.Spec}))
 		}
 		if got != want {
 			res.problems = append(res.problems, fmt.Sprintf("%s:\n  kyverno:      %s\n  pspadmission: %s", key, got, want))
@@ -398,90 +398,6 @@ func kyvernoMutate(t *testing.T, cli string, policy *unstructured.Unstructured, 
 		t.Fatalf("kyverno apply wrote %d pods, want %d", len(got), len(pods))
 	}
 	return got
-}
-
-// storedPod applies to a pod what the v1.24 API server does to every pod
-// after mutating admission as far as security fields go (the registry's
-// PrepareForCreate): the seccomp field and legacy annotations are synced in
-// both directions, and procMount is forced to Default (ProcMountType gate
-// off).
-func storedPod(in *corev1.Pod) *corev1.Pod {
-	pod := in.DeepCopy()
-	set := func(k, v string) {
-		if pod.Annotations == nil {
-			pod.Annotations = map[string]string{}
-		}
-		pod.Annotations[k] = v
-	}
-	const podKey = "seccomp.security.alpha.kubernetes.io/pod"
-	a, hasA := pod.Annotations[podKey]
-	sc := pod.Spec.SecurityContext
-	switch {
-	case sc != nil && sc.SeccompProfile != nil && !hasA:
-		if v := annotationForSeccomp(sc.SeccompProfile); v != "" {
-			set(podKey, v)
-		}
-	case hasA && (sc == nil || sc.SeccompProfile == nil):
-		if f := seccompForAnnotation(a); f != nil {
-			if pod.Spec.SecurityContext == nil {
-				pod.Spec.SecurityContext = &corev1.PodSecurityContext{}
-			}
-			pod.Spec.SecurityContext.SeccompProfile = f
-		}
-	}
-	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
-		for i := range list {
-			c := &list[i]
-			key := "container.seccomp.security.alpha.kubernetes.io/" + c.Name
-			a, hasA := pod.Annotations[key]
-			hasF := c.SecurityContext != nil && c.SecurityContext.SeccompProfile != nil
-			switch {
-			case hasF && !hasA:
-				if v := annotationForSeccomp(c.SecurityContext.SeccompProfile); v != "" {
-					set(key, v)
-				}
-			case hasA && !hasF:
-				if f := seccompForAnnotation(a); f != nil {
-					if c.SecurityContext == nil {
-						c.SecurityContext = &corev1.SecurityContext{}
-					}
-					c.SecurityContext.SeccompProfile = f
-				}
-			}
-			if c.SecurityContext != nil && c.SecurityContext.ProcMount != nil {
-				d := corev1.DefaultProcMount
-				c.SecurityContext.ProcMount = &d
-			}
-		}
-	}
-	return pod
-}
-
-func annotationForSeccomp(f *corev1.SeccompProfile) string {
-	switch f.Type {
-	case corev1.SeccompProfileTypeUnconfined:
-		return "unconfined"
-	case corev1.SeccompProfileTypeRuntimeDefault:
-		return "runtime/default"
-	case corev1.SeccompProfileTypeLocalhost:
-		if f.LocalhostProfile != nil {
-			return "localhost/" + *f.LocalhostProfile
-		}
-	}
-	return ""
-}
-
-func seccompForAnnotation(a string) *corev1.SeccompProfile {
-	switch {
-	case a == "unconfined":
-		return &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}
-	case a == "runtime/default", a == "docker/default":
-		return &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
-	case strings.HasPrefix(a, "localhost/") && len(a) > len("localhost/"):
-		name := strings.TrimPrefix(a, "localhost/")
-		return &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeLocalhost, LocalhostProfile: &name}
-	}
-	return nil
 }
 
 // TestTranslateKyvernoMutateCRD validates the output of --mutate for each
