@@ -71,7 +71,7 @@ func Run(inv *inventory.Inventory, opts Options) (*report.AuditReport, error) {
 	}
 	a := &auditor{inv: inv, opts: opts, eval: ev, system: system, owners: newOwnerIndex(inv, opts.Namespace)}
 	var invalid []pspadmission.InvalidPSP
-	a.psp, invalid, a.rbac = newPSPModel(inv, opts.ControllerIdentity)
+	a.psp, invalid, a.rbac = newPSPModel(inv)
 	if len(opts.Engines) > 0 {
 		// Converted policies leave the same namespaces alone that the audit
 		// treats as system namespaces.
@@ -148,11 +148,12 @@ func (a *auditor) run() *report.AuditReport {
 	parallelFor(len(tops), func(i int) {
 		c := tops[i]
 		tevals[i].pss = a.eval.Evaluate(&c.template.ObjectMeta, &c.template.Spec)
+		who := requester(c.key.kind, a.opts.ControllerIdentity)
 		if a.psp != nil {
-			tevals[i].psp = a.psp.template(c.key.kind, c.key.namespace, c.template)
+			tevals[i].psp = a.psp.template(c.key.namespace, c.template, who)
 		}
 		if a.pred != nil {
-			tevals[i].policies = a.pred.Template(c.key.namespace, c.template)
+			tevals[i].policies = a.pred.Template(c.key.namespace, c.template, who)
 		}
 	})
 	for i, c := range tops {
@@ -258,11 +259,12 @@ func (a *auditor) evaluatePods() []podEval {
 			return
 		}
 		out[i].pss = a.eval.Evaluate(&p.ObjectMeta, &p.Spec)
+		who := podRequester(p, a.opts.ControllerIdentity)
 		if a.psp != nil {
-			out[i].psp = a.psp.pod(p, a.owners.baselineOf(p))
+			out[i].psp = a.psp.pod(p, a.owners.baselineOf(p), who)
 		}
 		if a.pred != nil {
-			out[i].policies = a.pred.Pod(p)
+			out[i].policies = a.pred.Pod(p, who)
 		}
 	})
 	return out
@@ -421,7 +423,22 @@ func (a *auditor) pspSummary(rep *report.AuditReport, invalid []pspadmission.Inv
 	for i := range a.inv.PodSecurityPolicies {
 		name := a.inv.PodSecurityPolicies[i].Name
 		errs, isBad := bad[name]
-		rep.PSPs = append(rep.PSPs, report.PSP{Name: name, Valid: !isBad, Errors: errs, Pods: admits[name]})
+		rp := report.PSP{Name: name, Valid: !isBad, Errors: errs, Pods: admits[name]}
+		if u := a.psp.use[name]; u != nil {
+			rp.UsableEverywhere = u.Everywhere
+			rp.AuthenticatedIn = u.Authenticated
+			var people []string
+			for _, g := range u.Requesters {
+				rp.RequesterGrants = append(rp.RequesterGrants, g.String())
+				if !strings.HasPrefix(g.Name, "system:") {
+					people = append(people, g.String())
+				}
+			}
+			if len(people) > 0 && !u.Everywhere && !isBad {
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("PodSecurityPolicy %q is also granted to %s: pods they create may use it too; bare pods are evaluated as created by an unknown authenticated user, whom these grants do not reach", name, strings.Join(people, ", ")))
+			}
+		}
+		rep.PSPs = append(rep.PSPs, rp)
 		if isBad {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("PodSecurityPolicy %q is invalid and was not evaluated: %s", name, strings.Join(errs, "; ")))
 		}

@@ -16,21 +16,27 @@ import (
 // because no PSP exists".
 type pspModel struct {
 	eval     *pspadmission.Evaluator
-	mode     rbac.ControllerIdentityMode
+	use      rbac.UseTable
 	accounts map[string]*corev1.ServiceAccount
 }
 
-func newPSPModel(inv *inventory.Inventory, mode rbac.ControllerIdentityMode) (*pspModel, []pspadmission.InvalidPSP, *rbac.Index) {
+func newPSPModel(inv *inventory.Inventory) (*pspModel, []pspadmission.InvalidPSP, *rbac.Index) {
 	if !inv.PSPAPIServed && len(inv.PodSecurityPolicies) == 0 {
 		return nil, nil, nil
 	}
-	ix := rbac.NewIndex(inv.ClusterRoles, inv.ClusterRoleBindings, inv.Roles, inv.RoleBindings)
+	ix := inv.RBACIndex()
 	var opts []pspadmission.Option
 	if inv.RuntimeClassesKnown {
 		opts = append(opts, pspadmission.WithRuntimeClassObjects(inv.RuntimeClasses...))
 	}
-	ev, invalid := pspadmission.NewEvaluator(inv.PodSecurityPolicies, ix.CanUse, opts...)
-	m := &pspModel{eval: ev, mode: mode, accounts: make(map[string]*corev1.ServiceAccount, len(inv.ServiceAccounts))}
+	names := make([]string, len(inv.PodSecurityPolicies))
+	for i := range inv.PodSecurityPolicies {
+		names[i] = inv.PodSecurityPolicies[i].Name
+	}
+	// The same table the converted policies are rendered from.
+	table := inv.UseTable(ix, names)
+	ev, invalid := pspadmission.NewEvaluator(inv.PodSecurityPolicies, table, opts...)
+	m := &pspModel{eval: ev, use: table, accounts: make(map[string]*corev1.ServiceAccount, len(inv.ServiceAccounts))}
 	for i := range inv.ServiceAccounts {
 		sa := &inv.ServiceAccounts[i]
 		m.accounts[sa.Namespace+"/"+sa.Name] = sa
@@ -51,17 +57,32 @@ func creatorKind(kind string) string {
 	return kind
 }
 
-func (m *pspModel) requester(ownerKind string) *rbac.User {
-	if ownerKind == "" || ownerKind == "Node" {
-		// A bare pod's creator is unknown: only its service account counts,
-		// which is also what any replacement policy will see.
-		return nil
-	}
-	u, ok := rbac.ControllerUser(creatorKind(ownerKind), m.mode)
+// requester is who creates the pods of an owner kind: the controller's
+// identity for the built-in controllers; for a bare pod, or a controller
+// the model does not know (an operator's own kind), an unknown
+// authenticated user (rbac.Unknown): grants to system:authenticated reach
+// it, grants to particular users do not.
+func requester(ownerKind string, mode rbac.ControllerIdentityMode) *rbac.User {
+	u, ok := rbac.ControllerUser(creatorKind(ownerKind), mode)
 	if !ok {
-		return nil
+		return rbac.Unknown()
 	}
 	return &u
+}
+
+// podRequester is who created a stored pod: its controller, or the kubelet
+// for a mirror pod.
+func podRequester(p *corev1.Pod, mode rbac.ControllerIdentityMode) *rbac.User {
+	if isStatic(p) {
+		if u := nodeUser(p); u != nil {
+			return u
+		}
+	}
+	kind := ""
+	if ref := metav1.GetControllerOfNoCopy(p); ref != nil {
+		kind = ref.Kind
+	}
+	return requester(kind, mode)
 }
 
 // nodeUser is the kubelet's identity, which creates the mirror pods of
@@ -81,16 +102,9 @@ func (m *pspModel) serviceAccount(namespace string, spec *corev1.PodSpec) *corev
 	return m.accounts[namespace+"/"+rbac.PodServiceAccountName(spec)]
 }
 
-// pod evaluates a stored pod, and its reliance on mutation by comparing it
-// with the template it was made from.
-func (m *pspModel) pod(p *corev1.Pod, template *pspadmission.TemplateBaseline) *report.PSPVerdict {
-	var requester *rbac.User
-	if ref := metav1.GetControllerOfNoCopy(p); ref != nil {
-		requester = m.requester(ref.Kind)
-	}
-	if isStatic(p) {
-		requester = nodeUser(p)
-	}
+// pod evaluates a stored pod created by requester, and its reliance on
+// mutation by comparing it with the template it was made from.
+func (m *pspModel) pod(p *corev1.Pod, template *pspadmission.TemplateBaseline, requester *rbac.User) *report.PSPVerdict {
 	res := m.eval.Evaluate(pspadmission.Request{
 		Pod:            p,
 		Prepared:       true,
@@ -108,13 +122,14 @@ func (m *pspModel) pod(p *corev1.Pod, template *pspadmission.TemplateBaseline) *
 }
 
 // template evaluates a controller's pod template as the pod its controller
-// would submit: before API defaulting and ServiceAccount admission.
-func (m *pspModel) template(kind, namespace string, t *corev1.PodTemplateSpec) *report.PSPVerdict {
+// (requester) would submit: before API defaulting and ServiceAccount
+// admission.
+func (m *pspModel) template(namespace string, t *corev1.PodTemplateSpec, requester *rbac.User) *report.PSPVerdict {
 	pod := &corev1.Pod{ObjectMeta: *t.ObjectMeta.DeepCopy(), Spec: t.Spec}
 	pod.Namespace = namespace
 	res := m.eval.Evaluate(pspadmission.Request{
 		Pod:            pod,
-		Requester:      m.requester(kind),
+		Requester:      requester,
 		ServiceAccount: m.serviceAccount(namespace, &t.Spec),
 	})
 	return &res

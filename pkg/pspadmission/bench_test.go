@@ -116,7 +116,7 @@ func BenchmarkEvaluate(b *testing.B) {
 			start := time.Now()
 			for n := 0; n < b.N; n++ {
 				// A fresh evaluator per iteration, as per audit.
-				e, _ := NewEvaluator(psps, ix.CanUse)
+				e, _ := NewEvaluator(psps, tableFor(ix, psps))
 				for i := range reqs {
 					e.Evaluate(reqs[i])
 				}
@@ -128,7 +128,7 @@ func BenchmarkEvaluate(b *testing.B) {
 
 func TestSyntheticClusterOutcomes(t *testing.T) {
 	psps, ix, pods := syntheticCluster()
-	e, invalid := NewEvaluator(psps, ix.CanUse)
+	e, invalid := NewEvaluator(psps, tableFor(ix, psps))
 	if len(invalid) > 0 {
 		t.Fatalf("invalid: %+v", invalid)
 	}

@@ -32,7 +32,7 @@ const (
 type Evaluator struct {
 	policies []*policy       // valid and compilable, sorted by name
 	exists   map[string]bool // every PSP name given, valid or not
-	canUse   func(u rbac.User, namespace, pspName string) bool
+	use      Authorizer          // nil: every PSP is usable by every pod
 
 	// runtimeClasses are the RuntimeClasses that exist, when known; a nil
 	// value is a class known by name only.
@@ -87,14 +87,22 @@ type InvalidPSP struct {
 	Errors []string `json:"errors"`
 }
 
-// NewEvaluator validates and compiles psps. canUse answers whether a user
-// may `use` a PSP in a namespace (rbac.Index.CanUse); nil means every PSP is
-// usable for every pod (for PSPs audited without their RBAC). The slice and
-// its PSPs are not retained.
-func NewEvaluator(psps []psp.PodSecurityPolicy, canUse func(u rbac.User, namespace, pspName string) bool, opts ...Option) (*Evaluator, []InvalidPSP) {
+// Authorizer answers PSP admission's RBAC question: may a pod with service
+// account sa in namespace, created by requester, use the PSP? rbac.UseTable
+// implements it, and is the one implementation outside tests: the converted
+// policies are rendered from the same table, so the audit and the policies
+// cannot disagree about a grant.
+type Authorizer interface {
+	CanUse(pspName, namespace, sa string, requester *rbac.User) bool
+}
+
+// NewEvaluator validates and compiles psps. use says who may `use` each
+// PSP; nil means every PSP is usable for every pod (for PSPs audited
+// without their RBAC). The slice and its PSPs are not retained.
+func NewEvaluator(psps []psp.PodSecurityPolicy, use Authorizer, opts ...Option) (*Evaluator, []InvalidPSP) {
 	e := &Evaluator{
 		exists: make(map[string]bool, len(psps)),
-		canUse: canUse,
+		use:    use,
 		usable: map[string][]int{},
 	}
 	for _, o := range opts {
@@ -146,8 +154,9 @@ type Request struct {
 	// ephemeral containers (PSP admission checks those on create too).
 	Prepared bool
 	// Requester is the user creating the pod (for controller-made pods the
-	// controller's identity), or nil when unknown: then only the pod's
-	// service account counts.
+	// controller's identity), or nil when unknown: then rbac.Unknown(), an
+	// authenticated user with no grant of its own, so grants to
+	// system:authenticated count and grants to particular users do not.
 	Requester *rbac.User
 	// ServiceAccount is the pod's service account if known; its
 	// automountServiceAccountToken decides whether the token volume is
@@ -389,17 +398,18 @@ func (e *Evaluator) drift(res *Result) string {
 // or the requester may use, caching the answer per identity and namespace:
 // pods of one workload all ask the same question.
 func (e *Evaluator) usableFor(namespace, serviceAccount string, requester *rbac.User) []int {
+	if requester == nil {
+		requester = rbac.Unknown()
+	}
 	var key strings.Builder
 	key.WriteString(namespace)
 	key.WriteByte(0)
 	key.WriteString(serviceAccount)
-	if requester != nil {
+	key.WriteByte(0)
+	key.WriteString(requester.Name)
+	for _, g := range requester.Groups {
 		key.WriteByte(0)
-		key.WriteString(requester.Name)
-		for _, g := range requester.Groups {
-			key.WriteByte(0)
-			key.WriteString(g)
-		}
+		key.WriteString(g)
 	}
 	k := key.String()
 	e.mu.RLock()
@@ -409,14 +419,9 @@ func (e *Evaluator) usableFor(namespace, serviceAccount string, requester *rbac.
 		return cached
 	}
 
-	var saUser *rbac.User
-	if serviceAccount != "" {
-		u := rbac.PodServiceAccountUser(namespace, serviceAccount)
-		saUser = &u
-	}
 	usable := []int{}
 	for i, pol := range e.policies {
-		if e.canUse == nil || e.authorized(saUser, namespace, pol.name) || e.authorized(requester, namespace, pol.name) {
+		if e.use == nil || e.use.CanUse(pol.name, namespace, serviceAccount, requester) {
 			usable = append(usable, i)
 		}
 	}
@@ -424,8 +429,4 @@ func (e *Evaluator) usableFor(namespace, serviceAccount string, requester *rbac.
 	e.usable[k] = usable
 	e.mu.Unlock()
 	return usable
-}
-
-func (e *Evaluator) authorized(u *rbac.User, namespace, pspName string) bool {
-	return u != nil && e.canUse(*u, namespace, pspName)
 }

@@ -116,7 +116,7 @@ func TestSelectionOrder(t *testing.T) {
 			if canUse == nil {
 				canUse = usableBy("a", "b", "z-plain", "a-mutating")
 			}
-			e, _ := NewEvaluator(tt.psps, canUse)
+			e, _ := NewEvaluator(tt.psps, userFunc(canUse))
 			r := e.Evaluate(Request{Pod: tt.pod})
 			if got := admittedBy(r); got != tt.want {
 				t.Errorf("admitted by %q, want %q (reason %s)", got, tt.want, r.Reason)
@@ -131,29 +131,53 @@ func TestSelectionOrder(t *testing.T) {
 	}
 }
 
-// TestAuthorization uses the real RBAC index: the pod's service account is
-// checked without system:authenticated, the requester with its groups.
+// TestAuthorization uses the real RBAC index through its UseTable: the
+// pod's service account is checked without system:authenticated, the
+// requester with its groups, and a pod whose creator is unknown is created
+// by some authenticated user all the same.
 func TestAuthorization(t *testing.T) {
 	role := rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: "use-a"},
 		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"policy"}, Resources: []string{"podsecuritypolicies"}, Verbs: []string{"use"}, ResourceNames: []string{"a"}}},
 	}
-	bindToAuthenticated := rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "all"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "use-a"},
-		Subjects:   []rbacv1.Subject{{Kind: "Group", APIGroup: "rbac.authorization.k8s.io", Name: "system:authenticated"}},
+	binding := func(kind, name string) rbacv1.ClusterRoleBinding {
+		return rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "b"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "use-a"},
+			Subjects:   []rbacv1.Subject{{Kind: kind, APIGroup: "rbac.authorization.k8s.io", Name: name}},
+		}
 	}
-	ix := rbac.NewIndex([]rbacv1.ClusterRole{role}, []rbacv1.ClusterRoleBinding{bindToAuthenticated}, nil, nil)
-	e, _ := NewEvaluator([]psp.PodSecurityPolicy{permissive("a")}, ix.CanUse)
-
-	r := e.Evaluate(Request{Pod: newPod()})
-	if r.AdmittedBy != nil || len(r.Usable) != 0 {
-		t.Errorf("service account alone: admitted by %v, usable %v; a system:authenticated grant must not reach it", admittedBy(r), r.Usable)
-	}
+	psps := []psp.PodSecurityPolicy{permissive("a")}
+	mirror := newPod(func(p *corev1.Pod) { p.Annotations = map[string]string{corev1.MirrorPodAnnotationKey: "x"} })
 	ctrl, _ := rbac.ControllerUser("ReplicaSet", rbac.ControllerServiceAccounts)
-	r = e.Evaluate(Request{Pod: newPod(), Requester: &ctrl})
-	if admittedBy(r) != "a" || !reflect.DeepEqual(r.Usable, []string{"a"}) {
-		t.Errorf("controller requester: admitted by %q, usable %v", admittedBy(r), r.Usable)
+	alice := &rbac.User{Name: "alice", Groups: []string{"system:authenticated"}}
+	node := &rbac.User{Name: "system:node:n1", Groups: []string{"system:nodes", "system:authenticated"}}
+	tests := []struct {
+		name    string
+		binding rbacv1.ClusterRoleBinding
+		pod     *corev1.Pod
+		who     *rbac.User
+		want    bool
+	}{
+		{"system:authenticated reaches a bare pod of unknown creator", binding("Group", "system:authenticated"), newPod(), nil, true},
+		{"system:authenticated reaches a controller's pod", binding("Group", "system:authenticated"), newPod(), &ctrl, true},
+		{"system:authenticated reaches a mirror pod (no service account) through the kubelet", binding("Group", "system:authenticated"), mirror, node, true},
+		{"a user grant does not reach an unknown creator", binding("User", "alice"), newPod(), nil, false},
+		{"a user grant reaches that user's pods", binding("User", "alice"), newPod(), alice, true},
+		{"system:serviceaccounts reaches the pod's service account", binding("Group", "system:serviceaccounts"), newPod(), nil, true},
+		{"system:serviceaccounts does not reach a pod without one", binding("Group", "system:serviceaccounts"), mirror, node, false},
+		{"system:serviceaccounts reaches a controller's pods through the controller too", binding("Group", "system:serviceaccounts"), mirror, &ctrl, true},
+		{"system:masters may use every PSP", binding("User", "nobody"), newPod(), &rbac.User{Name: "admin", Groups: []string{"system:masters", "system:authenticated"}}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ix := rbac.NewIndex([]rbacv1.ClusterRole{role}, []rbacv1.ClusterRoleBinding{tt.binding}, nil, nil)
+			e, _ := NewEvaluator(psps, tableFor(ix, psps))
+			r := e.Evaluate(Request{Pod: tt.pod, Requester: tt.who})
+			if got := r.AdmittedBy != nil; got != tt.want {
+				t.Errorf("admitted = %v (usable %v, %s), want %v", got, r.Usable, r.Reason, tt.want)
+			}
+		})
 	}
 
 	// A RoleBinding in the pod's namespace to its service account.
@@ -162,8 +186,8 @@ func TestAuthorization(t *testing.T) {
 		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "use-a"},
 		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "default", Namespace: "ns1"}},
 	}
-	ix = rbac.NewIndex([]rbacv1.ClusterRole{role}, nil, nil, []rbacv1.RoleBinding{rb})
-	e, _ = NewEvaluator([]psp.PodSecurityPolicy{permissive("a")}, ix.CanUse)
+	ix := rbac.NewIndex([]rbacv1.ClusterRole{role}, nil, nil, []rbacv1.RoleBinding{rb})
+	e, _ := NewEvaluator(psps, tableFor(ix, psps))
 	if r := e.Evaluate(Request{Pod: newPod()}); admittedBy(r) != "a" {
 		t.Errorf("namespaced grant: %s", r.Reason)
 	}
@@ -269,7 +293,7 @@ func TestResultJSON(t *testing.T) {
 }
 
 func TestConcurrentEvaluate(t *testing.T) {
-	e, _ := NewEvaluator([]psp.PodSecurityPolicy{restricted("r"), mutating("m"), permissive("p")}, usableBy("r", "m"))
+	e, _ := NewEvaluator([]psp.PodSecurityPolicy{restricted("r"), mutating("m"), permissive("p")}, userFunc(usableBy("r", "m")))
 	done := make(chan Result)
 	for i := 0; i < 8; i++ {
 		go func(i int) {

@@ -5,6 +5,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -109,3 +110,24 @@ func hostPathVolume(name, path string) corev1.Volume {
 }
 
 func allowAll(string) bool { return true }
+
+// userFunc adapts a per-user answer to an Authorizer the way PSP admission
+// asks it: the pod's service account (without system:authenticated), then
+// the requester.
+type userFunc func(u rbac.User, namespace, pspName string) bool
+
+func (f userFunc) CanUse(pspName, namespace, sa string, requester *rbac.User) bool {
+	if sa != "" && f(rbac.PodServiceAccountUser(namespace, sa), namespace, pspName) {
+		return true
+	}
+	return requester != nil && f(*requester, namespace, pspName)
+}
+
+// tableFor is the production Authorizer for psps over ix.
+func tableFor(ix *rbac.Index, psps []psp.PodSecurityPolicy) rbac.UseTable {
+	names := make([]string, len(psps))
+	for i := range psps {
+		names[i] = psps[i].Name
+	}
+	return ix.UseTable(names, nil, nil)
+}

@@ -104,7 +104,7 @@ func TestUpstreamCases(t *testing.T) {
 				}
 				return false
 			}
-			e, invalid := NewEvaluator(psps, canUse)
+			e, invalid := NewEvaluator(psps, userFunc(canUse))
 
 			// Invalid PSPs: validation errors verbatim; admission's provider
 			// errors as its aggregate prints them (deduplicated).

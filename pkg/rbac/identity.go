@@ -120,6 +120,21 @@ func ControllerUser(ownerKind string, mode ControllerIdentityMode) (u User, ok b
 	}
 }
 
+// ControllerKind returns the owner kind whose controller authenticates as
+// user name (in either ControllerIdentityMode), or "" when name is no pod-
+// creating controller's identity.
+func ControllerKind(name string) string {
+	if name == ControllerManagerUser {
+		return "ReplicaSet"
+	}
+	for _, kind := range sortedKeys(controllerServiceAccounts) {
+		if name == ServiceAccountUsername(controllerNamespace, controllerServiceAccounts[kind]) {
+			return kind
+		}
+	}
+	return ""
+}
+
 // PodServiceAccountName is the service account a pod runs as, as the API
 // server settles it: spec.serviceAccountName, else the deprecated
 // spec.serviceAccount, else "default".

@@ -107,6 +107,18 @@ type PSP struct {
 	Errors []string `json:"errors,omitempty"`
 	// Pods counts the pods this PSP admits today (by the model).
 	Pods int `json:"pods"`
+	// UsableEverywhere is true when every pod may use the PSP, through a
+	// cluster-wide grant to every service account or to
+	// system:authenticated (every requester has that group).
+	UsableEverywhere bool `json:"usableEverywhere"`
+	// AuthenticatedIn lists where a grant to system:authenticated lets
+	// every pod use the PSP: "*" for every namespace.
+	AuthenticatedIn []string `json:"authenticatedIn,omitempty"`
+	// RequesterGrants are grants that reach a pod only through who creates
+	// it (users, groups, controller identities), e.g. `Group devs (in
+	// team-b)`. A bare pod is evaluated as created by an unknown
+	// authenticated user, whom none of these reach.
+	RequesterGrants []string `json:"requesterGrants,omitempty"`
 }
 
 // Workload is the verdict for one top-level owner: its pod template (when

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 )
 
 // CELVariable is a named CEL expression a policy evaluates lazily.
@@ -62,10 +64,9 @@ func (s *PolicySet) CEL() CELProgram {
 
 		usable := "true"
 		if s.Options.Scope == ScopeRBAC {
-			u := s.Usability[p.Name]
-			if !u.Everywhere {
+			if u := s.Usability[p.Name]; u == nil || !u.Everywhere {
 				name := unique("usable_" + base)
-				prog.Variables = append(prog.Variables, CELVariable{Name: name, Expression: u.cel()})
+				prog.Variables = append(prog.Variables, CELVariable{Name: name, Expression: usabilityCEL(u)})
 				usable = "variables." + name
 			}
 		}
@@ -98,15 +99,29 @@ func (p *Policy) celFailures() string {
 	return strings.Join(terms, " + ")
 }
 
-// cel is the usability table as a condition on the request's namespace and
-// the pod's service account.
-func (u Usability) cel() string {
+// usabilityCEL is who may use a PSP as a condition on the request's
+// namespace, the pod's service account and the requesting user.
+func usabilityCEL(u *rbac.Usability) string {
+	if u == nil {
+		return "false"
+	}
 	var terms []string
 	if len(u.Namespaces) > 0 {
 		terms = append(terms, "request.namespace in "+celStrings(u.Namespaces))
 	}
 	if len(u.ServiceAccounts) > 0 {
 		terms = append(terms, "variables.serviceAccount in "+celStrings(u.ServiceAccounts))
+	}
+	for _, g := range requesterGrants(u) {
+		who := "request.userInfo.username == " + celString(g.Name)
+		if g.Kind == "Group" {
+			// A user may have no groups: the field is then absent.
+			who = celString(g.Name) + " in request.userInfo.?groups.orValue([])"
+		}
+		if !g.Everywhere() {
+			who = "(request.namespace in " + celStrings(g.Namespaces) + " && " + who + ")"
+		}
+		terms = append(terms, who)
 	}
 	return celOr(terms)
 }

@@ -44,7 +44,7 @@ func FuzzCompile(f *testing.F) {
 		pod := &corev1.Pod{}
 		if json.Unmarshal(podJSON, pod) == nil {
 			set := &PolicySet{Options: Options{Scope: ScopeCluster}, Policies: []Policy{pol}}
-			v := set.Evaluate(pod)
+			v := set.Evaluate(pod, nil)
 			if !v.Allowed && (v.Message == "" || strings.Contains(v.Message, "\n")) {
 				t.Fatalf("denied with message %q", v.Message)
 			}

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 )
 
 // gatekeeperRenderer writes, per converted PSP, one Gatekeeper constraint
@@ -339,7 +340,10 @@ func anyStrings(s []string) []any {
 // namespaces whose every service account may use it, widened by the
 // namespaces of the single service accounts that may (a constraint cannot
 // select a service account); everywhere when it is usable in every namespace.
-func gkNamespaces(u Usability) (namespaces []string, everywhere bool) {
+func gkNamespaces(u *rbac.Usability) (namespaces []string, everywhere bool) {
+	if u == nil {
+		return nil, false
+	}
 	if u.Everywhere {
 		return nil, true
 	}
@@ -436,7 +440,7 @@ func (r gatekeeperRenderer) Render(in Input) (Output, error) {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("PodSecurityPolicy %q: allows everything, so no constraint is written for it", pol.Name))
 			continue
 		}
-		if u := set.Usability[pol.Name]; set.Options.Scope == ScopeRBAC && !u.Everywhere && len(u.ServiceAccounts) > 0 {
+		if u := set.Usability[pol.Name]; set.Options.Scope == ScopeRBAC && u != nil && !u.Everywhere && len(u.ServiceAccounts) > 0 {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("PodSecurityPolicy %q: granted to service accounts %s; a constraint cannot select a service account, so its constraints apply to every pod of namespace(s) %s",
 				pol.Name, strings.Join(u.ServiceAccounts, ", "), strings.Join(saNamespaces(u.ServiceAccounts), ", ")))
 		}
@@ -478,6 +482,7 @@ func (r gatekeeperRenderer) Render(in Input) (Output, error) {
 	}
 	out.Objects = append(out.Objects, constraints...)
 	out.Warnings = append(out.Warnings, r.scopeWarnings(set)...)
+	out.Warnings = append(out.Warnings, requesterIgnoredWarnings(set, "a Gatekeeper constraint cannot select pods by who creates them, so those grants are not converted: its constraints apply only where a pod's service account, or every authenticated user, may use it")...)
 	out.Warnings = append(out.Warnings, skippedWarnings(set)...)
 	return out, nil
 }

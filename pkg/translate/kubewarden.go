@@ -427,7 +427,8 @@ func kubewardenClasses(set *PolicySet) []kwClass {
 	usable := func(ns, sa string) []int {
 		var out []int
 		for i := range set.Policies {
-			if set.usable(i, ns, sa) {
+			// The groups select by namespace and service account only.
+			if set.usable(i, ns, sa, nil) {
 				out = append(out, i)
 			}
 		}
@@ -655,6 +656,7 @@ func (kubewardenRenderer) Render(in Input) (Output, error) {
 				set.Policies[i].Name, strings.Join(fields, ", ")))
 		}
 	}
+	out.Warnings = append(out.Warnings, requesterIgnoredWarnings(set, "the Kubewarden groups select pods by namespace and service account only, so those grants are not converted: the pods those requesters create may use it only where their service account may")...)
 	out.Warnings = append(out.Warnings, skippedWarnings(set)...)
 	return out, nil
 }
@@ -674,6 +676,9 @@ func kwPodRule(resource string, op admissionregistrationv1.OperationType) admiss
 // which skips ephemeral containers are predicted without them, so that
 // `audit -e kubewarden` says what the rendered policies will do (Render
 // warns about it).
+// ignoresRequester implements requesterBlind.
+func (kubewardenRenderer) ignoresRequester() {}
+
 func (kubewardenRenderer) enginePolicy(set *PolicySet, i int) Policy {
 	pol := set.Policies[i]
 	skip := map[string]bool{}

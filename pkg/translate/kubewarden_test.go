@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 )
 
 func TestRenderKubewarden(t *testing.T) {
@@ -126,7 +127,7 @@ func TestKubewardenClasses(t *testing.T) {
 	set := &PolicySet{
 		Options:  Options{Scope: ScopeRBAC},
 		Policies: []Policy{{Name: "a"}, {Name: "b"}, {Name: "c"}},
-		Usability: map[string]Usability{
+		Usability: rbac.UseTable{
 			"a": {Everywhere: true},
 			"b": {Namespaces: []string{"apps", "web"}, ServiceAccounts: []string{"ops/deployer"}},
 			"c": {ServiceAccounts: []string{"apps/admin", "web/default"}},
@@ -143,7 +144,7 @@ func TestKubewardenClasses(t *testing.T) {
 	for _, c := range cases {
 		var want []int
 		for i := range set.Policies {
-			if set.usable(i, c.ns, c.sa) {
+			if set.usable(i, c.ns, c.sa, nil) {
 				want = append(want, i)
 			}
 		}
@@ -181,7 +182,7 @@ func TestKubewardenPredictsWhatModulesCheck(t *testing.T) {
 			base = &inv.Pods[i]
 		}
 	}
-	if base == nil || !set.Evaluate(base).Allowed {
+	if base == nil || !set.Evaluate(base, nil).Allowed {
 		t.Fatal("test input: apps/web must exist and be admitted by restricted")
 	}
 	escalating := true
@@ -209,7 +210,7 @@ func TestKubewardenPredictsWhatModulesCheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v := p.Pod(pod)
+			v := p.Pod(pod, nil)
 			if got := Admitted(v, EngineKubewarden); got != tc.wantKW {
 				t.Errorf("kubewarden admitted = %v, want %v (%+v)", got, tc.wantKW, v)
 			}

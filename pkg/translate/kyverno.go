@@ -210,6 +210,7 @@ func (kyvernoRenderer) Render(in Input) (Output, error) {
 		}
 		warnings = append(warnings, w...)
 	}
+	out.Warnings = append(out.Warnings, requesterWarnings(set)...)
 	out.Warnings = append(out.Warnings, skippedWarnings(set)...)
 	out.Warnings = append(out.Warnings, warnings...)
 	return out, nil

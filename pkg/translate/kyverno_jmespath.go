@@ -9,6 +9,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 )
 
 // The JMESPath rendering of the rule model, for the kyverno engine's
@@ -67,6 +68,10 @@ const (
 	// jpServiceAccount is the pod's service account, defaulted as
 	// ServiceAccount admission does.
 	jpServiceAccount = "(request.object.spec.serviceAccountName || 'default')"
+	// jpUsername and jpGroups are the requesting user; a user may have no
+	// groups, and the field is then absent.
+	jpUsername = "request.userInfo.username"
+	jpGroups   = "(request.userInfo.groups || `[]`)"
 )
 
 // jpRawSafe reports whether s can be a raw string literal as it is:
@@ -563,9 +568,12 @@ func jpBool(b bool) string {
 	return jpFalse
 }
 
-// jpUsable is the usability table as a condition on the request's
-// namespace and the pod's service account.
-func (u Usability) jmesPath() string {
+// usabilityJMESPath is who may use a PSP as a condition on the request's
+// namespace, the pod's service account and the requesting user.
+func usabilityJMESPath(u *rbac.Usability) string {
+	if u == nil {
+		return jpFalse
+	}
 	if u.Everywhere {
 		return jpTrue
 	}
@@ -576,6 +584,16 @@ func (u Usability) jmesPath() string {
 	for _, sa := range u.ServiceAccounts {
 		ns, name, _ := strings.Cut(sa, "/")
 		terms = append(terms, jpAnd(jpNamespace+" == "+jpString(ns), jpServiceAccount+" == "+jpString(name)))
+	}
+	for _, g := range requesterGrants(u) {
+		who := jpUsername + " == " + jpString(g.Name)
+		if g.Kind == "Group" {
+			who = "contains(" + jpGroups + ", " + jpString(g.Name) + ")"
+		}
+		if !g.Everywhere() {
+			who = jpAnd(jpOneOf(jpNamespace, g.Namespaces), who)
+		}
+		terms = append(terms, who)
 	}
 	return jpOr(terms...)
 }
@@ -603,7 +621,7 @@ func (s *PolicySet) kyvernoDenyExpression() (expr string, warnings []string) {
 		}
 		usable := jpTrue
 		if s.Options.Scope == ScopeRBAC {
-			usable = s.Usability[p.Name].jmesPath()
+			usable = usabilityJMESPath(s.Usability[p.Name])
 		}
 		if usable == jpTrue {
 			terms[i] = allowed

@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 	"github.com/psp-migrate/kubectl-psp-migrate/test/e2e/framework"
 )
 
@@ -494,7 +495,7 @@ func TestKyvernoDenyAgreesWithEvaluate(t *testing.T) {
 			denied := 0
 			for i := range 600 {
 				pod := jpPod(r)
-				want := !set.Evaluate(pod).Allowed
+				want := !set.Evaluate(pod, nil).Allowed
 				got := e.eval(t, expr, jpContext(t, pod, i%2 == 0))
 				if b, ok := got.(bool); !ok || b != want {
 					pb, _ := json.Marshal(pod)
@@ -510,7 +511,7 @@ func TestKyvernoDenyAgreesWithEvaluate(t *testing.T) {
 		})
 	}
 	t.Run("no usable PSP", func(t *testing.T) {
-		set := &PolicySet{Options: Options{Scope: ScopeRBAC}, Policies: []Policy{{Name: "a"}}, Usability: map[string]Usability{"a": {}}}
+		set := &PolicySet{Options: Options{Scope: ScopeRBAC}, Policies: []Policy{{Name: "a"}}, Usability: rbac.UseTable{"a": {}}}
 		expr, _ := set.kyvernoDenyExpression()
 		if got := e.eval(t, expr, jpContext(t, basePod(), false)); got != true {
 			t.Errorf("deny = %v, want true", got)
@@ -680,7 +681,7 @@ func TestKyvernoRandomPodsCLI(t *testing.T) {
 		test.Policies = append(test.Policies, ms[0].FileName)
 		for _, pod := range all {
 			res := "pass"
-			if !set.Evaluate(pod).Allowed {
+			if !set.Evaluate(pod, nil).Allowed {
 				res = "fail"
 				denied++
 			}

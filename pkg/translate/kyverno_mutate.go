@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 )
 
 // Defaults are what a PSP filled into a pod it admitted (the provider's
@@ -171,10 +172,10 @@ func (s *PolicySet) mutateUsable() ([]bool, error) {
 	var overlaps []string
 	for i := range s.Policies {
 		ui := s.Usability[s.Policies[i].Name]
-		out[i] = !ui.empty()
+		out[i] = ui != nil && !ui.Empty()
 		for j := i + 1; j < len(s.Policies); j++ {
 			uj := s.Usability[s.Policies[j].Name]
-			if where, ok := ui.overlap(uj); ok {
+			if where, ok := usabilityOverlap(ui, uj); ok {
 				overlaps = append(overlaps, fmt.Sprintf("%s and %s (%s)", s.Policies[i].Name, s.Policies[j].Name, where))
 			}
 		}
@@ -186,14 +187,12 @@ func (s *PolicySet) mutateUsable() ([]bool, error) {
 	return out, nil
 }
 
-func (u Usability) empty() bool {
-	return !u.Everywhere && len(u.Namespaces) == 0 && len(u.ServiceAccounts) == 0
-}
-
-// overlap reports whether some pod may use both PSPs, and names one such
-// namespace or service account.
-func (u Usability) overlap(v Usability) (string, bool) {
-	if u.empty() || v.empty() {
+// usabilityOverlap reports whether some pod may use both PSPs, and names
+// one such namespace or service account. A PSP granted to requesters
+// overlaps with every other that someone may use: the same pod may be
+// created by that requester or by anyone else.
+func usabilityOverlap(u, v *rbac.Usability) (string, bool) {
+	if u == nil || v == nil || u.Empty() || v.Empty() {
 		return "", false
 	}
 	if u.Everywhere || v.Everywhere {
@@ -204,12 +203,15 @@ func (u Usability) overlap(v Usability) (string, bool) {
 			return "namespace " + ns, true
 		}
 	}
-	for _, a := range [2][2]Usability{{u, v}, {v, u}} {
+	for _, a := range [2][2]*rbac.Usability{{u, v}, {v, u}} {
 		for _, sa := range a[0].ServiceAccounts {
 			ns, _, _ := strings.Cut(sa, "/")
 			if slices.Contains(a[1].ServiceAccounts, sa) || slices.Contains(a[1].Namespaces, ns) {
 				return "service account " + sa, true
 			}
+		}
+		if g := requesterGrants(a[0]); len(g) > 0 {
+			return "pods created by " + g[0].Kind + " " + g[0].Name, true
 		}
 	}
 	return "", false
@@ -276,7 +278,7 @@ func (s *PolicySet) kyvernoMutatePolicy(name string) (*unstructured.Unstructured
 		}
 		conds := []clusterPolicyCondition{{Key: kyvernoCreate, Operator: "Equals", Value: true}}
 		if s.Options.Scope == ScopeRBAC && len(s.Policies) > 1 {
-			if u := s.Usability[p.Name].jmesPath(); u != jpTrue {
+			if u := usabilityJMESPath(s.Usability[p.Name]); u != jpTrue {
 				conds = append(conds, clusterPolicyCondition{Key: "{{ " + u + " }}", Operator: "Equals", Value: true})
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 )
 
 // mutatePSPs are two PSPs with defaults, for a hand-made --scope rbac set
@@ -57,7 +58,7 @@ func TestRenderKyvernoMutate(t *testing.T) {
 		Options: Options{Scope: ScopeRBAC, Mode: ModeEnforce, ExcludeNamespaces: []string{"kube-system"}, ToolVersion: "1.2.3", Mutate: true},
 		// Sorted by name, as Compile sorts them.
 		Policies: []Policy{CompilePolicy(&psps[1]), CompilePolicy(&psps[0])},
-		Usability: map[string]Usability{
+		Usability: rbac.UseTable{
 			"team":   {Namespaces: []string{"apps"}},
 			"agents": {ServiceAccounts: []string{"monitoring/node-exporter"}},
 		},
@@ -166,20 +167,21 @@ func TestRenderKyvernoMutateAmbiguous(t *testing.T) {
 func TestUsabilityOverlap(t *testing.T) {
 	tests := []struct {
 		name string
-		a, b Usability
+		a, b *rbac.Usability
 		want string
 	}{
-		{"nobody", Usability{}, Usability{Everywhere: true}, ""},
-		{"everywhere", Usability{Everywhere: true}, Usability{ServiceAccounts: []string{"a/b"}}, "everywhere"},
-		{"same namespace", Usability{Namespaces: []string{"a", "b"}}, Usability{Namespaces: []string{"b"}}, "namespace b"},
-		{"account in namespace", Usability{Namespaces: []string{"a"}}, Usability{ServiceAccounts: []string{"a/x"}}, "service account a/x"},
-		{"same account", Usability{ServiceAccounts: []string{"c/x"}}, Usability{ServiceAccounts: []string{"c/x"}}, "service account c/x"},
-		{"apart", Usability{Namespaces: []string{"a"}, ServiceAccounts: []string{"b/x"}}, Usability{Namespaces: []string{"b2"}, ServiceAccounts: []string{"b/y", "c/x"}}, ""},
+		{"nobody", &rbac.Usability{}, &rbac.Usability{Everywhere: true}, ""},
+		{"everywhere", &rbac.Usability{Everywhere: true}, &rbac.Usability{ServiceAccounts: []string{"a/b"}}, "everywhere"},
+		{"same namespace", &rbac.Usability{Namespaces: []string{"a", "b"}}, &rbac.Usability{Namespaces: []string{"b"}}, "namespace b"},
+		{"account in namespace", &rbac.Usability{Namespaces: []string{"a"}}, &rbac.Usability{ServiceAccounts: []string{"a/x"}}, "service account a/x"},
+		{"same account", &rbac.Usability{ServiceAccounts: []string{"c/x"}}, &rbac.Usability{ServiceAccounts: []string{"c/x"}}, "service account c/x"},
+		{"a requester grant overlaps", &rbac.Usability{Requesters: []rbac.RequesterGrant{{Kind: "User", Name: "ci"}}}, &rbac.Usability{Namespaces: []string{"b"}}, "pods created by User ci"},
+		{"apart", &rbac.Usability{Namespaces: []string{"a"}, ServiceAccounts: []string{"b/x"}}, &rbac.Usability{Namespaces: []string{"b2"}, ServiceAccounts: []string{"b/y", "c/x"}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, pair := range [][2]Usability{{tt.a, tt.b}, {tt.b, tt.a}} {
-				got, ok := pair[0].overlap(pair[1])
+			for _, pair := range [][2]*rbac.Usability{{tt.a, tt.b}, {tt.b, tt.a}} {
+				got, ok := usabilityOverlap(pair[0], pair[1])
 				if got != tt.want || ok != (tt.want != "") {
 					t.Errorf("overlap = %q, %t; want %q", got, ok, tt.want)
 				}

@@ -154,6 +154,7 @@ func (kyvernoCELRenderer) Render(in Input) (Output, error) {
 	out := Output{Objects: []Object{
 		{Engine: EngineKyvernoCEL, Object: policy, FileName: fileName(EngineKyvernoCEL, KyvernoCELKind, name)},
 	}}
+	out.Warnings = append(out.Warnings, requesterWarnings(set)...)
 	out.Warnings = append(out.Warnings, skippedWarnings(set)...)
 	return out, nil
 }

@@ -67,6 +67,14 @@ type enginePolicies interface {
 	enginePolicy(set *PolicySet, i int) Policy
 }
 
+// requesterBlind is implemented by renderers whose engine cannot select
+// pods by who creates them (the renderer warns): their prediction ignores
+// requester grants, as their output does. Engines that AND per-PSP
+// policies (everyPSPEngine) ignore them through appliedPSPs.
+type requesterBlind interface {
+	ignoresRequester()
+}
+
 // combinesEvery reports whether engine ANDs its per-PSP policies.
 func combinesEvery(engine string) bool {
 	_, ok := renderers[engine].(everyPSPEngine)
@@ -126,21 +134,23 @@ func NewPredictor(inv *inventory.Inventory, engines []string, pspFilter string, 
 	return p, nil
 }
 
-// Pod predicts for a pod as the API server stores it. The verdicts are nil
-// when the pod's namespace is excluded (nothing would check it).
-func (p *Predictor) Pod(pod *corev1.Pod) []PolicyVerdict {
-	return p.verdicts(pod)
+// Pod predicts for a pod as the API server stores it, created by requester
+// (nil: an unknown authenticated user; see rbac.Requester). The verdicts
+// are nil when the pod's namespace is excluded (nothing would check it).
+func (p *Predictor) Pod(pod *corev1.Pod, requester *rbac.User) []PolicyVerdict {
+	return p.verdicts(pod, requester)
 }
 
 // Template predicts for the pods a controller in namespace creates from
-// template: the template is first given the API defaults and ServiceAccount
-// admission's changes, as the pods will be.
-func (p *Predictor) Template(namespace string, template *corev1.PodTemplateSpec) []PolicyVerdict {
+// template, as requester (the controller's identity): the template is first
+// given the API defaults and ServiceAccount admission's changes, as the
+// pods will be.
+func (p *Predictor) Template(namespace string, template *corev1.PodTemplateSpec, requester *rbac.User) []PolicyVerdict {
 	pod := &corev1.Pod{ObjectMeta: *template.ObjectMeta.DeepCopy(), Spec: *template.Spec.DeepCopy()}
 	pod.Namespace = namespace
 	sa := p.sas[namespace+"/"+rbac.PodServiceAccountName(&pod.Spec)]
 	prepared := pspadmission.Prepare(pod, sa)
-	return p.verdicts(prepared)
+	return p.verdicts(prepared, requester)
 }
 
 // setFor is the set as engine enforces it.
@@ -151,7 +161,7 @@ func (p *Predictor) setFor(engine string) *PolicySet {
 	return p.set
 }
 
-func (p *Predictor) verdicts(pod *corev1.Pod) []PolicyVerdict {
+func (p *Predictor) verdicts(pod *corev1.Pod, requester *rbac.User) []PolicyVerdict {
 	ns := pod.Namespace
 	if ns == "" {
 		ns = "default"
@@ -168,11 +178,13 @@ func (p *Predictor) verdicts(pod *corev1.Pod) []PolicyVerdict {
 			continue
 		}
 		var v Verdict
-		if set != p.set {
-			v = set.Evaluate(pod)
+		if _, blind := renderers[engine].(requesterBlind); blind {
+			v = set.Evaluate(pod, nil)
+		} else if set != p.set {
+			v = set.Evaluate(pod, requester)
 		} else {
 			if shared == nil {
-				sv := p.set.Evaluate(pod)
+				sv := p.set.Evaluate(pod, requester)
 				shared = &sv
 			}
 			v = *shared
@@ -252,7 +264,8 @@ func VerdictFor(verdicts []PolicyVerdict, engine, psp string) (v PolicyVerdict, 
 	return PolicyVerdict{}, false
 }
 
-// Predict is NewPredictor plus Pod for every pod of inv.
+// Predict is NewPredictor plus Pod for every pod of inv, each created by
+// an unknown authenticated user.
 func Predict(inv *inventory.Inventory, engines []string, pspFilter string, opts Options) (map[PodKey][]PolicyVerdict, error) {
 	p, err := NewPredictor(inv, engines, pspFilter, opts)
 	if err != nil {
@@ -261,7 +274,7 @@ func Predict(inv *inventory.Inventory, engines []string, pspFilter string, opts 
 	out := make(map[PodKey][]PolicyVerdict, len(inv.Pods))
 	for i := range inv.Pods {
 		pod := &inv.Pods[i]
-		if v := p.Pod(pod); v != nil {
+		if v := p.Pod(pod, nil); v != nil {
 			out[PodKey{Namespace: pod.Namespace, Name: pod.Name}] = v
 		}
 	}

@@ -97,7 +97,7 @@ func TestPredict(t *testing.T) {
 			t.Fatal(err)
 		}
 		tpl := &inv.Deployments[0].Spec.Template
-		got := p.Template("apps", tpl)
+		got := p.Template("apps", tpl, nil)
 		if len(got) != 1 || !got[0].Allowed || got[0].PSP != "restricted" {
 			t.Errorf("template verdicts = %+v, want restricted allows it", got)
 		}

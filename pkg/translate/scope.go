@@ -1,146 +1,127 @@
 package translate
 
 import (
+	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 )
 
-// Usability says which pods may use one PSP under ScopeRBAC: those whose
-// service account could `use` it in the pod's namespace. The table is what
-// gets rendered into the policy, and what the Go evaluator reads, so both
-// decide alike.
-type Usability struct {
-	// Everywhere: every service account in every namespace (a grant to
-	// the group system:serviceaccounts through a ClusterRoleBinding).
-	Everywhere bool `json:"everywhere,omitempty"`
-	// Namespaces whose every service account may use the PSP.
-	Namespaces []string `json:"namespaces,omitempty"`
-	// ServiceAccounts "namespace/name" that may use it, beyond Namespaces.
-	ServiceAccounts []string `json:"serviceAccounts,omitempty"`
-}
-
-// Usable reports whether service account sa in namespace may use the PSP.
-func (u Usability) Usable(namespace, sa string) bool {
-	if u.Everywhere || slices.Contains(u.Namespaces, namespace) {
-		return true
-	}
-	return slices.Contains(u.ServiceAccounts, namespace+"/"+sa)
-}
-
-// ghost is a namespace and service account name no RBAC object can name (a
-// NUL byte is invalid in every Kubernetes name), used to ask the index what
-// an arbitrary, unnamed service account may do.
+// ghost is a service account name no RBAC object can name (a NUL byte is
+// invalid in every Kubernetes name): it stands for every account of a
+// namespace that no binding names.
 const ghost = "\x00"
 
-// usabilityTable resolves, for each PSP, who may use it, from the RBAC
-// objects of inv through rbac.Index — the same authorizer model the audit
-// uses. It asks about the pod's service account only, with the groups PSP
-// admission gave it (rbac.PodServiceAccountUser: system:serviceaccounts and
-// system:serviceaccounts:<ns>, not system:authenticated).
+// requesterGrants are the requester-side grants of u that a converted
+// policy must express through the admission request's userInfo: none when
+// every pod may use the PSP anyway, and none that only repeat namespaces
+// whose every pod may use it.
 //
-// A grant can name service accounts and namespaces that have no objects yet,
-// so the candidates come from the bindings' subjects as well as from the
-// namespaces, service accounts and pods in inv; every candidate is then
-// decided by Index.CanUse.
-func usabilityTable(inv *inventory.Inventory, ix *rbac.Index, psps []string) map[string]Usability {
-	namespaces, accounts := candidates(inv)
-	out := make(map[string]Usability, len(psps))
-	for _, name := range psps {
-		var u Usability
-		if ix.CanUse(rbac.PodServiceAccountUser(ghost, ghost), ghost, name) {
-			out[name] = Usability{Everywhere: true}
+// A grant to a service account is converted for the pods that run as it
+// (the pod side), not for the pods that account creates under other
+// accounts: such grants are nearly always meant for the account's own
+// pods, and rendering both would double every grant. The exception is a
+// controller's identity, which creates pods for everyone: that grant is a
+// requester grant by nature, and is kept (and warned about).
+func requesterGrants(u *rbac.Usability) []rbac.RequesterGrant {
+	if u == nil || u.Everywhere {
+		return nil
+	}
+	var out []rbac.RequesterGrant
+	for _, g := range u.Requesters {
+		if g.Kind == "User" && strings.HasPrefix(g.Name, "system:serviceaccount:") && rbac.ControllerKind(g.Name) == "" {
 			continue
 		}
-		for _, ns := range namespaces {
-			if ix.CanUse(rbac.PodServiceAccountUser(ns, ghost), ns, name) {
-				u.Namespaces = append(u.Namespaces, ns)
+		if !g.Everywhere() {
+			var nss []string
+			for _, ns := range g.Namespaces {
+				if !slices.Contains(u.Namespaces, ns) {
+					nss = append(nss, ns)
+				}
 			}
-		}
-		for _, sa := range accounts {
-			ns, n, _ := strings.Cut(sa, "/")
-			if !slices.Contains(u.Namespaces, ns) && ix.CanUse(rbac.PodServiceAccountUser(ns, n), ns, name) {
-				u.ServiceAccounts = append(u.ServiceAccounts, sa)
+			if len(nss) == 0 {
+				continue
 			}
+			g.Namespaces = nss
 		}
-		out[name] = u
+		out = append(out, g)
 	}
 	return out
 }
 
-// candidates lists every namespace and "namespace/serviceaccount" inv
-// mentions, sorted: Namespace objects, objects' namespaces, service
-// accounts, pods' and templates' service accounts, binding subjects, and
-// the groups system:serviceaccounts:<ns>. Every namespace's "default"
-// account is a candidate, since it exists wherever pods can run.
-func candidates(inv *inventory.Inventory) (namespaces, accounts []string) {
-	nsSet, saSet := map[string]bool{}, map[string]bool{}
-	addNS := func(ns string) {
-		if ns != "" {
-			nsSet[ns] = true
+// requesterWarnings says, for renderers that express requester grants, which
+// PSPs now depend on who creates a pod: such a policy admits a pod for one
+// user and rejects the same pod for another, as PSP admission did.
+func requesterWarnings(set *PolicySet) []string {
+	if set.Options.Scope != ScopeRBAC {
+		return nil
+	}
+	var out []string
+	for i := range set.Policies {
+		name := set.Policies[i].Name
+		grants := requesterGrants(set.Usability[name])
+		if len(grants) == 0 {
+			continue
 		}
+		out = append(out, fmt.Sprintf("PodSecurityPolicy %q is granted to requesters %s: the converted policy lets the pods they create use it, through the request's userInfo, as PSP admission did%s",
+			name, grantList(grants), controllerNote(grants)))
 	}
-	addSA := func(ns, name string) {
-		if ns != "" && name != "" {
-			nsSet[ns] = true
-			saSet[ns+"/"+name] = true
-		}
-	}
-	for i := range inv.Namespaces {
-		addNS(inv.Namespaces[i].Name)
-	}
-	for i := range inv.ServiceAccounts {
-		addSA(inv.ServiceAccounts[i].Namespace, inv.ServiceAccounts[i].Name)
-	}
-	for i := range inv.Pods {
-		p := &inv.Pods[i]
-		addSA(p.Namespace, rbac.PodServiceAccountName(&p.Spec))
-	}
-	for _, t := range inv.PodTemplates() {
-		if t.Template != nil {
-			addSA(t.Meta.Namespace, rbac.PodServiceAccountName(&t.Template.Spec))
-		}
-	}
-	for i := range inv.RoleBindings {
-		rb := &inv.RoleBindings[i]
-		addNS(rb.Namespace)
-		for _, s := range rb.Subjects {
-			addSubject(s.Kind, s.Namespace, s.Name, rb.Namespace, addNS, addSA)
-		}
-	}
-	for i := range inv.ClusterRoleBindings {
-		for _, s := range inv.ClusterRoleBindings[i].Subjects {
-			addSubject(s.Kind, s.Namespace, s.Name, "", addNS, addSA)
-		}
-	}
-	for ns := range nsSet {
-		saSet[ns+"/default"] = true
-	}
-	return sortedKeys(nsSet), sortedKeys(saSet)
+	return out
 }
 
-func addSubject(kind, namespace, name, bindingNamespace string, addNS func(string), addSA func(string, string)) {
-	switch kind {
-	case "ServiceAccount":
-		if namespace == "" {
-			namespace = bindingNamespace
-		}
-		addSA(namespace, name)
-	case "Group":
-		if ns, ok := strings.CutPrefix(name, "system:serviceaccounts:"); ok {
-			addNS(ns)
-		}
+// requesterIgnoredWarnings is the warning of renderers whose engine cannot
+// select pods by requester: those grants are not converted; consequence
+// says what that means for the engine.
+func requesterIgnoredWarnings(set *PolicySet, consequence string) []string {
+	if set.Options.Scope != ScopeRBAC {
+		return nil
 	}
+	var out []string
+	for i := range set.Policies {
+		name := set.Policies[i].Name
+		grants := requesterGrants(set.Usability[name])
+		if len(grants) == 0 {
+			continue
+		}
+		out = append(out, fmt.Sprintf("PodSecurityPolicy %q is granted to requesters %s; %s", name, grantList(grants), consequence))
+	}
+	return out
 }
 
-func sortedKeys(m map[string]bool) []string {
+func grantList(grants []rbac.RequesterGrant) string {
+	s := make([]string, len(grants))
+	for i, g := range grants {
+		s[i] = g.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// controllerNote flags grants that reach a controller identity: every pod
+// that controller creates may then use the PSP, whatever its service
+// account (the audit lists these as dangerous grants).
+func controllerNote(grants []rbac.RequesterGrant) string {
+	for _, g := range grants {
+		if g.Kind == "User" {
+			if kind := rbac.ControllerKind(g.Name); kind != "" {
+				return fmt.Sprintf("; %s is the %s controller's identity, so every pod that controller creates may use it (see the audit's dangerousGrants)", g.Name, kind)
+			}
+			continue
+		}
+		u, _ := rbac.ControllerUser("ReplicaSet", rbac.ControllerServiceAccounts)
+		if slices.Contains(u.Groups, g.Name) {
+			return fmt.Sprintf("; every controller running as a service account is in group %s, so every pod the controllers create may use it (see the audit's dangerousGrants)", g.Name)
+		}
+	}
+	return ""
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }

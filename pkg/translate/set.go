@@ -114,8 +114,9 @@ type PolicySet struct {
 	Options Options
 	// Policies are sorted by PSP name.
 	Policies []Policy
-	// Usability is set for ScopeRBAC: PSP name → who may use it.
-	Usability map[string]Usability
+	// Usability is set for ScopeRBAC: who may use each PSP, the same table
+	// the audit's admission model reads.
+	Usability rbac.UseTable
 	// Skipped PSPs, with the reasons.
 	Skipped []SkippedPSP
 }
@@ -164,8 +165,7 @@ func Compile(inv *inventory.Inventory, opts Options) (*PolicySet, error) {
 	}
 	slices.SortFunc(set.Policies, func(a, b Policy) int { return strings.Compare(a.Name, b.Name) })
 	if opts.Scope == ScopeRBAC {
-		ix := rbac.NewIndex(inv.ClusterRoles, inv.ClusterRoleBindings, inv.Roles, inv.RoleBindings)
-		set.Usability = usabilityTable(inv, ix, names)
+		set.Usability = inv.UseTable(inv.RBACIndex(), names)
 	}
 	return set, nil
 }
@@ -184,13 +184,31 @@ func (s *PolicySet) PSPNames() []string {
 	return out
 }
 
-// usable reports whether a pod of service account sa in namespace may use
-// policy i.
-func (s *PolicySet) usable(i int, namespace, sa string) bool {
+// usable reports whether a pod of service account sa in namespace, created
+// by requester (nil: rbac.Unknown()), may use policy i as the rendered
+// policies decide it: the pod side, and the requester grants they express
+// through userInfo. system:masters gets no exemption: no policy renders
+// one.
+func (s *PolicySet) usable(i int, namespace, sa string, requester *rbac.User) bool {
 	if s.Options.Scope != ScopeRBAC {
 		return true
 	}
-	return s.Usability[s.Policies[i].Name].Usable(namespace, sa)
+	u := s.Usability[s.Policies[i].Name]
+	if u == nil {
+		return false
+	}
+	if u.PodServiceAccount(namespace, sa) {
+		return true
+	}
+	if requester == nil {
+		requester = rbac.Unknown()
+	}
+	for _, g := range requesterGrants(u) {
+		if g.Matches(requester, namespace) {
+			return true
+		}
+	}
+	return false
 }
 
 // PSPVerdict is one converted PSP's answer for one pod.
@@ -232,8 +250,9 @@ const (
 
 // Evaluate decides on one pod as the converted policies would: the pod as
 // admission sees it (defaulted, after ServiceAccount admission — see
-// pspadmission.Prepare for pods that did not come from the API server).
-func (s *PolicySet) Evaluate(pod *corev1.Pod) Verdict {
+// pspadmission.Prepare for pods that did not come from the API server),
+// created by requester (nil: an unknown authenticated user).
+func (s *PolicySet) Evaluate(pod *corev1.Pod, requester *rbac.User) Verdict {
 	namespace := pod.Namespace
 	if namespace == "" {
 		namespace = "default"
@@ -245,7 +264,7 @@ func (s *PolicySet) Evaluate(pod *corev1.Pod) Verdict {
 	v := Verdict{PSPs: []PSPVerdict{}}
 	var entries []string
 	for i := range s.Policies {
-		if !s.usable(i, namespace, sa) {
+		if !s.usable(i, namespace, sa, requester) {
 			continue
 		}
 		pv := s.Policies[i].Evaluate(pod)

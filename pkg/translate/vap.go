@@ -81,6 +81,7 @@ func (vapRenderer) Render(in Input) (Output, error) {
 		{Engine: EngineVAP, Object: policy, FileName: fileName(EngineVAP, "ValidatingAdmissionPolicy", name)},
 		{Engine: EngineVAP, Object: binding, FileName: fileName(EngineVAP, "ValidatingAdmissionPolicyBinding", name)},
 	}}
+	out.Warnings = append(out.Warnings, requesterWarnings(set)...)
 	out.Warnings = append(out.Warnings, skippedWarnings(set)...)
 	return out, nil
 }

@@ -190,7 +190,7 @@ func TestTranslateCorpusIntent(t *testing.T) {
 				}
 			}
 			if exp, ok := pod.Annotations[trExpectRBACAnnotation]; ok {
-				v := rbacSet.Evaluate(p)
+				v := rbacSet.Evaluate(p, nil)
 				if got := map[bool]string{true: "allow", false: "deny"}[v.Allowed]; got != exp {
 					t.Errorf("--scope rbac: %s (%s), want %s", got, v.Message, exp)
 				}

@@ -183,7 +183,7 @@ func TestTranslateGatekeeper(t *testing.T) {
 				// Only a PSP that allows everything renders nothing; then
 				// the prediction must admit every pod.
 				for _, p := range pods {
-					if !translate.Admitted(pred.Pod(p), translate.EngineGatekeeper) {
+					if !translate.Admitted(pred.Pod(p, nil), translate.EngineGatekeeper) {
 						t.Errorf("%s/%s: nothing rendered, but the prediction rejects it", p.Namespace, p.Name)
 					}
 				}
@@ -236,7 +236,7 @@ func TestTranslateGatekeeper(t *testing.T) {
 			exact := policyByName(all, v.focus)
 			for _, p := range pods {
 				key := p.Namespace + "/" + p.Name
-				verdicts := pred.Pod(p)
+				verdicts := pred.Pod(p, nil)
 				var want []string
 				for _, pv := range verdicts {
 					if !pv.Allowed {
@@ -257,7 +257,7 @@ func TestTranslateGatekeeper(t *testing.T) {
 				}
 				// Where a kind cannot express a rule, the constraints and the
 				// prediction follow what was rendered, not the PSP.
-				if exact != nil && exact.Evaluate(p).Allowed != (len(have) == 0) {
+				if exact != nil && exact.Evaluate(p, nil).Allowed != (len(have) == 0) {
 					approximated = append(approximated, p.Name)
 				}
 				if slices.Equal(want, have) {

@@ -405,7 +405,7 @@ func TestTranslateVAPPerPSP(t *testing.T) {
 			MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns}}}
 		policies = append(policies, bound{policy, binding})
 		for _, pod := range pods {
-			cases = append(cases, &trCase{pod: pod, namespace: ns, policy: policy.Name, want: set.Evaluate(corpus.prepared(pod, ns))})
+			cases = append(cases, &trCase{pod: pod, namespace: ns, policy: policy.Name, want: set.Evaluate(corpus.prepared(pod, ns), nil)})
 		}
 	}
 
@@ -449,7 +449,7 @@ func TestTranslateVAPPerPSP(t *testing.T) {
 		if pod.Namespace == "kube-system" {
 			continue
 		}
-		rbacCases = append(rbacCases, &trCase{pod: pod, namespace: pod.Namespace, policy: policy.Name, want: hostaccess.Evaluate(corpus.prepared(pod, pod.Namespace))})
+		rbacCases = append(rbacCases, &trCase{pod: pod, namespace: pod.Namespace, policy: policy.Name, want: hostaccess.Evaluate(corpus.prepared(pod, pod.Namespace), nil)})
 	}
 
 	createEphemeralBases(t, ctx, cs, cases)
@@ -573,7 +573,7 @@ func TestTranslateVAPScopeRBAC(t *testing.T) {
 	policy, binding := renderVAP(t, set)
 	var cases []*trCase
 	for _, pod := range corpus.pods {
-		cases = append(cases, &trCase{pod: pod, namespace: pod.Namespace, policy: policy.Name, want: set.Evaluate(corpus.prepared(pod, pod.Namespace))})
+		cases = append(cases, &trCase{pod: pod, namespace: pod.Namespace, policy: policy.Name, want: set.Evaluate(corpus.prepared(pod, pod.Namespace), nil)})
 	}
 	createEphemeralBases(t, ctx, cs, cases)
 	createPolicy(t, ctx, cs, policy, binding)
@@ -610,7 +610,7 @@ func TestTranslateVAPWarnMode(t *testing.T) {
 	}
 	var cases []*trCase
 	for _, pod := range corpus.pods {
-		cases = append(cases, &trCase{pod: pod, namespace: pod.Namespace, policy: policy.Name, want: set.Evaluate(corpus.prepared(pod, pod.Namespace))})
+		cases = append(cases, &trCase{pod: pod, namespace: pod.Namespace, policy: policy.Name, want: set.Evaluate(corpus.prepared(pod, pod.Namespace), nil)})
 	}
 	createEphemeralBases(t, ctx, cs, cases)
 	createPolicy(t, ctx, cs, policy, binding)
