@@ -32,7 +32,7 @@ const (
 type Evaluator struct {
 	policies []*policy       // valid and compilable, sorted by name
 	exists   map[string]bool // every PSP name given, valid or not
-	use      Authorizer          // nil: every PSP is usable by every pod
+	use      Authorizer      // nil: every PSP is usable by every pod
 
 	// runtimeClasses are the RuntimeClasses that exist, when known; a nil
 	// value is a class known by name only.

@@ -223,7 +223,11 @@ func TestPSPAdmissionAgainstRealAPIServer(t *testing.T) {
 
 	// ---- the model, from the same YAML and the cluster's RBAC
 	idx := pspLiveRBACIndex(t, ctx, kube)
-	ev, invalid := pspadmission.NewEvaluator(corpus.inv.PodSecurityPolicies, idx.CanUse,
+	var pspNames []string
+	for i := range corpus.inv.PodSecurityPolicies {
+		pspNames = append(pspNames, corpus.inv.PodSecurityPolicies[i].Name)
+	}
+	ev, invalid := pspadmission.NewEvaluator(corpus.inv.PodSecurityPolicies, corpus.inv.UseTable(idx, pspNames),
 		pspadmission.WithRuntimeClassObjects(corpus.inv.RuntimeClasses...))
 	var invalidNames []string
 	for _, p := range invalid {

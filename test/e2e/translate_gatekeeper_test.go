@@ -257,7 +257,7 @@ func TestTranslateGatekeeper(t *testing.T) {
 				}
 				// Where a kind cannot express a rule, the constraints and the
 				// prediction follow what was rendered, not the PSP.
-				if exact != nil && exact.Evaluate(p, nil).Allowed != (len(have) == 0) {
+				if exact != nil && exact.Evaluate(p).Allowed != (len(have) == 0) {
 					approximated = append(approximated, p.Name)
 				}
 				if slices.Equal(want, have) {

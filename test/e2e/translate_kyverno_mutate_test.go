@@ -25,7 +25,6 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/manifest"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
 	"github.com/psp-migrate/kubectl-psp-migrate/test/e2e/framework"
 )
@@ -230,11 +229,11 @@ func (m *mutateCorpus) compareScope(t *testing.T, cli string, scope translate.Sc
 		i := slices.IndexFunc(m.inv.PodSecurityPolicies, func(p psp.PodSecurityPolicy) bool { return p.Name == name })
 		selected = append(selected, m.inv.PodSecurityPolicies[i])
 	}
-	var canUse func(u rbac.User, namespace, name string) bool
+	var use pspadmission.Authorizer
 	if scope == translate.ScopeRBAC {
-		canUse = rbac.NewIndex(m.inv.ClusterRoles, m.inv.ClusterRoleBindings, m.inv.Roles, m.inv.RoleBindings).CanUse
+		use = m.inv.UseTable(m.inv.RBACIndex(), names)
 	}
-	ev, invalid := pspadmission.NewEvaluator(selected, canUse)
+	ev, invalid := pspadmission.NewEvaluator(selected, use)
 	if len(invalid) > 0 {
 		t.Fatalf("invalid: %v", invalid)
 	}

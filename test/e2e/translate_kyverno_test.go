@@ -91,7 +91,7 @@ func predictKyverno(t *testing.T, c *trCorpus, engine string, opts translate.Opt
 	out := map[string]kyWant{}
 	for _, pod := range pods {
 		v := set.Evaluate(pod, nil)
-		w := kyWant{excluded: v.Excluded, allowed: translate.Admitted(p.Pod(pod), engine)}
+		w := kyWant{excluded: v.Excluded, allowed: translate.Admitted(p.Pod(pod, nil), engine)}
 		if !w.allowed {
 			// The CEL engines' message; engines that OR the PSPs must
 			// also agree with the set on the verdict itself.
