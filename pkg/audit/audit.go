@@ -148,7 +148,7 @@ func (a *auditor) run() *report.AuditReport {
 	parallelFor(len(tops), func(i int) {
 		c := tops[i]
 		tevals[i].pss = a.eval.Evaluate(&c.template.ObjectMeta, &c.template.Spec)
-		who := requester(c.key.kind, a.opts.ControllerIdentity)
+		who := rbac.WorkloadCreator(c.key.kind, a.opts.ControllerIdentity)
 		if a.psp != nil {
 			tevals[i].psp = a.psp.template(c.key.namespace, c.template, who)
 		}
@@ -259,7 +259,7 @@ func (a *auditor) evaluatePods() []podEval {
 			return
 		}
 		out[i].pss = a.eval.Evaluate(&p.ObjectMeta, &p.Spec)
-		who := podRequester(p, a.opts.ControllerIdentity)
+		who := rbac.PodCreator(p, a.opts.ControllerIdentity)
 		if a.psp != nil {
 			out[i].psp = a.psp.pod(p, a.owners.baselineOf(p), who)
 		}

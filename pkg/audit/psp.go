@@ -2,7 +2,6 @@ package audit
 
 import (
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
@@ -42,60 +41,6 @@ func newPSPModel(inv *inventory.Inventory) (*pspModel, []pspadmission.InvalidPSP
 		m.accounts[sa.Namespace+"/"+sa.Name] = sa
 	}
 	return m, invalid, ix
-}
-
-// creatorKind is the controller kind whose identity creates the pods of a
-// workload kind: Deployments' pods come from the ReplicaSet controller,
-// CronJobs' from the Job controller.
-func creatorKind(kind string) string {
-	switch kind {
-	case "Deployment":
-		return "ReplicaSet"
-	case "CronJob":
-		return "Job"
-	}
-	return kind
-}
-
-// requester is who creates the pods of an owner kind: the controller's
-// identity for the built-in controllers; for a bare pod, or a controller
-// the model does not know (an operator's own kind), an unknown
-// authenticated user (rbac.Unknown): grants to system:authenticated reach
-// it, grants to particular users do not.
-func requester(ownerKind string, mode rbac.ControllerIdentityMode) *rbac.User {
-	u, ok := rbac.ControllerUser(creatorKind(ownerKind), mode)
-	if !ok {
-		return rbac.Unknown()
-	}
-	return &u
-}
-
-// podRequester is who created a stored pod: its controller, or the kubelet
-// for a mirror pod.
-func podRequester(p *corev1.Pod, mode rbac.ControllerIdentityMode) *rbac.User {
-	if isStatic(p) {
-		if u := nodeUser(p); u != nil {
-			return u
-		}
-	}
-	kind := ""
-	if ref := metav1.GetControllerOfNoCopy(p); ref != nil {
-		kind = ref.Kind
-	}
-	return requester(kind, mode)
-}
-
-// nodeUser is the kubelet's identity, which creates the mirror pods of
-// static pods (Node authorizer naming: system:node:<name> in system:nodes).
-func nodeUser(p *corev1.Pod) *rbac.User {
-	node := p.Spec.NodeName
-	if ref := metav1.GetControllerOfNoCopy(p); ref != nil && ref.Kind == "Node" {
-		node = ref.Name
-	}
-	if node == "" {
-		return nil
-	}
-	return &rbac.User{Name: "system:node:" + node, Groups: []string{"system:nodes", "system:authenticated"}}
 }
 
 func (m *pspModel) serviceAccount(namespace string, spec *corev1.PodSpec) *corev1.ServiceAccount {

@@ -186,3 +186,42 @@ func TestAuditIncomplete(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditSystemAuthenticatedGrant: on EKS every pod may use
+// eks.privileged, whoever created it, because every requester is in
+// system:authenticated; the pod's service account alone is not.
+func TestAuditSystemAuthenticatedGrant(t *testing.T) {
+	for _, tt := range []struct {
+		file, want string
+	}{
+		{"testdata/convert/eks.yaml", "eks.privileged"},
+		{"testdata/convert/eks-unbound.yaml", ""},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, "", "audit", "-f", tt.file, "-o", "json")
+			if code != ExitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var rep struct {
+				Pods []struct {
+					PSP struct {
+						AdmittedBy *string `json:"admittedBy"`
+					} `json:"psp"`
+				} `json:"pods"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Pods) != 1 {
+				t.Fatalf("%d pods", len(rep.Pods))
+			}
+			got := ""
+			if rep.Pods[0].PSP.AdmittedBy != nil {
+				got = *rep.Pods[0].PSP.AdmittedBy
+			}
+			if got != tt.want {
+				t.Errorf("admitted by %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -42,6 +42,9 @@ type ConvertOptions struct {
 	GatekeeperTemplates bool
 	// Mutate adds the kyverno mutate policy that applies the PSPs' defaults.
 	Mutate bool
+	// AllowDenyAll writes policies that would deny every running pod of a
+	// namespace; without it that is an error (see denyAllGuard).
+	AllowDenyAll bool
 
 	// ToolVersion is stamped into every object.
 	ToolVersion string
@@ -143,6 +146,7 @@ incomplete read of the cluster.`,
 	flags.BoolVar(&o.Force, "force", false, "overwrite existing files in --output-dir, and namespace labels psa would otherwise leave alone")
 	flags.StringVar(&o.PSSVersion, "pss-version", o.PSSVersion, `Pod Security Standards version for psa ("latest" or "v1.x", your target cluster's version); "latest" is pinned to the newest version this build knows`)
 	flags.BoolVar(&o.GatekeeperTemplates, "gatekeeper-templates", false, "gatekeeper: also write ConstraintTemplates for every constraint kind used, so the output installs on a cluster without the gatekeeper-library")
+	flags.BoolVar(&o.AllowDenyAll, "allow-deny-all", false, "write the policies even when they would deny every running pod of some namespace (without it, convert refuses and writes nothing)")
 	flags.BoolVar(&o.Mutate, "mutate", false, "kyverno: also write a mutate ClusterPolicy that fills in what the PSPs defaulted (runAsUser, fsGroup, capabilities, seccomp/AppArmor profiles, ...); only when each pod may use exactly one converted PSP (use --psp)")
 	return cmd
 }
@@ -257,6 +261,11 @@ func (o *ConvertOptions) Run(ctx context.Context) error {
 			fmt.Fprintf(o.ErrOut, "Warning: %s: %s\n", r.Engine(), w)
 		}
 		objects = append(objects, out.Objects...)
+	}
+	if in.Set != nil {
+		if err := o.impact(inv, in.Set); err != nil {
+			return err
+		}
 	}
 	manifests, err := translate.Marshal(objects)
 	if err != nil {

@@ -40,6 +40,7 @@ func yamlDocs(t *testing.T, data []byte) []map[string]any {
 func TestConvert(t *testing.T) {
 	tests := []struct {
 		name       string
+		input      string // default convertInput
 		args       []string
 		wantCode   int
 		golden     string // compared semantically with stdout
@@ -60,16 +61,27 @@ func TestConvert(t *testing.T) {
 			noStdout: []string{"-version: latest"}},
 		{name: "warn mode, cluster scope, nothing excluded", args: []string{"-e", "vap", "--mode", "warn", "--scope", "cluster", "--exclude-namespaces", ""},
 			wantStdout: []string{"- Warn\n", "psp-migrate.io/scope: cluster"}, noStdout: []string{"kube-system", "usable_"}},
-		{name: "one PSP", args: []string{"-e", "vap", "--psp", "restricted", "--mode", "audit"},
-			wantStdout: []string{"name: psp-migrate-restricted\n", "psp-migrate.io/psp: restricted", "- Audit\n"}, noStdout: []string{"psp_privileged"}},
+		{name: "one PSP", args: []string{"-e", "vap", "--psp", "restricted", "--mode", "audit", "--allow-deny-all"},
+			wantStdout: []string{"name: psp-migrate-restricted\n", "psp-migrate.io/psp: restricted", "- Audit\n"}, noStdout: []string{"psp_privileged"},
+			wantStderr: []string{"Warning: vap: the converted policies would deny 1 of the 2 running pods they cover: infra/agent (spec.privileged: privileged containers are not allowed)"}},
+		{name: "deny-all guard: every running pod of a namespace", args: []string{"-e", "vap", "--psp", "restricted"}, wantCode: ExitError,
+			wantStderr: []string{"would deny vap: every running pod of namespace(s) infra (1 pods); nothing was written", "--allow-deny-all"}},
+		{name: "deny-all guard: gatekeeper ANDs the PSPs of a namespace", args: []string{"-e", "gatekeeper"}, wantCode: ExitError,
+			wantStderr: []string{"gatekeeper: every running pod of namespace(s) infra"}},
 		{name: "unknown PSP", args: []string{"-e", "vap", "--psp", "nope"}, wantCode: ExitError, wantStderr: []string{`PodSecurityPolicy "nope" not found`}},
-		{name: "every engine at once", args: []string{"-e", "vap,psa,kyverno,kyverno-cel,gatekeeper,kubewarden", "--gatekeeper-templates"},
+		{name: "every engine at once", args: []string{"-e", "vap,psa,kyverno,kyverno-cel,gatekeeper,kubewarden", "--gatekeeper-templates", "--allow-deny-all"},
 			wantStdout: []string{"kind: ValidatingAdmissionPolicy\n", "kind: ClusterPolicy\n", "kind: ValidatingPolicy\n", "kind: ConstraintTemplate\n", "kind: K8sPSPPrivilegedContainer\n", "apiVersion: policies.kubewarden.io/v1\n", "kind: Namespace\n"}},
-		{name: "kyverno --mutate, one PSP", args: []string{"-e", "kyverno", "--mutate", "--psp", "restricted"},
+		{name: "kyverno --mutate, one PSP", args: []string{"-e", "kyverno", "--mutate", "--psp", "restricted", "--allow-deny-all"},
 			wantStdout: []string{"name: psp-migrate-restricted\n", "name: psp-migrate-restricted-defaults\n", "patchStrategicMerge"}},
 		{name: "kyverno --mutate, PSPs a pod may both use", args: []string{"-e", "kyverno", "--mutate", "--scope", "cluster"}, wantCode: ExitError,
 			wantStderr: []string{"--mutate: each pod must be able to use exactly one", "--psp"}},
 		{name: "--mutate for another engine", args: []string{"-e", "kyverno,vap", "--mutate"}, wantCode: ExitError, wantStderr: []string{"--mutate is only supported for -e kyverno"}},
+		// EKS grants eks.privileged to system:authenticated: every pod may
+		// use it, so the policy admits every pod (it once matched none).
+		{name: "EKS layout: a grant to system:authenticated reaches every pod", input: "testdata/convert/eks.yaml", args: []string{"-e", "vap,kyverno,kyverno-cel,gatekeeper,kubewarden"},
+			wantStdout: []string{"kind: ValidatingAdmissionPolicy\n"}, noStdout: []string{"usable_", "expression: \"false\""}},
+		{name: "EKS layout without the binding: nobody may use the PSP", input: "testdata/convert/eks-unbound.yaml", args: []string{"-e", "vap"}, wantCode: ExitError,
+			wantStderr: []string{"every running pod of namespace(s) default (1 pods)"}},
 		{name: "unknown engine", args: []string{"-e", "opa"}, wantCode: ExitError, wantStderr: []string{`unknown engine "opa"`}},
 		{name: "no engine", args: nil, wantCode: ExitError, wantStderr: []string{"no engine given"}},
 		{name: "bad scope", args: []string{"-e", "vap", "--scope", "namespace"}, wantCode: ExitError, wantStderr: []string{`invalid --scope "namespace"`}},
@@ -78,7 +90,11 @@ func TestConvert(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := append([]string{"convert", "-f", convertInput}, tt.args...)
+			input := convertInput
+			if tt.input != "" {
+				input = tt.input
+			}
+			args := append([]string{"convert", "-f", input}, tt.args...)
 			code, stdout, stderr := runCLI(t, "", args...)
 			if code != tt.wantCode {
 				t.Fatalf("exit code = %d, want %d\nstderr: %s", code, tt.wantCode, stderr)

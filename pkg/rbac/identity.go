@@ -8,7 +8,10 @@
 // few map lookups per question.
 package rbac
 
-import corev1 "k8s.io/api/core/v1"
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
 
 // Well-known user and group names (k8s.io/apiserver authentication/user and
 // authentication/serviceaccount).
@@ -118,6 +121,49 @@ func ControllerUser(ownerKind string, mode ControllerIdentityMode) (u User, ok b
 	default:
 		return User{}, false
 	}
+}
+
+// WorkloadCreator is who creates the pods of a workload of kind (the
+// controller kind, or the top-level owner's: a Deployment's pods come from
+// the ReplicaSet controller, a CronJob's from the Job controller): the
+// controller's identity for the built-in controllers; for a bare pod, or a
+// controller this package does not know (an operator's own kind), an
+// unknown authenticated user (Unknown): grants to system:authenticated
+// reach it, grants to particular users do not.
+func WorkloadCreator(kind string, mode ControllerIdentityMode) *User {
+	switch kind {
+	case "Deployment":
+		kind = "ReplicaSet"
+	case "CronJob":
+		kind = "Job"
+	}
+	u, ok := ControllerUser(kind, mode)
+	if !ok {
+		return Unknown()
+	}
+	return &u
+}
+
+// PodCreator is who created a stored pod: its controller (WorkloadCreator
+// of the controller's kind), or for a mirror pod the kubelet of its node
+// (Node authorizer naming: system:node:<name> in system:nodes).
+func PodCreator(p *corev1.Pod, mode ControllerIdentityMode) *User {
+	ref := metav1.GetControllerOfNoCopy(p)
+	_, mirror := p.Annotations[corev1.MirrorPodAnnotationKey]
+	if mirror || (ref != nil && ref.Kind == "Node") {
+		node := p.Spec.NodeName
+		if ref != nil && ref.Kind == "Node" {
+			node = ref.Name
+		}
+		if node != "" {
+			return &User{Name: "system:node:" + node, Groups: []string{"system:nodes", AllAuthenticated}}
+		}
+		return Unknown()
+	}
+	if ref == nil {
+		return Unknown()
+	}
+	return WorkloadCreator(ref.Kind, mode)
 }
 
 // ControllerKind returns the owner kind whose controller authenticates as

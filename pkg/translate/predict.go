@@ -116,7 +116,25 @@ func NewPredictor(inv *inventory.Inventory, engines []string, pspFilter string, 
 		}
 		return nil, fmt.Errorf("--psp %s: PodSecurityPolicy not found", pspFilter)
 	}
-	p := &Predictor{set: set, engines: engines, focus: pspFilter, sas: map[string]*corev1.ServiceAccount{}, engineSets: map[string]*PolicySet{}}
+	p := newPredictor(inv, set, engines)
+	p.focus = pspFilter
+	return p, nil
+}
+
+// NewSetPredictor predicts what exactly set, as rendered by `convert`, does
+// for engines (each one of PredictEngines): the PSPs of the set, and no
+// others, are what the engines' output knows.
+func NewSetPredictor(inv *inventory.Inventory, set *PolicySet, engines []string) (*Predictor, error) {
+	for _, e := range engines {
+		if !slices.Contains(PredictEngines(), e) {
+			return nil, fmt.Errorf("engine %q has no per-pod prediction (want one of %v)", e, PredictEngines())
+		}
+	}
+	return newPredictor(inv, set, engines), nil
+}
+
+func newPredictor(inv *inventory.Inventory, set *PolicySet, engines []string) *Predictor {
+	p := &Predictor{set: set, engines: engines, sas: map[string]*corev1.ServiceAccount{}, engineSets: map[string]*PolicySet{}}
 	for _, e := range engines {
 		if ep, ok := renderers[e].(enginePolicies); ok {
 			es := *set
@@ -131,7 +149,7 @@ func NewPredictor(inv *inventory.Inventory, engines []string, pspFilter string, 
 		sa := &inv.ServiceAccounts[i]
 		p.sas[sa.Namespace+"/"+sa.Name] = sa
 	}
-	return p, nil
+	return p
 }
 
 // Pod predicts for a pod as the API server stores it, created by requester
