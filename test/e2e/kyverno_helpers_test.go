@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
 )
 
@@ -77,6 +78,9 @@ type kySuite struct {
 	// written are the expectations as written into kyverno-test.yaml, by
 	// policy and pod: the CLI's "Ok" means the engine said exactly that.
 	written map[[2]string]string
+	// userInfo, when set, is the requester the CLI puts in every request
+	// (request.userInfo); without it the request has none.
+	userInfo *rbac.User
 }
 
 // kyTestFile is kyverno-test.yaml (cli.kyverno.io/v1alpha1 Test), limited to
@@ -89,6 +93,19 @@ type kyTestFile struct {
 	Resources  []string          `json:"resources"`
 	Results    []kyTestResult    `json:"results"`
 	Values     *kyValues         `json:"values,omitempty"`
+	UserInfo   string            `json:"userinfo,omitempty"`
+}
+
+// kyUserInfo is the CLI's UserInfo file (cli.kyverno.io/v1alpha1), limited
+// to the requester.
+type kyUserInfo struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Metadata   map[string]string `json:"metadata"`
+	UserInfo   struct {
+		Username string   `json:"username"`
+		Groups   []string `json:"groups,omitempty"`
+	} `json:"userInfo"`
 }
 
 type kyTestResult struct {
@@ -247,6 +264,18 @@ func (s *kySuite) writePods(pods []*corev1.Pod) error {
 				s.written[[2]string{p, key}] = r
 			}
 		}
+	}
+	if s.userInfo != nil {
+		ui := kyUserInfo{APIVersion: "cli.kyverno.io/v1alpha1", Kind: "UserInfo", Metadata: map[string]string{"name": "requester"}}
+		ui.UserInfo.Username, ui.UserInfo.Groups = s.userInfo.Name, s.userInfo.Groups
+		b, err := yaml.Marshal(ui)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(s.dir, "user-info.yaml"), b, 0o644); err != nil {
+			return err
+		}
+		test.UserInfo = "user-info.yaml"
 	}
 	b, err := yaml.Marshal(test)
 	if err != nil {
