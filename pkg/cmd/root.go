@@ -27,6 +27,7 @@ Standard level — before the upgrade that removes PodSecurityPolicy.`,
 	}
 	root.AddCommand(NewCmdAudit(streams, info))
 	root.AddCommand(NewCmdConvert(streams, info))
+	root.AddCommand(NewCmdReadiness(streams, info))
 	root.AddCommand(NewCmdVersion(streams, info))
 	root.AddCommand(NewCmdCompletion(streams))
 	registerFlagCompletions(root)
