@@ -18,6 +18,8 @@ const ghost = "\x00"
 // every pod may use the PSP anyway, and none that only repeat namespaces
 // whose every pod may use it.
 //
+// Grants to system:masters are not converted (see below).
+//
 // A grant to a service account is converted for the pods that run as it
 // (the pod side), not for the pods that account creates under other
 // accounts: such grants are nearly always meant for the account's own
@@ -31,6 +33,12 @@ func requesterGrants(u *rbac.Usability) []rbac.RequesterGrant {
 	var out []rbac.RequesterGrant
 	for _, g := range u.Requesters {
 		if g.Kind == "User" && strings.HasPrefix(g.Name, "system:serviceaccount:") && rbac.ControllerKind(g.Name) == "" {
+			continue
+		}
+		// Every cluster binds cluster-admin, whose wildcard rule reaches
+		// every PSP, to system:masters: converting that would exempt every
+		// administrator from every converted policy.
+		if g.Kind == "Group" && g.Name == rbac.SystemMasters {
 			continue
 		}
 		if !g.Everywhere() {
