@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,9 +19,11 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/cmd"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/readiness"
 	"github.com/psp-migrate/kubectl-psp-migrate/test/e2e/framework"
@@ -408,6 +411,139 @@ func TestReadinessPlanEndToEnd(t *testing.T) {
 		t.Logf("%d workload templates admitted under the converted policy", n)
 		protectionsHold(t, admin, probes)
 	})
+
+	// ---- the same with Kyverno, through its CLI
+	t.Run("kyverno CLI from a dump", func(t *testing.T) {
+		dir := t.TempDir()
+		code, rep := runReadiness(t, "", "-f", dumpFile, "--engine", "kyverno", "--output-dir", dir)
+		if rep.Verdict == readiness.NotReady {
+			t.Fatalf("kyverno: exit %d, NOT READY: %+v", code, rep.Checks)
+		}
+		checkPlanWithKyverno(t, old, dir, skip, map[string]*corev1.Pod{
+			"a privileged container": probePod("apps", func(p *corev1.Pod) {
+				p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: new(true)}
+			}),
+			"host networking": probePod("apps", func(p *corev1.Pod) { p.Spec.HostNetwork = true }),
+			"a hostPath volume": probePod("apps", func(p *corev1.Pod) {
+				p.Spec.Volumes = []corev1.Volume{{Name: "h", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}}}
+			}),
+		})
+	})
+}
+
+// checkPlanWithKyverno runs the enforce-mode ClusterPolicy of a kyverno
+// plan through the Kyverno CLI: a pod from every workload template of old
+// (as admission sees it) must pass, every probe must fail.
+func checkPlanWithKyverno(t *testing.T, old *framework.Cluster, planDir string, skip []string, probes map[string]*corev1.Pod) {
+	t.Helper()
+	cli := framework.Tool(t, envKyverno, "the Kyverno CLI; hack/ensure-kyverno.sh")
+	ctx := t.Context()
+	admin := clientFor(t, old.AdminConfig())
+	suite := t.TempDir()
+	entries, err := os.ReadDir(filepath.Join(planDir, "04-enforce"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := kyTestFile{APIVersion: "cli.kyverno.io/v1alpha1", Kind: "Test", Metadata: map[string]string{"name": "readiness"},
+		Resources: []string{"pods.yaml"}, Values: &kyValues{}}
+	var policies []string
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(planDir, "04-enforce", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var meta struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+		}
+		if err := yaml.Unmarshal(b, &meta); err != nil {
+			t.Fatal(err)
+		}
+		if meta.Kind != "ClusterPolicy" {
+			t.Fatalf("%s: kind %s in a kyverno plan", e.Name(), meta.Kind)
+		}
+		if err := os.WriteFile(filepath.Join(suite, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		test.Policies = append(test.Policies, e.Name())
+		policies = append(policies, meta.Metadata.Name)
+	}
+	if len(policies) == 0 {
+		t.Fatal("no policy in step 4")
+	}
+	var pods []*corev1.Pod
+	want := map[string]string{}
+	add := func(p *corev1.Pod, result string) {
+		p = pspadmission.Prepare(p, nil)
+		p.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}
+		pods = append(pods, p)
+		want[p.Namespace+"/"+p.Name] = result
+	}
+	deps, err := admin.AppsV1().Deployments("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range deps.Items {
+		if slices.Contains(skip, d.Namespace+"/Deployment/"+d.Name) {
+			continue
+		}
+		add(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: d.Namespace, Name: d.Name + "-x", Labels: d.Spec.Template.Labels}, Spec: *d.Spec.Template.Spec.DeepCopy()}, kyResultPass)
+	}
+	dss, err := admin.AppsV1().DaemonSets("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dss.Items {
+		add(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: d.Namespace, Name: d.Name + "-x", Labels: d.Spec.Template.Labels}, Spec: *d.Spec.Template.Spec.DeepCopy()}, kyResultPass)
+	}
+	i := 0
+	for _, what := range slices.Sorted(maps.Keys(probes)) {
+		p := probes[what].DeepCopy()
+		i++
+		p.Name = fmt.Sprintf("probe-%d", i)
+		add(p, kyResultFail)
+	}
+	var buf strings.Builder
+	namespaces := map[string]bool{}
+	for i, p := range pods {
+		b, err := yaml.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 {
+			buf.WriteString("---\n")
+		}
+		buf.Write(b)
+		namespaces[p.Namespace] = true
+		for _, pol := range policies {
+			test.Results = append(test.Results, kyTestResult{Policy: pol, Resources: []string{p.Namespace + "/" + p.Name}, Kind: "Pod", Result: want[p.Namespace+"/"+p.Name]})
+		}
+	}
+	for _, ns := range slices.Sorted(maps.Keys(namespaces)) {
+		test.Values.Namespaces = append(test.Values.Namespaces, map[string]any{"apiVersion": "v1", "kind": "Namespace",
+			"metadata": map[string]any{"name": ns, "labels": map[string]any{"kubernetes.io/metadata.name": ns}}})
+	}
+	if err := os.WriteFile(filepath.Join(suite, "pods.yaml"), []byte(buf.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tb, err := yaml.Marshal(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(suite, "kyverno-test.yaml"), tb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run, err := runKyvernoSuite(ctx, cli, suite)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, run.output)
+	}
+	n := len(test.Results)
+	if run.exitErr != nil || !strings.Contains(run.output, fmt.Sprintf("Test Summary: %d tests passed and 0 tests failed", n)) || len(run.rows) != n {
+		t.Fatalf("kyverno test: %d rows for %d expectations, %v\n%s", len(run.rows), n, run.exitErr, run.output)
+	}
+	t.Logf("Kyverno CLI: %d workload templates pass the enforce-mode ClusterPolicy, %d probes fail it", len(pods)-len(probes), len(probes))
 }
 
 // waitDenied waits until pod is refused (a policy just created is in force).
