@@ -208,6 +208,9 @@ func (o *AuditOptions) Run(ctx context.Context) error {
 	if err := report.Print(o.Out, rep, o.Output); err != nil {
 		return err
 	}
+	if o.Output == report.FormatTable || o.Output == report.FormatWide {
+		fmt.Fprintln(o.ErrOut, "Next: kubectl psp-migrate readiness, for the upgrade verdict and the migration plan")
+	}
 	if reason := o.findings(rep); reason != "" {
 		return withExitCode(ExitFindings, reason)
 	}

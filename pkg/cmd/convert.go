@@ -279,6 +279,7 @@ func (o *ConvertOptions) Run(ctx context.Context) error {
 	} else if err := translate.WriteStream(o.Out, manifests); err != nil {
 		return err
 	}
+	fmt.Fprintln(o.ErrOut, "Next: kubectl psp-migrate readiness --engine ENGINE, for the upgrade verdict and the plan that rolls these policies out (observe, then enforce)")
 	if len(inv.Incomplete) > 0 {
 		return withExitCode(ExitIncomplete, "written from an incomplete read")
 	}
