@@ -5,7 +5,9 @@ package inventory
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -53,6 +55,10 @@ type Inventory struct {
 	// Warnings are notes that do not make the snapshot partial, such as
 	// skipped objects of unknown kinds.
 	Warnings []string
+
+	// origin names the file each object read from manifests came from, so
+	// that Merge can say where the copy it drops was read.
+	origin map[objectKey]string
 }
 
 // Issue is one reason a snapshot is partial.
@@ -76,44 +82,139 @@ func (i Issue) String() string {
 
 // Merge appends other's objects to inv. Objects present in both (same kind,
 // namespace and name) are kept once, inv's copy winning, so a live read
-// merged with files from Git prefers what the cluster really has.
+// merged with files from Git prefers what the cluster really has; a warning
+// per pair of sources names where both copies came from.
 func (inv *Inventory) Merge(other *Inventory) {
-	inv.PodSecurityPolicies = mergeByKey(inv.PodSecurityPolicies, other.PodSecurityPolicies, func(o *psp.PodSecurityPolicy) string { return o.Name })
-	inv.ClusterRoles = mergeByKey(inv.ClusterRoles, other.ClusterRoles, func(o *rbacv1.ClusterRole) string { return o.Name })
-	inv.ClusterRoleBindings = mergeByKey(inv.ClusterRoleBindings, other.ClusterRoleBindings, func(o *rbacv1.ClusterRoleBinding) string { return o.Name })
-	inv.Roles = mergeByKey(inv.Roles, other.Roles, func(o *rbacv1.Role) string { return o.Namespace + "/" + o.Name })
-	inv.RoleBindings = mergeByKey(inv.RoleBindings, other.RoleBindings, func(o *rbacv1.RoleBinding) string { return o.Namespace + "/" + o.Name })
-	inv.ServiceAccounts = mergeByKey(inv.ServiceAccounts, other.ServiceAccounts, func(o *corev1.ServiceAccount) string { return o.Namespace + "/" + o.Name })
-	inv.Namespaces = mergeByKey(inv.Namespaces, other.Namespaces, func(o *corev1.Namespace) string { return o.Name })
-	inv.Pods = mergeByKey(inv.Pods, other.Pods, func(o *corev1.Pod) string { return o.Namespace + "/" + o.Name })
-	inv.ReplicaSets = mergeByKey(inv.ReplicaSets, other.ReplicaSets, func(o *appsv1.ReplicaSet) string { return o.Namespace + "/" + o.Name })
-	inv.Deployments = mergeByKey(inv.Deployments, other.Deployments, func(o *appsv1.Deployment) string { return o.Namespace + "/" + o.Name })
-	inv.StatefulSets = mergeByKey(inv.StatefulSets, other.StatefulSets, func(o *appsv1.StatefulSet) string { return o.Namespace + "/" + o.Name })
-	inv.DaemonSets = mergeByKey(inv.DaemonSets, other.DaemonSets, func(o *appsv1.DaemonSet) string { return o.Namespace + "/" + o.Name })
-	inv.Jobs = mergeByKey(inv.Jobs, other.Jobs, func(o *batchv1.Job) string { return o.Namespace + "/" + o.Name })
-	inv.CronJobs = mergeByKey(inv.CronJobs, other.CronJobs, func(o *batchv1.CronJob) string { return o.Namespace + "/" + o.Name })
-	inv.ReplicationControllers = mergeByKey(inv.ReplicationControllers, other.ReplicationControllers, func(o *corev1.ReplicationController) string { return o.Namespace + "/" + o.Name })
-	inv.RuntimeClasses = mergeByKey(inv.RuntimeClasses, other.RuntimeClasses, func(o *nodev1.RuntimeClass) string { return o.Name })
+	m := merger{inv: inv, other: other, dups: map[[2]string]*mergeDup{}}
+	inv.PodSecurityPolicies = mergeByKey(&m, inv.PodSecurityPolicies, other.PodSecurityPolicies, func(o *psp.PodSecurityPolicy) objectKey {
+		return objectKey{kindKey{"policy", "PodSecurityPolicy"}, "", o.Name}
+	})
+	inv.ClusterRoles = mergeByKey(&m, inv.ClusterRoles, other.ClusterRoles, func(o *rbacv1.ClusterRole) objectKey {
+		return objectKey{kindKey{rbacv1.GroupName, "ClusterRole"}, "", o.Name}
+	})
+	inv.ClusterRoleBindings = mergeByKey(&m, inv.ClusterRoleBindings, other.ClusterRoleBindings, func(o *rbacv1.ClusterRoleBinding) objectKey {
+		return objectKey{kindKey{rbacv1.GroupName, "ClusterRoleBinding"}, "", o.Name}
+	})
+	inv.Roles = mergeByKey(&m, inv.Roles, other.Roles, func(o *rbacv1.Role) objectKey {
+		return objectKey{kindKey{rbacv1.GroupName, "Role"}, o.Namespace, o.Name}
+	})
+	inv.RoleBindings = mergeByKey(&m, inv.RoleBindings, other.RoleBindings, func(o *rbacv1.RoleBinding) objectKey {
+		return objectKey{kindKey{rbacv1.GroupName, "RoleBinding"}, o.Namespace, o.Name}
+	})
+	inv.ServiceAccounts = mergeByKey(&m, inv.ServiceAccounts, other.ServiceAccounts, func(o *corev1.ServiceAccount) objectKey {
+		return objectKey{kindKey{"", "ServiceAccount"}, o.Namespace, o.Name}
+	})
+	inv.Namespaces = mergeByKey(&m, inv.Namespaces, other.Namespaces, func(o *corev1.Namespace) objectKey { return objectKey{kindKey{"", "Namespace"}, "", o.Name} })
+	inv.Pods = mergeByKey(&m, inv.Pods, other.Pods, func(o *corev1.Pod) objectKey { return objectKey{kindKey{"", "Pod"}, o.Namespace, o.Name} })
+	inv.ReplicaSets = mergeByKey(&m, inv.ReplicaSets, other.ReplicaSets, func(o *appsv1.ReplicaSet) objectKey {
+		return objectKey{kindKey{"apps", "ReplicaSet"}, o.Namespace, o.Name}
+	})
+	inv.Deployments = mergeByKey(&m, inv.Deployments, other.Deployments, func(o *appsv1.Deployment) objectKey {
+		return objectKey{kindKey{"apps", "Deployment"}, o.Namespace, o.Name}
+	})
+	inv.StatefulSets = mergeByKey(&m, inv.StatefulSets, other.StatefulSets, func(o *appsv1.StatefulSet) objectKey {
+		return objectKey{kindKey{"apps", "StatefulSet"}, o.Namespace, o.Name}
+	})
+	inv.DaemonSets = mergeByKey(&m, inv.DaemonSets, other.DaemonSets, func(o *appsv1.DaemonSet) objectKey {
+		return objectKey{kindKey{"apps", "DaemonSet"}, o.Namespace, o.Name}
+	})
+	inv.Jobs = mergeByKey(&m, inv.Jobs, other.Jobs, func(o *batchv1.Job) objectKey { return objectKey{kindKey{"batch", "Job"}, o.Namespace, o.Name} })
+	inv.CronJobs = mergeByKey(&m, inv.CronJobs, other.CronJobs, func(o *batchv1.CronJob) objectKey { return objectKey{kindKey{"batch", "CronJob"}, o.Namespace, o.Name} })
+	inv.ReplicationControllers = mergeByKey(&m, inv.ReplicationControllers, other.ReplicationControllers, func(o *corev1.ReplicationController) objectKey {
+		return objectKey{kindKey{"", "ReplicationController"}, o.Namespace, o.Name}
+	})
+	inv.RuntimeClasses = mergeByKey(&m, inv.RuntimeClasses, other.RuntimeClasses, func(o *nodev1.RuntimeClass) objectKey {
+		return objectKey{kindKey{"node.k8s.io", "RuntimeClass"}, "", o.Name}
+	})
 	inv.RuntimeClassesKnown = inv.RuntimeClassesKnown || other.RuntimeClassesKnown
 	inv.PSPAPIServed = inv.PSPAPIServed || other.PSPAPIServed
-	inv.Sources = append(inv.Sources, other.Sources...)
+	for _, s := range other.Sources {
+		if !slices.Contains(inv.Sources, s) {
+			inv.Sources = append(inv.Sources, s)
+		}
+	}
 	inv.Incomplete = append(inv.Incomplete, other.Incomplete...)
 	inv.Warnings = append(inv.Warnings, other.Warnings...)
+	inv.Warnings = append(inv.Warnings, m.warnings()...)
+	for k, v := range other.origin {
+		if _, ok := inv.origin[k]; !ok {
+			if inv.origin == nil {
+				inv.origin = map[objectKey]string{}
+			}
+			inv.origin[k] = v
+		}
+	}
 	inv.Sort()
 }
 
-func mergeByKey[T any](dst, src []T, key func(*T) string) []T {
+// merger collects the objects Merge finds on both sides.
+type merger struct {
+	inv, other *Inventory
+	dups       map[[2]string]*mergeDup
+}
+
+type mergeDup struct {
+	count   int
+	example objectKey
+}
+
+// sourceOf names where one side's copy of k came from: its file when read
+// from manifests, else the side's sources ("cluster").
+func sourceOf(inv *Inventory, k objectKey) string {
+	if s, ok := inv.origin[k]; ok {
+		return s
+	}
+	if len(inv.Sources) == 0 {
+		return "an earlier input"
+	}
+	return strings.Join(inv.Sources, ", ")
+}
+
+func (m *merger) dup(k objectKey) {
+	p := [2]string{sourceOf(m.inv, k), sourceOf(m.other, k)}
+	d := m.dups[p]
+	if d == nil {
+		d = &mergeDup{example: k}
+		m.dups[p] = d
+	}
+	d.count++
+}
+
+func (m *merger) warnings() []string {
+	pairs := make([][2]string, 0, len(m.dups))
+	for p := range m.dups {
+		pairs = append(pairs, p)
+	}
+	sort.Slice(pairs, func(i, j int) bool {
+		if pairs[i][0] != pairs[j][0] {
+			return pairs[i][0] < pairs[j][0]
+		}
+		return pairs[i][1] < pairs[j][1]
+	})
+	out := make([]string, 0, len(pairs))
+	for _, p := range pairs {
+		d := m.dups[p]
+		out = append(out, fmt.Sprintf("%d object(s) read from both %s and %s (e.g. %s); each is counted once, the copy from %s wins",
+			d.count, p[0], p[1], d.example, p[0]))
+	}
+	return out
+}
+
+func mergeByKey[T any](m *merger, dst, src []T, key func(*T) objectKey) []T {
 	if len(src) == 0 {
 		return dst
 	}
-	seen := make(map[string]struct{}, len(dst))
+	seen := make(map[objectKey]struct{}, len(dst))
 	for i := range dst {
 		seen[key(&dst[i])] = struct{}{}
 	}
 	for i := range src {
-		if _, ok := seen[key(&src[i])]; ok {
+		k := key(&src[i])
+		if _, ok := seen[k]; ok {
+			m.dup(k)
 			continue
 		}
+		seen[k] = struct{}{}
 		dst = append(dst, src[i])
 	}
 	return dst

@@ -28,14 +28,24 @@ func groupOf(apiVersion string) string {
 // audit does not use are skipped with one warning per kind. An object that
 // cannot be read as its kind, or an invalid PSP, is an error naming its file
 // and document.
+//
+// The same object (kind, namespace and name) read more than once — a file
+// given twice, or a dump plus a directory holding some of the same objects —
+// is one object: the copy read last is kept and a warning names both places.
 func FromObjects(objs []manifest.Object) (*Inventory, error) {
-	inv := &Inventory{}
+	inv := &Inventory{origin: map[objectKey]string{}}
 	skipped := map[string]int{}
 	sources := map[string]bool{}
+	keep, dupWarnings := dedupe(objs)
 	for i := range objs {
 		o := &objs[i]
 		sources[o.Source] = true
+		if !keep[i] {
+			o.Object = nil
+			continue
+		}
 		u := o.Object
+		inv.origin[keyOf(u)] = o.Source
 		key := kindKey{groupOf(u.GetAPIVersion()), u.GetKind()}
 		var err error
 		switch key {
@@ -97,6 +107,7 @@ func FromObjects(objs []manifest.Object) (*Inventory, error) {
 	for _, k := range kinds {
 		inv.Warnings = append(inv.Warnings, fmt.Sprintf("skipped %d object(s) of kind %s: not used by the audit", skipped[k], k))
 	}
+	inv.Warnings = append(inv.Warnings, dupWarnings...)
 	for s := range sources {
 		inv.Sources = append(inv.Sources, s)
 	}
@@ -114,4 +125,127 @@ func appendTyped[T any](dst []T, obj map[string]interface{}) ([]T, error) {
 		return dst, err
 	}
 	return append(dst, v), nil
+}
+
+// canonicalKinds maps the legacy groups of kinds the audit reads to their
+// current group, so that extensions/v1beta1 and apps/v1 copies of one
+// Deployment are the same object.
+var canonicalKinds = map[kindKey]kindKey{
+	{"extensions", "PodSecurityPolicy"}: {"policy", "PodSecurityPolicy"},
+	{"extensions", "ReplicaSet"}:        {"apps", "ReplicaSet"},
+	{"extensions", "Deployment"}:        {"apps", "Deployment"},
+	{"extensions", "DaemonSet"}:         {"apps", "DaemonSet"},
+}
+
+// clusterScoped are the kinds read whose namespace is meaningless: a stray
+// metadata.namespace must not make two copies of one PSP look distinct.
+var clusterScoped = map[kindKey]bool{
+	{"policy", "PodSecurityPolicy"}:                     true,
+	{"rbac.authorization.k8s.io", "ClusterRole"}:        true,
+	{"rbac.authorization.k8s.io", "ClusterRoleBinding"}: true,
+	{"", "Namespace"}:                                   true,
+	{"node.k8s.io", "RuntimeClass"}:                     true,
+}
+
+// objectKey identifies an object whatever file or API version it came from.
+type objectKey struct {
+	kind            kindKey
+	namespace, name string
+}
+
+func keyOf(u interface {
+	GetAPIVersion() string
+	GetKind() string
+	GetNamespace() string
+	GetName() string
+}) objectKey {
+	k := kindKey{groupOf(u.GetAPIVersion()), u.GetKind()}
+	if c, ok := canonicalKinds[k]; ok {
+		k = c
+	}
+	ns := u.GetNamespace()
+	if clusterScoped[k] {
+		ns = ""
+	}
+	return objectKey{kind: k, namespace: ns, name: u.GetName()}
+}
+
+// String renders the key for messages: `Pod "ns/name"`, `PodSecurityPolicy "p"`.
+func (k objectKey) String() string {
+	if k.namespace == "" {
+		return fmt.Sprintf("%s %q", k.kind.kind, k.name)
+	}
+	return fmt.Sprintf("%s %q", k.kind.kind, k.namespace+"/"+k.name)
+}
+
+// dedupe marks, for every object read more than once, all copies but the
+// last for dropping, and words one warning per pair of sources (not one
+// per object: a dump overlapping a directory repeats thousands of them).
+func dedupe(objs []manifest.Object) (keep []bool, warnings []string) {
+	keep = make([]bool, len(objs))
+	last := make(map[objectKey]int, len(objs))
+	for i := range objs {
+		last[keyOf(objs[i].Object)] = i
+	}
+	type pair struct{ earlier, later string }
+	type dup struct {
+		count   int
+		example string
+		// samePlace stays true while every copy is the same document of
+		// the same file: the file itself was given twice.
+		samePlace bool
+	}
+	dups := map[pair]*dup{}
+	for i := range objs {
+		k := keyOf(objs[i].Object)
+		j := last[k]
+		if j == i {
+			keep[i] = true
+			continue
+		}
+		p := pair{objs[i].Source, objs[j].Source}
+		d := dups[p]
+		if d == nil {
+			d = &dup{example: fmt.Sprintf("%s at %s and at %s",
+				k, location(objs[i]), location(objs[j])), samePlace: true}
+			dups[p] = d
+		}
+		d.count++
+		d.samePlace = d.samePlace && location(objs[i]) == location(objs[j])
+	}
+	pairs := make([]pair, 0, len(dups))
+	for p := range dups {
+		pairs = append(pairs, p)
+	}
+	sort.Slice(pairs, func(a, b int) bool {
+		if pairs[a].earlier != pairs[b].earlier {
+			return pairs[a].earlier < pairs[b].earlier
+		}
+		return pairs[a].later < pairs[b].later
+	})
+	for _, p := range pairs {
+		d := dups[p]
+		if p.earlier == p.later && d.samePlace {
+			warnings = append(warnings, fmt.Sprintf("%s was read more than once; its %d object(s) are counted once", p.earlier, d.count))
+			continue
+		}
+		if p.earlier == p.later {
+			warnings = append(warnings, fmt.Sprintf("%d object(s) read more than once from %s (e.g. %s); each is counted once, the copy read last wins",
+				d.count, p.earlier, d.example))
+			continue
+		}
+		warnings = append(warnings, fmt.Sprintf("%d object(s) read from both %s and %s (e.g. %s); each is counted once, the copy from %s wins",
+			d.count, p.earlier, p.later, d.example, p.later))
+	}
+	return keep, warnings
+}
+
+// location is where an object sits, without the kind and name that the
+// duplicate warning already states.
+func location(o manifest.Object) string {
+	loc := o.Location()
+	if i := strings.LastIndex(loc, " ("); i >= 0 {
+		loc = loc[:i]
+	}
+	return loc
 }
