@@ -162,7 +162,7 @@ func (a *auditor) run() *report.AuditReport {
 		w.serviceAccount = rbac.PodServiceAccountName(&c.template.Spec)
 		w.template = &tevals[i].pss
 		if w.psp = tevals[i].psp; w.psp != nil {
-			w.addFields(w.psp.MutatedFields)
+			w.addFields(pspadmission.FieldsToSet(w.psp.MutatedFields, &c.template.Spec))
 		}
 		if a.pred != nil {
 			w.policies = tevals[i].policies
@@ -202,7 +202,7 @@ func (a *auditor) run() *report.AuditReport {
 			} else {
 				w.relies = w.relies || rp.PSP.Mutated
 			}
-			w.addFields(rp.PSP.MutatedFields)
+			w.addFields(pspadmission.FieldsToSet(rp.PSP.MutatedFields, &p.Spec))
 		}
 		if top.kind == "Pod" {
 			w.serviceAccount = rp.ServiceAccount
@@ -237,7 +237,7 @@ func (a *auditor) run() *report.AuditReport {
 		rw.ReliesOnMutation = w.relies || (w.psp != nil && w.psp.Mutated)
 		rep.Workloads = append(rep.Workloads, rw)
 	}
-	rep.Namespaces = a.namespaces(rep.Workloads)
+	rep.Namespaces = a.namespaces(rep)
 	rep.Summary = summarize(rep)
 	return rep
 }

@@ -5,6 +5,10 @@ import (
 	"sort"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 )
@@ -20,8 +24,10 @@ const (
 	LabelWarnVersion    = labelPrefix + "warn-version"
 )
 
-// namespaces builds the per-namespace verdicts from the workloads.
-func (a *auditor) namespaces(wls []report.Workload) []report.Namespace {
+// namespaces builds the per-namespace verdicts from the workloads and pods
+// of rep.
+func (a *auditor) namespaces(rep *report.AuditReport) []report.Namespace {
+	wls := rep.Workloads
 	byName := map[string]*report.Namespace{}
 	ensure := func(name string) *report.Namespace {
 		n, ok := byName[name]
@@ -51,14 +57,33 @@ func (a *auditor) namespaces(wls []report.Workload) []report.Namespace {
 		n := ensure(w.Namespace)
 		n.Workloads++
 		n.Pods += w.Pods
+		if rejectedToday(&w) {
+			// It cannot be running: holding the namespace to its level
+			// would loosen the namespace for nothing.
+			n.RejectedToday = append(n.RejectedToday, report.RejectedWorkload{Kind: w.Kind, Name: w.Name, Level: w.PSS.Level, Reason: rejectionReason(w.PSP)})
+			continue
+		}
 		if pss.Compare(w.PSS.Level, n.RecommendedLevel) < 0 {
 			n.RecommendedLevel = w.PSS.Level
 		}
+	}
+	usable := a.usablePSPs(rep)
+	var checker *protectionChecker
+	if a.psp != nil {
+		checker = newProtectionChecker(a.eval, a.inv.PodSecurityPolicies)
 	}
 	out := make([]report.Namespace, 0, len(byName))
 	for _, n := range byName {
 		n.Labels = recommendedLabels(n.RecommendedLevel, a.eval.Version())
 		n.Conflicts = conflicts(n.CurrentLabels, n.Labels)
+		if u, ok := usable[n.Name]; ok && checker != nil {
+			n.UsablePSPs = u
+			if len(u) == 0 {
+				n.ProtectionLost = []report.ProtectionLoss{noUsablePSP(n.RecommendedLevel)}
+			} else {
+				n.ProtectionLost = checker.lost(n.RecommendedLevel, u)
+			}
+		}
 		out = append(out, *n)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -119,4 +144,74 @@ func conflictEffect(key, cur, rec string) string {
 
 func isLevel(s string) bool {
 	return s == pss.Privileged || s == pss.Baseline || s == pss.Restricted
+}
+
+// rejectedToday is a workload PSP admission rejects today and that runs no
+// pod.
+func rejectedToday(w *report.Workload) bool {
+	return w.PSP != nil && w.PSP.AdmittedBy == nil && w.Pods == 0
+}
+
+func rejectionReason(v *report.PSPVerdict) string {
+	if v.Reason != "" {
+		return v.Reason
+	}
+	if v.RejectedAfter != "" {
+		return "admitted by " + v.RejectedAfter + ", then rejected: " + strings.Join(v.ValidationErrors, "; ")
+	}
+	return "rejected by PodSecurityPolicy admission"
+}
+
+// usablePSPs is, per namespace, the union of what the PSP model found
+// usable there: by its pods, by its templates (as their controllers submit
+// them), and by a bare pod of each of its service accounts. It follows the
+// model's idea of who may use which PSP, whatever that becomes. A
+// namespace the model said nothing about is absent; one where it found no
+// usable PSP maps to an empty list.
+func (a *auditor) usablePSPs(rep *report.AuditReport) map[string][]string {
+	if a.psp == nil {
+		return nil
+	}
+	sets := map[string]map[string]bool{}
+	add := func(ns string, v *report.PSPVerdict) {
+		if v == nil {
+			return
+		}
+		s := sets[ns]
+		if s == nil {
+			s = map[string]bool{}
+			sets[ns] = s
+		}
+		for _, n := range v.Usable {
+			s[n] = true
+		}
+	}
+	for i := range rep.Pods {
+		add(rep.Pods[i].Namespace, rep.Pods[i].PSP)
+	}
+	for i := range rep.Workloads {
+		add(rep.Workloads[i].Namespace, rep.Workloads[i].PSP)
+	}
+	for i := range a.inv.ServiceAccounts {
+		sa := &a.inv.ServiceAccounts[i]
+		if !a.inScope(sa.Namespace) {
+			continue
+		}
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "probe", Namespace: sa.Namespace},
+			Spec:       corev1.PodSpec{ServiceAccountName: sa.Name, Containers: []corev1.Container{{Name: "probe", Image: "probe"}}},
+		}
+		v := a.psp.eval.Evaluate(pspadmission.Request{Pod: pod, ServiceAccount: sa})
+		add(sa.Namespace, &v)
+	}
+	out := make(map[string][]string, len(sets))
+	for ns, s := range sets {
+		list := make([]string, 0, len(s))
+		for n := range s {
+			list = append(list, n)
+		}
+		sort.Strings(list)
+		out[ns] = list
+	}
+	return out
 }

@@ -324,6 +324,12 @@ func plansFromReport(rep *report.AuditReport) []translate.NamespacePlan {
 			}
 			plan.Conflicts[c.Key] = fmt.Sprintf("%s is %s, the audit recommends %s: %s", c.Key, c.Current, c.Recommended, c.Effect)
 		}
+		for _, l := range ns.ProtectionLost {
+			plan.ProtectionLost = append(plan.ProtectionLost, l.Message)
+		}
+		for _, r := range ns.RejectedToday {
+			plan.NotCounted = append(plan.NotCounted, r.Kind+"/"+r.Name)
+		}
 		for name := range psps[ns.Name] {
 			plan.PSPs = append(plan.PSPs, name)
 		}

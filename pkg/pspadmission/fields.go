@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -259,4 +260,87 @@ func (b *TemplateBaseline) Reliance(running *corev1.Pod) []FieldChange {
 		return d
 	}
 	return []FieldChange{}
+}
+
+// FieldsToSet turns the fields a PSP supplied into what a template should
+// set instead. The seccomp annotations are rewritten as the
+// securityContext.seccompProfile fields they stand for: kubelets ignore the
+// annotations since v1.27 and API servers stop syncing them into the field,
+// so a template that copies the annotation runs unconfined after the
+// upgrade. spec tells whether a container annotation's container is an
+// init container; nil assumes a regular one. A field already in changes
+// (the server's own sync of the annotation) is not repeated.
+func FieldsToSet(changes []FieldChange, spec *corev1.PodSpec) []FieldChange {
+	if !slices.ContainsFunc(changes, func(c FieldChange) bool { return isSeccompAnnotationPath(c.Path) }) {
+		return changes
+	}
+	have := map[string]bool{}
+	for _, c := range changes {
+		if !isSeccompAnnotationPath(c.Path) {
+			have[c.Path] = true
+		}
+	}
+	out := make([]FieldChange, 0, len(changes))
+	for _, c := range changes {
+		if !isSeccompAnnotationPath(c.Path) {
+			out = append(out, c)
+			continue
+		}
+		key := strings.TrimSuffix(strings.TrimPrefix(c.Path, "metadata.annotations["), "]")
+		prefix := "spec.securityContext"
+		if name, ok := strings.CutPrefix(key, seccompContainerAnnotationPrefix); ok {
+			prefix = "spec." + containerList(spec, name) + "[name=" + name + "].securityContext"
+		}
+		bType, bLocal := seccompFieldValues(c.Before)
+		aType, aLocal := seccompFieldValues(c.After)
+		for _, f := range []FieldChange{
+			{Path: prefix + ".seccompProfile.type", Before: bType, After: aType},
+			{Path: prefix + ".seccompProfile.localhostProfile", Before: bLocal, After: aLocal},
+		} {
+			if f.Before == f.After || have[f.Path] {
+				continue
+			}
+			have[f.Path] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func isSeccompAnnotationPath(path string) bool {
+	key, ok := strings.CutPrefix(path, "metadata.annotations[")
+	if !ok {
+		return false
+	}
+	key = strings.TrimSuffix(key, "]")
+	return key == seccompPodAnnotation || strings.HasPrefix(key, seccompContainerAnnotationPrefix)
+}
+
+// containerList names the list holding the container called name.
+func containerList(spec *corev1.PodSpec, name string) string {
+	if spec != nil {
+		for i := range spec.InitContainers {
+			if spec.InitContainers[i].Name == name {
+				return "initContainers"
+			}
+		}
+	}
+	return "containers"
+}
+
+// seccompFieldValues maps an annotation value to the seccompProfile type
+// and localhostProfile the API server's own sync derives from it.
+func seccompFieldValues(annotation string) (profileType, localhost string) {
+	switch {
+	case annotation == "":
+		return "", ""
+	case annotation == "runtime/default" || annotation == "docker/default":
+		return string(corev1.SeccompProfileTypeRuntimeDefault), ""
+	case annotation == "unconfined":
+		return string(corev1.SeccompProfileTypeUnconfined), ""
+	case strings.HasPrefix(annotation, "localhost/"):
+		return string(corev1.SeccompProfileTypeLocalhost), strings.TrimPrefix(annotation, "localhost/")
+	}
+	// Not a value the API server accepts; say so rather than guess.
+	return "(annotation " + annotation + ")", ""
 }

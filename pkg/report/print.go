@@ -129,11 +129,21 @@ func printTables(out io.Writer, rep *AuditReport, wide bool) error {
 		if cur == "" {
 			cur = "-"
 		}
-		note := "-"
+		var notes []string
 		if len(ns.Conflicts) > 0 {
-			note = ns.Conflicts[0].Effect
+			notes = append(notes, ns.Conflicts[0].Effect)
 		} else if !ns.Found {
-			note = "namespace object not read"
+			notes = append(notes, "namespace object not read")
+		}
+		if n := len(ns.RejectedToday); n > 0 {
+			notes = append(notes, fmt.Sprintf("%d rejected today; not counted", n))
+		}
+		if n := len(ns.ProtectionLost); n > 0 {
+			notes = append(notes, fmt.Sprintf("protection lost (%d)", n))
+		}
+		note := "-"
+		if len(notes) > 0 {
+			note = strings.Join(notes, "; ")
 		}
 		if err := nt.Append([]string{name, strconv.Itoa(ns.Workloads), strconv.Itoa(ns.Pods), ns.RecommendedLevel, cur, note}); err != nil {
 			return fmt.Errorf("render namespace table: %w", err)
@@ -142,6 +152,7 @@ func printTables(out io.Writer, rep *AuditReport, wide bool) error {
 	if err := nt.Render(); err != nil {
 		return fmt.Errorf("render namespace table: %w", err)
 	}
+	printNamespaceLists(w, rep.Namespaces)
 	if len(rep.DangerousGrants) > 0 {
 		fmt.Fprintf(w, "\nDANGEROUS GRANTS:\n")
 		for _, g := range rep.DangerousGrants {
@@ -242,4 +253,29 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// printNamespaceLists prints what the namespace table only counts: the
+// workloads left out of the recommendation, and the protection it loses.
+func printNamespaceLists(w io.Writer, nss []Namespace) {
+	header := false
+	for _, ns := range nss {
+		for _, r := range ns.RejectedToday {
+			if !header {
+				fmt.Fprintf(w, "\nREJECTED TODAY (no pod runs, PSP rejects the template; not counted in RECOMMENDED):\n")
+				header = true
+			}
+			fmt.Fprintf(w, "  - %s: %s/%s (%s): %s\n", ns.Name, r.Kind, r.Name, r.Level, r.Reason)
+		}
+	}
+	header = false
+	for _, ns := range nss {
+		for _, l := range ns.ProtectionLost {
+			if !header {
+				fmt.Fprintf(w, "\nPROTECTION LOST (the recommended level allows what every PSP usable there forbids today):\n")
+				header = true
+			}
+			fmt.Fprintf(w, "  - %s: %s\n", ns.Name, l.Message)
+		}
+	}
 }

@@ -180,6 +180,46 @@ type Namespace struct {
 	// Found is false when objects name the namespace but no Namespace
 	// object was read (e.g. files without Namespace manifests).
 	Found bool `json:"found"`
+	// RejectedToday lists the workloads PSP admission rejects today that
+	// run no pod: they cannot be running, so RecommendedLevel ignores them
+	// (they are counted in Workloads).
+	RejectedToday []RejectedWorkload `json:"rejectedToday,omitempty"`
+	// UsablePSPs are the PodSecurityPolicies usable in this namespace by
+	// the model: the union of the usable lists of its pods and templates
+	// and of a bare pod of each of its service accounts; absent when no
+	// PSP is in play.
+	UsablePSPs []string `json:"usablePSPs,omitempty"`
+	// ProtectionLost lists what every usable PSP forbids today and
+	// RecommendedLevel allows: what the switch to Pod Security Admission
+	// stops preventing here.
+	ProtectionLost []ProtectionLoss `json:"protectionLost,omitempty"`
+}
+
+// RejectedWorkload is a workload PSP admission rejects today, with no pod.
+type RejectedWorkload struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	// Level is the strictest PSS level its template meets, which the
+	// namespace recommendation would otherwise have been held to.
+	Level string `json:"level"`
+	// Reason is PSP admission's rejection message.
+	Reason string `json:"reason"`
+}
+
+// ProtectionLoss is one dimension (privileged, volumes, capabilities, ...)
+// where the recommended level allows what every usable PSP forbids.
+type ProtectionLoss struct {
+	// Dimension is a stable identifier; docs/report.md lists them.
+	Dimension string `json:"dimension"`
+	// What describes what is no longer forbidden.
+	What string `json:"what"`
+	// Items are the values concerned, for dimensions with several
+	// (capability names, volume types, sysctls, seccomp profiles).
+	Items []string `json:"items,omitempty"`
+	// PSPs are the usable PSPs, every one of which forbids it today.
+	PSPs []string `json:"psps"`
+	// Message says it all in one line.
+	Message string `json:"message"`
 }
 
 // LabelConflict is a current label that differs from the recommendation.

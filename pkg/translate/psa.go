@@ -23,6 +23,13 @@ type NamespacePlan struct {
 	Found bool
 	// PSPs admit the namespace's pods today; they name the object's source.
 	PSPs []string
+	// ProtectionLost are the audit's protection-lost messages: what the
+	// labels allow that every PSP usable here forbids today. Each becomes
+	// a warning when the labels are written.
+	ProtectionLost []string
+	// NotCounted names the workloads the recommendation ignores because
+	// PSP admission rejects them today and they run no pod.
+	NotCounted []string
 }
 
 const psaLabelPrefix = "pod-security.kubernetes.io/"
@@ -83,6 +90,17 @@ func (psaRenderer) Render(in Input) (Output, error) {
 				continue
 			}
 			out.Warnings = append(out.Warnings, fmt.Sprintf("namespace %s: overwriting current labels (--force): %s", ns.Name, strings.Join(conflicts, "; ")))
+		}
+		if _, ok := labels[psaLabelPrefix+"enforce"]; ok {
+			// Only the enforce label admits or rejects pods: audit and warn
+			// loosen nothing.
+			for _, l := range ns.ProtectionLost {
+				out.Warnings = append(out.Warnings, fmt.Sprintf("namespace %s: protection lost: %s", ns.Name, l))
+			}
+			if len(ns.NotCounted) > 0 {
+				out.Warnings = append(out.Warnings, fmt.Sprintf("namespace %s: not counted in the recommendation, rejected by PodSecurityPolicy today with no pod running: %s",
+					ns.Name, strings.Join(ns.NotCounted, ", ")))
+			}
 		}
 		if !ns.Found {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("namespace %s was not read (no Namespace object); applying its manifest creates it", ns.Name))
