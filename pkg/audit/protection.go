@@ -494,11 +494,14 @@ func (c *protectionChecker) lost(level string, usable []string) []report.Protect
 	var out []report.ProtectionLoss
 	if len(pols) > 0 {
 		probes := append(slices.Clone(c.fixed), rangeProbes(pols)...)
+		// lostKeys holds the probes found lost, and those skipped because
+		// a wider probe was: both are reported by the wider one.
 		lostKeys := map[string]bool{}
 		byDim := map[string]int{}
 		for i := range probes {
 			p := &probes[i]
 			if p.unlessLost != "" && lostKeys[p.unlessLost] {
+				lostKeys[p.key()] = true
 				continue
 			}
 			if pss.Compare(c.level(p), level) < 0 {
