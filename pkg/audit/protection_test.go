@@ -84,8 +84,10 @@ func TestProtectionLost(t *testing.T) {
 
 		{name: "no host ports", level: pss.Privileged, change: func(s, _ map[string]any) { delete(s, "hostPorts") }, want: map[string][]string{"hostPorts": nil}},
 		{name: "host ports in a range", level: pss.Privileged,
-			change: func(s, _ map[string]any) { s["hostPorts"] = []any{map[string]any{"min": 1, "max": 79}, map[string]any{"min": 81, "max": 65535}} },
-			want:   map[string][]string{"hostPorts": nil}},
+			change: func(s, _ map[string]any) {
+				s["hostPorts"] = []any{map[string]any{"min": 1, "max": 79}, map[string]any{"min": 81, "max": 65535}}
+			},
+			want: map[string][]string{"hostPorts": nil}},
 		{name: "host ports: two PSPs cover every port between them", level: pss.Privileged,
 			change: func(s, _ map[string]any) { s["hostPorts"] = []any{map[string]any{"min": 1, "max": 1000}} },
 			others: []func(s, _ map[string]any){func(s, _ map[string]any) { s["hostPorts"] = []any{map[string]any{"min": 1001, "max": 65535}} }},
@@ -108,8 +110,10 @@ func TestProtectionLost(t *testing.T) {
 			change: func(s, _ map[string]any) { s["allowedHostPaths"] = []any{map[string]any{"pathPrefix": "/var/log"}} },
 			want:   map[string][]string{"hostPath": nil}},
 		{name: "hostPath read-only", level: pss.Privileged,
-			change: func(s, _ map[string]any) { s["allowedHostPaths"] = []any{map[string]any{"pathPrefix": "/", "readOnly": true}} },
-			want:   map[string][]string{"hostPathWritable": nil}},
+			change: func(s, _ map[string]any) {
+				s["allowedHostPaths"] = []any{map[string]any{"pathPrefix": "/", "readOnly": true}}
+			},
+			want: map[string][]string{"hostPathWritable": nil}},
 		{name: "hostPath under a prefix, baseline forbids hostPath anyway", level: pss.Baseline,
 			change: func(s, _ map[string]any) { s["allowedHostPaths"] = []any{map[string]any{"pathPrefix": "/var/log"}} },
 			want:   map[string][]string{}},
@@ -118,16 +122,21 @@ func TestProtectionLost(t *testing.T) {
 			change: func(s, _ map[string]any) { s["allowedFlexVolumes"] = []any{map[string]any{"driver": "example/lvm"}} },
 			want:   map[string][]string{"flexVolumeDrivers": nil}},
 		{name: "CSI drivers", level: pss.Restricted,
-			change: func(s, _ map[string]any) { s["allowedCSIDrivers"] = []any{map[string]any{"name": "secrets-store.csi.k8s.io"}} },
-			want:   map[string][]string{"csiDrivers": nil}},
+			change: func(s, _ map[string]any) {
+				s["allowedCSIDrivers"] = []any{map[string]any{"name": "secrets-store.csi.k8s.io"}}
+			},
+			want: map[string][]string{"csiDrivers": nil}},
 
 		{name: "capabilities: none, baseline level", level: pss.Baseline,
 			change: func(s, _ map[string]any) { delete(s, "allowedCapabilities") },
 			want: map[string][]string{"capabilities": {"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
 				"NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}}},
 		{name: "capabilities: default-added ones are allowed", level: pss.Restricted,
-			change: func(s, _ map[string]any) { delete(s, "allowedCapabilities"); s["defaultAddCapabilities"] = []any{"NET_BIND_SERVICE"} },
-			want:   map[string][]string{}},
+			change: func(s, _ map[string]any) {
+				delete(s, "allowedCapabilities")
+				s["defaultAddCapabilities"] = []any{"NET_BIND_SERVICE"}
+			},
+			want: map[string][]string{}},
 		{name: "capabilities: none, restricted level", level: pss.Restricted,
 			change: func(s, _ map[string]any) { delete(s, "allowedCapabilities") },
 			want:   map[string][]string{"capabilities": {"NET_BIND_SERVICE"}}},
@@ -140,13 +149,13 @@ func TestProtectionLost(t *testing.T) {
 				s["allowedCapabilities"] = []any{"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
 				s["requiredDropCapabilities"] = []any{"NET_RAW"}
 			},
-			want:   map[string][]string{"requiredDropCapabilities": nil}},
+			want: map[string][]string{"requiredDropCapabilities": nil}},
 		{name: "required drop ALL, restricted level requires it too", level: pss.Restricted,
 			change: func(s, _ map[string]any) {
 				s["allowedCapabilities"] = []any{"NET_BIND_SERVICE"}
 				s["requiredDropCapabilities"] = []any{"ALL"}
 			},
-			want:   map[string][]string{}},
+			want: map[string][]string{}},
 
 		{name: "MustRunAsNonRoot, baseline level", level: pss.Baseline,
 			change: func(s, _ map[string]any) { s["runAsUser"] = map[string]any{"rule": "MustRunAsNonRoot"} },
@@ -236,7 +245,7 @@ func TestProtectionLost(t *testing.T) {
 				s["allowedUnsafeSysctls"] = []any{"net.*"}
 				s["forbiddenSysctls"] = []any{"kernel.shm_rmid_forced"}
 			},
-			want:   map[string][]string{"sysctls": {"kernel.shm_rmid_forced"}}},
+			want: map[string][]string{"sysctls": {"kernel.shm_rmid_forced"}}},
 
 		{name: "procMount Default only, privileged level", level: pss.Privileged,
 			change: func(s, _ map[string]any) { delete(s, "allowedProcMountTypes") },
@@ -246,8 +255,10 @@ func TestProtectionLost(t *testing.T) {
 			want:   map[string][]string{}},
 
 		{name: "runtime classes", level: pss.Restricted,
-			change: func(s, _ map[string]any) { s["runtimeClass"] = map[string]any{"allowedRuntimeClassNames": []any{"gvisor"}} },
-			want:   map[string][]string{"runtimeClass": nil}},
+			change: func(s, _ map[string]any) {
+				s["runtimeClass"] = map[string]any{"allowedRuntimeClassNames": []any{"gvisor"}}
+			},
+			want: map[string][]string{"runtimeClass": nil}},
 	}
 	eval, err := pss.NewEvaluator("v1.30")
 	if err != nil {
