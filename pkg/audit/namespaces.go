@@ -186,23 +186,41 @@ func (a *auditor) usablePSPs(rep *report.AuditReport) map[string][]string {
 			s[n] = true
 		}
 	}
+	// A pod's usable list already holds what its service account may use,
+	// so only service accounts no pod or template runs as are evaluated.
+	covered := map[string]bool{}
 	for i := range rep.Pods {
-		add(rep.Pods[i].Namespace, rep.Pods[i].PSP)
+		p := &rep.Pods[i]
+		add(p.Namespace, p.PSP)
+		if p.PSP != nil && !p.Static {
+			covered[p.Namespace+"/"+p.ServiceAccount] = true
+		}
 	}
 	for i := range rep.Workloads {
-		add(rep.Workloads[i].Namespace, rep.Workloads[i].PSP)
+		w := &rep.Workloads[i]
+		add(w.Namespace, w.PSP)
+		if w.PSP != nil {
+			covered[w.Namespace+"/"+w.ServiceAccount] = true
+		}
 	}
+	var accounts []*corev1.ServiceAccount
 	for i := range a.inv.ServiceAccounts {
 		sa := &a.inv.ServiceAccounts[i]
-		if !a.inScope(sa.Namespace) {
-			continue
+		if a.inScope(sa.Namespace) && !covered[sa.Namespace+"/"+sa.Name] {
+			accounts = append(accounts, sa)
 		}
+	}
+	verdicts := make([]report.PSPVerdict, len(accounts))
+	parallelFor(len(accounts), func(i int) {
+		sa := accounts[i]
 		pod := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: "probe", Namespace: sa.Namespace},
 			Spec:       corev1.PodSpec{ServiceAccountName: sa.Name, Containers: []corev1.Container{{Name: "probe", Image: "probe"}}},
 		}
-		v := a.psp.eval.Evaluate(pspadmission.Request{Pod: pod, ServiceAccount: sa})
-		add(sa.Namespace, &v)
+		verdicts[i] = a.psp.eval.Evaluate(pspadmission.Request{Pod: pod, ServiceAccount: sa})
+	})
+	for i, sa := range accounts {
+		add(sa.Namespace, &verdicts[i])
 	}
 	out := make(map[string][]string, len(sets))
 	for ns, s := range sets {
