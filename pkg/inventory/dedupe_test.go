@@ -60,6 +60,29 @@ func TestFromObjectsDedupe(t *testing.T) {
 			wantSources:  []string{"dump.yaml", "psps/p.yaml"},
 		},
 		{
+			name: "dump then five files: one warning",
+			inputs: [][2]string{
+				{"dump.yaml", pod("dump") + "---\n" + psp("policy/v1beta1", "1", "false") + "---\n" + psp("policy/v1beta1", "2", "false") + "---\n" +
+					psp("policy/v1beta1", "3", "false") + "---\n" + psp("policy/v1beta1", "4", "false") + "---\n" + psp("policy/v1beta1", "5", "false")},
+				{"psps/1.yaml", psp("policy/v1beta1", "1", "true")}, {"psps/2.yaml", psp("policy/v1beta1", "2", "true")},
+				{"psps/3.yaml", psp("policy/v1beta1", "3", "true")}, {"psps/4.yaml", psp("policy/v1beta1", "4", "true")},
+				{"psps/5.yaml", psp("policy/v1beta1", "5", "true")},
+			},
+			wantPods: 1, wantPSPs: 5, wantLabel: "dump", wantPriv: ptrTo(true),
+			wantWarnings: []string{`5 object(s) read from both dump.yaml and psps/1.yaml, psps/2.yaml, psps/3.yaml (+2 more files) (e.g. PodSecurityPolicy "p1" at dump.yaml: document 2 and at psps/1.yaml: document 1); each is counted once, the copy from the later file wins`},
+			wantSources:  []string{"dump.yaml", "psps/1.yaml", "psps/2.yaml", "psps/3.yaml", "psps/4.yaml", "psps/5.yaml"},
+		},
+		{
+			name: "two files then a dump: one warning",
+			inputs: [][2]string{
+				{"psps/1.yaml", psp("policy/v1beta1", "1", "true")}, {"psps/2.yaml", psp("policy/v1beta1", "2", "true")},
+				{"dump.yaml", psp("policy/v1beta1", "1", "false") + "---\n" + psp("policy/v1beta1", "2", "false")},
+			},
+			wantPSPs: 2, wantPriv: ptrTo(false),
+			wantWarnings: []string{`2 object(s) read from both psps/1.yaml, psps/2.yaml and dump.yaml (e.g. PodSecurityPolicy "p1" at psps/1.yaml: document 1 and at dump.yaml: document 1); each is counted once, the copy from dump.yaml wins`},
+			wantSources:  []string{"dump.yaml", "psps/1.yaml", "psps/2.yaml"},
+		},
+		{
 			name:     "legacy API group is the same object",
 			inputs:   [][2]string{{"old.yaml", psp("extensions/v1beta1", "", "true")}, {"new.yaml", psp("policy/v1beta1", "", "false")}},
 			wantPSPs: 1, wantPriv: ptrTo(false),
@@ -100,8 +123,10 @@ func TestFromObjectsDedupe(t *testing.T) {
 					}
 				}
 			}
-			if tt.wantPriv != nil && inv.PodSecurityPolicies[0].Spec.Privileged != *tt.wantPriv {
-				t.Errorf("surviving PSP privileged=%v, want %v", inv.PodSecurityPolicies[0].Spec.Privileged, *tt.wantPriv)
+			for _, p := range inv.PodSecurityPolicies {
+				if tt.wantPriv != nil && p.Spec.Privileged != *tt.wantPriv {
+					t.Errorf("surviving PSP %s privileged=%v, want %v", p.Name, p.Spec.Privileged, *tt.wantPriv)
+				}
 			}
 			if len(inv.Warnings) != len(tt.wantWarnings) {
 				t.Fatalf("warnings %q, want %q", inv.Warnings, tt.wantWarnings)

@@ -213,31 +213,85 @@ func dedupe(objs []manifest.Object) (keep []bool, warnings []string) {
 		d.count++
 		d.samePlace = d.samePlace && location(objs[i]) == location(objs[j])
 	}
-	pairs := make([]pair, 0, len(dups))
-	for p := range dups {
-		pairs = append(pairs, p)
-	}
-	sort.Slice(pairs, func(a, b int) bool {
-		if pairs[a].earlier != pairs[b].earlier {
-			return pairs[a].earlier < pairs[b].earlier
-		}
-		return pairs[a].later < pairs[b].later
-	})
-	for _, p := range pairs {
-		d := dups[p]
-		if p.earlier == p.later && d.samePlace {
-			warnings = append(warnings, fmt.Sprintf("%s was read more than once; its %d object(s) are counted once", p.earlier, d.count))
+	// Copies within one file first, then copies across files, grouped by
+	// the side with fewer distinct files: `-f dump.yaml -f psps/` repeats
+	// one file's objects in many, and is one warning, not one per PSP.
+	var cross []pair
+	for p, d := range dups {
+		if p.earlier != p.later {
+			cross = append(cross, p)
 			continue
 		}
-		if p.earlier == p.later {
+		if d.samePlace {
+			warnings = append(warnings, fmt.Sprintf("%s was read more than once; its %d object(s) are counted once", p.earlier, d.count))
+		} else {
 			warnings = append(warnings, fmt.Sprintf("%d object(s) read more than once from %s (e.g. %s); each is counted once, the copy read last wins",
 				d.count, p.earlier, d.example))
+		}
+	}
+	sort.Strings(warnings)
+	earlier, later := map[string]bool{}, map[string]bool{}
+	for _, p := range cross {
+		earlier[p.earlier], later[p.later] = true, true
+	}
+	byLater := len(later) <= len(earlier)
+	type group struct {
+		others  []string
+		count   int
+		example string
+	}
+	groups := map[string]*group{}
+	for _, p := range cross {
+		key, other := p.earlier, p.later
+		if byLater {
+			key, other = p.later, p.earlier
+		}
+		g := groups[key]
+		if g == nil {
+			g = &group{}
+			groups[key] = g
+		}
+		g.others = append(g.others, other)
+		g.count += dups[p].count
+	}
+	keys := make([]string, 0, len(groups))
+	for k, g := range groups {
+		keys = append(keys, k)
+		sort.Strings(g.others)
+		// The example comes from the first pair in file order, so that
+		// the warning does not depend on map iteration.
+		p := pair{k, g.others[0]}
+		if byLater {
+			p = pair{g.others[0], k}
+		}
+		g.example = dups[p].example
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		g := groups[k]
+		others := listFiles(g.others)
+		if byLater {
+			warnings = append(warnings, fmt.Sprintf("%d object(s) read from both %s and %s (e.g. %s); each is counted once, the copy from %s wins",
+				g.count, others, k, g.example, k))
 			continue
 		}
+		winner := others
+		if len(g.others) > 1 {
+			winner = "the later file"
+		}
 		warnings = append(warnings, fmt.Sprintf("%d object(s) read from both %s and %s (e.g. %s); each is counted once, the copy from %s wins",
-			d.count, p.earlier, p.later, d.example, p.later))
+			g.count, k, others, g.example, winner))
 	}
 	return keep, warnings
+}
+
+// listFiles names up to three files, then how many more.
+func listFiles(files []string) string {
+	const shown = 3
+	if len(files) <= shown {
+		return strings.Join(files, ", ")
+	}
+	return strings.Join(files[:shown], ", ") + fmt.Sprintf(" (+%d more files)", len(files)-shown)
 }
 
 // location is where an object sits, without the kind and name that the
