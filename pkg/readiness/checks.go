@@ -516,8 +516,15 @@ func firstPSPError(v *report.PSPVerdict) string {
 	if v == nil {
 		return ""
 	}
-	for _, errs := range v.Errors {
-		if len(errs) > 0 {
+	// By PSP name: Errors is a map, and the report must not change from one
+	// run to the next.
+	names := make([]string, 0, len(v.Errors))
+	for name := range v.Errors {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if errs := v.Errors[name]; len(errs) > 0 {
 			return errs[0]
 		}
 	}
