@@ -24,6 +24,7 @@ const (
 	CheckInstalled       = "replacement-installed"
 	CheckMutation        = "mutation-reliance"
 	CheckRejects         = "replacement-rejects"
+	CheckLoosened        = "protection-loosened"
 	CheckSeccomp         = "seccomp-annotation"
 	CheckAppArmor        = "apparmor-annotation"
 	CheckDangerous       = "dangerous-grants"
@@ -147,6 +148,7 @@ func Evaluate(in Input) (*Report, error) {
 		checkInstalled(in),
 		checkMutation(in, p),
 		checkRejects(in),
+		checkLoosened(in),
 		checkSeccomp(in, p),
 		checkAppArmor(in),
 		checkDangerous(in),
@@ -314,6 +316,32 @@ func checkRejects(in Input) Check {
 	return newCheck(CheckRejects, title, Block, items,
 		"the converted "+in.Engine+" policies admit every workload's template and pods",
 		"the converted "+in.Engine+" policies would reject these workloads' next pods: fix the templates (step 1 sets what PSPs filled in), or convert with other options")
+}
+
+// checkLoosened lists the namespaces whose Pod Security level allows what
+// every PSP usable there forbade (the audit's namespaces[].protectionLost).
+// The engines' converted policies carry each PSP's own rules, so for them
+// nothing is loosened beyond what convert warns about.
+func checkLoosened(in Input) Check {
+	title := "the replacement keeps what the PSPs forbade"
+	if in.Engine != translate.EnginePSA {
+		return newCheck(CheckLoosened, title, Warn, nil,
+			"the converted "+in.Engine+" policies carry each PSP's own rules (convert's warnings name what an engine can only approximate)", "")
+	}
+	var items []Item
+	for _, ns := range in.Audit.Namespaces {
+		if len(ns.ProtectionLost) == 0 {
+			continue
+		}
+		var lost []string
+		for _, l := range ns.ProtectionLost {
+			lost = append(lost, l.Message)
+		}
+		items = append(items, Item{Kind: "Namespace", Name: ns.Name, Reason: strings.Join(lost, "; ")})
+	}
+	return newCheck(CheckLoosened, title, Warn, items,
+		"in every namespace, the recommended Pod Security level forbids at least what the PSPs usable there forbade",
+		"in these namespaces the recommended Pod Security level allows things every PSP usable there forbade: decide whether that is acceptable, or keep the PSPs' rules with a policy engine (--engine vap, kyverno, ...)")
 }
 
 // enforceLevels is the enforce level each namespace will have after step
