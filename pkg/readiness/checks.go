@@ -291,16 +291,18 @@ func checkRejects(in Input) Check {
 	title := "the replacement admits every workload"
 	if in.Engine == translate.EnginePSA {
 		enforce := enforceLevels(in.Audit)
+		fixed := fixedLevels(in.Audit)
 		for i := range in.Audit.Workloads {
 			w := &in.Audit.Workloads[i]
 			if rejectedToday(w) || w.System {
 				continue
 			}
 			level, ok := enforce[w.Namespace]
-			if !ok || pss.Compare(w.PSS.Level, level) >= 0 {
+			meets := fixed[workloadKey{w.Namespace, w.Kind, w.Name}]
+			if !ok || pss.Compare(meets, level) >= 0 {
 				continue
 			}
-			items = append(items, workloadItem(w, fmt.Sprintf("meets %s, namespace enforces %s (%s)", w.PSS.Level, level, firstPSSReason(&w.PSS, level))))
+			items = append(items, workloadItem(w, fmt.Sprintf("meets %s, namespace enforces %s (%s)", meets, level, firstPSSReason(&w.PSS, level))))
 		}
 		return newCheck(CheckRejects, title, Block, items,
 			"every workload meets the Pod Security level its namespace will enforce (current labels kept, the others set as the audit recommends)",
@@ -345,18 +347,71 @@ func checkLoosened(in Input) Check {
 }
 
 // enforceLevels is the enforce level each namespace will have after step
-// 4: the current label where one is set (never overridden), else the
-// recommendation.
+// 4: the current label where one is set (never overridden), else the level
+// the plan sets (planLevels).
 func enforceLevels(a *report.AuditReport) map[string]string {
-	out := map[string]string{}
+	out := planLevels(a)
 	for _, ns := range a.Namespaces {
 		if l, ok := ns.CurrentLabels["pod-security.kubernetes.io/enforce"]; ok {
 			out[ns.Name] = l
+		}
+	}
+	return out
+}
+
+// fixedLevels is the level each workload meets once step 1 has set in its
+// template what the PSP filled in: for a workload that relies on mutation,
+// the level of its pods, which carry those fields (its template alone is
+// judged without them); for the others, their own.
+func fixedLevels(a *report.AuditReport) map[workloadKey]string {
+	podLevel := map[workloadKey]string{}
+	for _, p := range a.Pods {
+		k := workloadKey{p.Namespace, p.Workload.Kind, p.Workload.Name}
+		if l, ok := podLevel[k]; !ok || pss.Compare(p.PSS.Level, l) < 0 {
+			podLevel[k] = p.PSS.Level
+		}
+	}
+	out := map[workloadKey]string{}
+	for i := range a.Workloads {
+		w := &a.Workloads[i]
+		k := workloadKey{w.Namespace, w.Kind, w.Name}
+		out[k] = w.PSS.Level
+		if l, ok := podLevel[k]; ok && w.ReliesOnMutation {
+			out[k] = l
+		}
+	}
+	return out
+}
+
+// planLevels is the enforce level the plan sets per namespace: the level
+// every workload counted there meets once step 1 is done (workloads PSP
+// rejects today are not counted, as in the audit's recommendation), never
+// below the audit's recommendation. Recommending from the templates as they
+// are would hold a namespace to the level of its unfixed templates for
+// good, when step 1 comes first.
+func planLevels(a *report.AuditReport) map[string]string {
+	fixed := fixedLevels(a)
+	lowest := map[string]string{}
+	for i := range a.Workloads {
+		w := &a.Workloads[i]
+		if rejectedToday(w) {
 			continue
 		}
-		if l, ok := ns.Labels["pod-security.kubernetes.io/enforce"]; ok {
-			out[ns.Name] = l
+		l := fixed[workloadKey{w.Namespace, w.Kind, w.Name}]
+		if cur, ok := lowest[w.Namespace]; !ok || pss.Compare(l, cur) < 0 {
+			lowest[w.Namespace] = l
 		}
+	}
+	out := map[string]string{}
+	for _, ns := range a.Namespaces {
+		l, ok := ns.Labels["pod-security.kubernetes.io/enforce"]
+		if !ok {
+			continue
+		}
+		if f, ok := lowest[ns.Name]; ok && pss.Compare(f, l) > 0 {
+			l = f
+		}
+		out[ns.Name] = l
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package readiness
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -298,8 +299,9 @@ func (p *planner) stepObserve() Step {
 	if len(conflicts) > 0 {
 		s.Description += " Namespaces whose current pod-security labels differ from the recommendation are left alone (see the audit's namespaces[].conflicts): " + strings.Join(conflicts, ", ") + "."
 	}
+	levels := planLevels(p.in.Audit)
 	for _, ns := range set {
-		level := ns.Labels["pod-security.kubernetes.io/enforce"]
+		level := levels[ns.Name]
 		version := ns.Labels["pod-security.kubernetes.io/enforce-version"]
 		if level == "" {
 			continue
@@ -349,11 +351,16 @@ func (p *planner) stepEnforce() Step {
 		s.Commands = append(s.Commands, "kubectl apply -f "+dirEnforce+"/")
 		return s
 	}
-	s.Description = "Once nothing is reported, set the recommended labels: enforce at the level every workload meets, and warn and audit at restricted, each pinned to a version. Pods are now checked by both PSP and Pod Security Admission."
+	s.Description = "Once nothing is reported, set the recommended labels: enforce at the level every workload meets once step 1 is done, and warn and audit at restricted, each pinned to a version. Pods are now checked by both PSP and Pod Security Admission."
 	set, _ := p.psaNamespaces()
+	levels := planLevels(p.in.Audit)
 	for _, ns := range set {
+		labels := maps.Clone(ns.Labels)
+		if l, ok := levels[ns.Name]; ok {
+			labels["pod-security.kubernetes.io/enforce"] = l
+		}
 		path := dirEnforce + "/namespace-" + ns.Name + ".yaml"
-		s.Files = append(s.Files, File{Path: path, Description: "recommended labels for namespace " + ns.Name, Content: labelPatch(ns.Labels)})
+		s.Files = append(s.Files, File{Path: path, Description: "recommended labels for namespace " + ns.Name, Content: labelPatch(labels)})
 		s.Commands = append(s.Commands, fmt.Sprintf("kubectl patch namespace %s --type merge --patch-file %s", ns.Name, path))
 	}
 	return s
