@@ -31,9 +31,11 @@ import (
 
 // The layouts real clusters have, proven on real servers: EKS's default
 // (eks.privileged granted to system:authenticated), the Kubernetes
-// documentation's (restricted for every authenticated user), and a kubeadm
+// documentation's (restricted for every authenticated user), a kubeadm
 // cluster's (privileged for kube-system's service accounts through a
-// ClusterRoleBinding, which every controller reaches, and for a CI user).
+// ClusterRoleBinding, which every controller reaches, and for a CI user),
+// and GCE's addon layout (kube-system only; its unprivileged-addon PSP
+// lacks the projected volume every pod with a token has).
 // In each, pods are created by people and by a controller, not by their own
 // service accounts:
 //
@@ -49,7 +51,10 @@ import (
 //     (vap), the Kyverno CLI with the requester's userInfo (kyverno,
 //     kyverno-cel), and gator (gatekeeper, which sees no requester).
 
-var layoutNames = []string{"eks", "docs", "kubeadm"}
+var layoutNames = []string{"eks", "docs", "kubeadm", "gce"}
+
+// layoutPSPCount is the number of PSPs in testdata/layouts/psps.yaml.
+const layoutPSPCount = 5
 
 // layoutNamespaces and layoutAccounts are where the pods go and what they
 // run as (common.yaml creates them).
@@ -291,7 +296,7 @@ func checkLayoutPSP(t *testing.T, name string) *inventory.Inventory {
 	c := startLayout(t, "v1.24", name)
 	ctx := t.Context()
 	admin := clientFor(t, c.AdminConfig())
-	waitForLayoutPSPs(t, ctx, admin, 3)
+	waitForLayoutPSPs(t, ctx, admin, layoutPSPCount)
 	inv := liveInventory(t, c)
 
 	names := make([]string, len(inv.PodSecurityPolicies))
