@@ -114,7 +114,7 @@ Reads the current cluster by default, or the manifests given with -f (add
 --live to read both).
 
 With --output-dir an existing file is never overwritten without --force, and
-files are written whole or not at all. The directory's `+"`"+translate.ManifestListFile+"`"+` lists the
+files are written whole or not at all. The directory's ` + "`" + translate.ManifestListFile + "`" + ` lists the
 files this command wrote there: one an earlier run wrote and this run did not
 is reported as stale, and removed with --prune; other files are never touched.
 
