@@ -143,7 +143,7 @@ func hostileFiles() []hostileFile {
 		{name: "UTF-8 BOM on JSON", build: content("bom.json", append([]byte{0xEF, 0xBB, 0xBF}, `{"apiVersion":"policy/v1beta1","kind":"PodSecurityPolicy","metadata":{"name":"j"},"spec":{"seLinux":{"rule":"RunAsAny"},"runAsUser":{"rule":"RunAsAny"},"supplementalGroups":{"rule":"RunAsAny"},"fsGroup":{"rule":"RunAsAny"}}}`...)), wantCode: ok},
 		{name: "UTF-16LE with BOM (PowerShell)", build: content("u16le.yaml", utf16Bytes(hostilePSP, false, true)), wantCode: ok},
 		{name: "UTF-16BE with BOM", build: content("u16be.yaml", utf16Bytes(hostilePSP, true, true)), wantCode: ok},
-		{name: "unknown field in a pod (newer cluster)", build: text("pod.yaml", hostilePSP+"---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec:\n  futureField: 1\n  containers: [{name: c, image: c}]\n"), wantCode: ok},
+		{name: "unknown field in a pod (newer cluster)", build: text("pod.yaml", hostilePSP+"---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec:\n  futureField: 1\n  securityContext: {runAsNonRoot: true}\n  containers: [{name: c, image: c}]\n"), wantCode: ok},
 		// Not Kubernetes objects.
 		{name: "wrong apiVersion syntax", build: text("v.yaml", pspWith("policy/v1beta1", "policy/v1beta1/extra")), wantErr: []string{"document 1", `apiVersion "policy/v1beta1/extra"`}},
 		{name: "apiVersion not a string", build: text("v.yaml", pspWith("apiVersion: policy/v1beta1", "apiVersion: 1")), wantErr: []string{"document 1", "apiVersion must be a non-empty string"}},
