@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -35,7 +36,10 @@ type ConvertOptions struct {
 	OutputDir string
 	// Force overwrites existing files, and lets psa overwrite namespace
 	// labels that differ from the recommendation.
-	Force      bool
+	Force bool
+	// Prune removes files an earlier run wrote to OutputDir that this run
+	// did not.
+	Prune      bool
 	PSSVersion string
 	// GatekeeperTemplates adds the project's own ConstraintTemplates to the
 	// gatekeeper output.
@@ -109,6 +113,11 @@ from the recommendation unless --force is given; it says so on stderr.
 Reads the current cluster by default, or the manifests given with -f (add
 --live to read both).
 
+With --output-dir an existing file is never overwritten without --force, and
+files are written whole or not at all. The directory's ` + "`" + translate.ManifestListFile + "`" + ` lists the
+files this command wrote there: one an earlier run wrote and this run did not
+is reported as stale, and removed with --prune; other files are never touched.
+
 Exit codes: 0 ok, 1 error (nothing is written then), 3 written from an
 incomplete read of the cluster.`,
 		Example: `  # Preview the ValidatingAdmissionPolicy for the current cluster
@@ -143,6 +152,7 @@ incomplete read of the cluster.`,
 	flags.StringSliceVar(&o.ExcludeNamespaces, "exclude-namespaces", o.ExcludeNamespaces, `namespaces the policies leave alone; "" excludes none`)
 	flags.StringSliceVar(&o.PSPs, "psp", nil, "convert only these PodSecurityPolicies; repeatable")
 	flags.StringVar(&o.OutputDir, "output-dir", "", "write one file per object into this directory instead of a YAML stream to stdout")
+	flags.BoolVar(&o.Prune, "prune", false, "with --output-dir, remove the files an earlier run wrote there that this run did not (only files listed in the directory's "+translate.ManifestListFile+")")
 	flags.BoolVar(&o.Force, "force", false, "overwrite existing files in --output-dir, and namespace labels psa would otherwise leave alone")
 	flags.StringVar(&o.PSSVersion, "pss-version", o.PSSVersion, `Pod Security Standards version for psa ("latest" or "v1.x", your target cluster's version); "latest" is pinned to the newest version this build knows`)
 	flags.BoolVar(&o.GatekeeperTemplates, "gatekeeper-templates", false, "gatekeeper: also write ConstraintTemplates for every constraint kind used, so the output installs on a cluster without the gatekeeper-library")
@@ -184,6 +194,9 @@ func (o *ConvertOptions) Validate() error {
 	}
 	if !slices.Contains(translate.Modes, translate.Mode(o.Mode)) {
 		return fmt.Errorf("invalid --mode %q: want enforce, audit or warn", o.Mode)
+	}
+	if o.Prune && o.OutputDir == "" {
+		return errors.New("--prune needs --output-dir")
 	}
 	if o.Mutate && slices.ContainsFunc(o.renderers, func(r translate.Renderer) bool { return r.Engine() != translate.EngineKyverno }) {
 		return fmt.Errorf("--mutate is only supported for -e kyverno")
@@ -272,10 +285,17 @@ func (o *ConvertOptions) Run(ctx context.Context) error {
 		return err
 	}
 	if o.OutputDir != "" {
-		if err := translate.WriteDir(o.OutputDir, manifests, o.Force); err != nil {
+		res, err := translate.WriteDir(o.OutputDir, manifests, translate.WriteOptions{Force: o.Force, Prune: o.Prune})
+		if err != nil {
 			return fmt.Errorf("--output-dir: %w", err)
 		}
 		fmt.Fprintf(o.ErrOut, "Wrote %d file(s) to %s\n", len(manifests), o.OutputDir)
+		switch {
+		case len(res.Stale) > 0 && res.Pruned:
+			fmt.Fprintf(o.ErrOut, "Pruned %d stale file(s) an earlier run wrote: %s\n", len(res.Stale), strings.Join(res.Stale, ", "))
+		case len(res.Stale) > 0:
+			fmt.Fprintf(o.ErrOut, "Warning: %d stale file(s) an earlier run wrote are not part of this output (remove them with --prune): %s\n", len(res.Stale), strings.Join(res.Stale, ", "))
+		}
 	} else if err := translate.WriteStream(o.Out, manifests); err != nil {
 		return err
 	}

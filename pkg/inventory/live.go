@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -12,9 +14,13 @@ import (
 	nodev1 "k8s.io/api/node/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/pager"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 )
@@ -29,6 +35,9 @@ type LiveOptions struct {
 	Namespace string
 	// PageSize is the LIST limit; 0 means DefaultPageSize.
 	PageSize int64
+	// PageTimeout bounds each page, retries included; 0 means
+	// DefaultPageTimeout.
+	PageTimeout time.Duration
 }
 
 // FromCluster reads a live cluster. It only ever issues GET and LIST.
@@ -42,25 +51,24 @@ func FromCluster(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Int
 	}
 	inv := &Inventory{Sources: []string{"cluster"}, PSPAPIServed: true}
 	ns := opts.Namespace
-	l := &lister{ctx: ctx, pageSize: opts.PageSize}
+	if opts.PageTimeout <= 0 {
+		opts.PageTimeout = DefaultPageTimeout
+	}
+	l := &lister{ctx: ctx, pageSize: opts.PageSize, pageTimeout: opts.PageTimeout}
 
 	tasks := []func() error{
 		func() error {
-			items, err := listAll(l, "podsecuritypolicies.policy", "", func(o metav1.ListOptions) ([]psp.PodSecurityPolicy, string, error) {
-				list, err := dyn.Resource(psp.GroupVersionResource).List(ctx, o)
-				if err != nil {
-					return nil, "", err
-				}
-				out := make([]psp.PodSecurityPolicy, 0, len(list.Items))
-				for i := range list.Items {
-					p, err := psp.FromUnstructured(&list.Items[i])
-					if err != nil {
-						return nil, "", err
-					}
-					out = append(out, *p)
-				}
-				return out, list.GetContinue(), nil
+			list, err := listAll[unstructured.Unstructured](l, "podsecuritypolicies.policy", "", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return dyn.Resource(psp.GroupVersionResource).List(ctx, o)
 			})
+			items := make([]psp.PodSecurityPolicy, 0, len(list))
+			for i := range list {
+				p, perr := psp.FromUnstructured(&list[i])
+				if perr != nil {
+					return fmt.Errorf("list podsecuritypolicies.policy: %w", perr)
+				}
+				items = append(items, *p)
+			}
 			if err != nil && apierrors.IsNotFound(err) {
 				l.mu.Lock()
 				inv.PSPAPIServed = false
@@ -71,39 +79,32 @@ func FromCluster(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Int
 			return err
 		},
 		func() (err error) {
-			inv.ClusterRoles, err = listAll(l, "clusterroles.rbac.authorization.k8s.io", "", func(o metav1.ListOptions) ([]rbacv1.ClusterRole, string, error) {
-				r, err := kube.RbacV1().ClusterRoles().List(ctx, o)
-				return items(r, err, func(r *rbacv1.ClusterRoleList) ([]rbacv1.ClusterRole, string) { return r.Items, r.Continue })
+			inv.ClusterRoles, err = listAll[rbacv1.ClusterRole](l, "clusterroles.rbac.authorization.k8s.io", "", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return kube.RbacV1().ClusterRoles().List(ctx, o)
 			})
 			return err
 		},
 		func() (err error) {
-			inv.ClusterRoleBindings, err = listAll(l, "clusterrolebindings.rbac.authorization.k8s.io", "", func(o metav1.ListOptions) ([]rbacv1.ClusterRoleBinding, string, error) {
-				r, err := kube.RbacV1().ClusterRoleBindings().List(ctx, o)
-				return items(r, err, func(r *rbacv1.ClusterRoleBindingList) ([]rbacv1.ClusterRoleBinding, string) {
-					return r.Items, r.Continue
-				})
+			inv.ClusterRoleBindings, err = listAll[rbacv1.ClusterRoleBinding](l, "clusterrolebindings.rbac.authorization.k8s.io", "", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return kube.RbacV1().ClusterRoleBindings().List(ctx, o)
 			})
 			return err
 		},
 		func() (err error) {
-			inv.Roles, err = listAll(l, "roles.rbac.authorization.k8s.io", ns, func(o metav1.ListOptions) ([]rbacv1.Role, string, error) {
-				r, err := kube.RbacV1().Roles(ns).List(ctx, o)
-				return items(r, err, func(r *rbacv1.RoleList) ([]rbacv1.Role, string) { return r.Items, r.Continue })
+			inv.Roles, err = listAll[rbacv1.Role](l, "roles.rbac.authorization.k8s.io", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return kube.RbacV1().Roles(ns).List(ctx, o)
 			})
 			return err
 		},
 		func() (err error) {
-			inv.RoleBindings, err = listAll(l, "rolebindings.rbac.authorization.k8s.io", ns, func(o metav1.ListOptions) ([]rbacv1.RoleBinding, string, error) {
-				r, err := kube.RbacV1().RoleBindings(ns).List(ctx, o)
-				return items(r, err, func(r *rbacv1.RoleBindingList) ([]rbacv1.RoleBinding, string) { return r.Items, r.Continue })
+			inv.RoleBindings, err = listAll[rbacv1.RoleBinding](l, "rolebindings.rbac.authorization.k8s.io", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return kube.RbacV1().RoleBindings(ns).List(ctx, o)
 			})
 			return err
 		},
 		func() (err error) {
-			inv.ServiceAccounts, err = listAll(l, "serviceaccounts", ns, func(o metav1.ListOptions) ([]corev1.ServiceAccount, string, error) {
-				r, err := kube.CoreV1().ServiceAccounts(ns).List(ctx, o)
-				return items(r, err, func(r *corev1.ServiceAccountList) ([]corev1.ServiceAccount, string) { return r.Items, r.Continue })
+			inv.ServiceAccounts, err = listAll[corev1.ServiceAccount](l, "serviceaccounts", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return kube.CoreV1().ServiceAccounts(ns).List(ctx, o)
 			})
 			return err
 		},
@@ -117,74 +118,62 @@ func FromCluster(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Int
 				}
 				return l.record("namespaces", "", "get", err)
 			}
-			inv.Namespaces, err = listAll(l, "namespaces", "", func(o metav1.ListOptions) ([]corev1.Namespace, string, error) {
-				r, err := kube.CoreV1().Namespaces().List(ctx, o)
-				return items(r, err, func(r *corev1.NamespaceList) ([]corev1.Namespace, string) { return r.Items, r.Continue })
+			inv.Namespaces, err = listAll[corev1.Namespace](l, "namespaces", "", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return kube.CoreV1().Namespaces().List(ctx, o)
 			})
 			return err
 		},
 		func() (err error) {
-			inv.Pods, err = listAll(l, "pods", ns, func(o metav1.ListOptions) ([]corev1.Pod, string, error) {
-				r, err := kube.CoreV1().Pods(ns).List(ctx, o)
-				return items(r, err, func(r *corev1.PodList) ([]corev1.Pod, string) { return r.Items, r.Continue })
+			inv.Pods, err = listAll[corev1.Pod](l, "pods", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return kube.CoreV1().Pods(ns).List(ctx, o)
 			})
 			return err
 		},
 		func() (err error) {
-			inv.ReplicaSets, err = listAll(l, "replicasets.apps", ns, func(o metav1.ListOptions) ([]appsv1.ReplicaSet, string, error) {
-				r, err := kube.AppsV1().ReplicaSets(ns).List(ctx, o)
-				return items(r, err, func(r *appsv1.ReplicaSetList) ([]appsv1.ReplicaSet, string) { return r.Items, r.Continue })
+			inv.ReplicaSets, err = listAll[appsv1.ReplicaSet](l, "replicasets.apps", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return kube.AppsV1().ReplicaSets(ns).List(ctx, o)
 			})
 			return err
 		},
 		func() (err error) {
-			inv.Deployments, err = listAll(l, "deployments.apps", ns, func(o metav1.ListOptions) ([]appsv1.Deployment, string, error) {
-				r, err := kube.AppsV1().Deployments(ns).List(ctx, o)
-				return items(r, err, func(r *appsv1.DeploymentList) ([]appsv1.Deployment, string) { return r.Items, r.Continue })
+			inv.Deployments, err = listAll[appsv1.Deployment](l, "deployments.apps", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return kube.AppsV1().Deployments(ns).List(ctx, o)
 			})
 			return err
 		},
 		func() (err error) {
-			inv.StatefulSets, err = listAll(l, "statefulsets.apps", ns, func(o metav1.ListOptions) ([]appsv1.StatefulSet, string, error) {
-				r, err := kube.AppsV1().StatefulSets(ns).List(ctx, o)
-				return items(r, err, func(r *appsv1.StatefulSetList) ([]appsv1.StatefulSet, string) { return r.Items, r.Continue })
+			inv.StatefulSets, err = listAll[appsv1.StatefulSet](l, "statefulsets.apps", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return kube.AppsV1().StatefulSets(ns).List(ctx, o)
 			})
 			return err
 		},
 		func() (err error) {
-			inv.DaemonSets, err = listAll(l, "daemonsets.apps", ns, func(o metav1.ListOptions) ([]appsv1.DaemonSet, string, error) {
-				r, err := kube.AppsV1().DaemonSets(ns).List(ctx, o)
-				return items(r, err, func(r *appsv1.DaemonSetList) ([]appsv1.DaemonSet, string) { return r.Items, r.Continue })
+			inv.DaemonSets, err = listAll[appsv1.DaemonSet](l, "daemonsets.apps", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return kube.AppsV1().DaemonSets(ns).List(ctx, o)
 			})
 			return err
 		},
 		func() (err error) {
-			inv.Jobs, err = listAll(l, "jobs.batch", ns, func(o metav1.ListOptions) ([]batchv1.Job, string, error) {
-				r, err := kube.BatchV1().Jobs(ns).List(ctx, o)
-				return items(r, err, func(r *batchv1.JobList) ([]batchv1.Job, string) { return r.Items, r.Continue })
+			inv.Jobs, err = listAll[batchv1.Job](l, "jobs.batch", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return kube.BatchV1().Jobs(ns).List(ctx, o)
 			})
 			return err
 		},
 		func() (err error) {
-			inv.CronJobs, err = listAll(l, "cronjobs.batch", ns, func(o metav1.ListOptions) ([]batchv1.CronJob, string, error) {
-				r, err := kube.BatchV1().CronJobs(ns).List(ctx, o)
-				return items(r, err, func(r *batchv1.CronJobList) ([]batchv1.CronJob, string) { return r.Items, r.Continue })
+			inv.CronJobs, err = listAll[batchv1.CronJob](l, "cronjobs.batch", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return kube.BatchV1().CronJobs(ns).List(ctx, o)
 			})
 			return err
 		},
 		func() (err error) {
-			inv.ReplicationControllers, err = listAll(l, "replicationcontrollers", ns, func(o metav1.ListOptions) ([]corev1.ReplicationController, string, error) {
-				r, err := kube.CoreV1().ReplicationControllers(ns).List(ctx, o)
-				return items(r, err, func(r *corev1.ReplicationControllerList) ([]corev1.ReplicationController, string) {
-					return r.Items, r.Continue
-				})
+			inv.ReplicationControllers, err = listAll[corev1.ReplicationController](l, "replicationcontrollers", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return kube.CoreV1().ReplicationControllers(ns).List(ctx, o)
 			})
 			return err
 		},
 		func() (err error) {
-			inv.RuntimeClasses, err = listAll(l, "runtimeclasses.node.k8s.io", "", func(o metav1.ListOptions) ([]nodev1.RuntimeClass, string, error) {
-				r, err := kube.NodeV1().RuntimeClasses().List(ctx, o)
-				return items(r, err, func(r *nodev1.RuntimeClassList) ([]nodev1.RuntimeClass, string) { return r.Items, r.Continue })
+			inv.RuntimeClasses, err = listAll[nodev1.RuntimeClass](l, "runtimeclasses.node.k8s.io", "", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return kube.NodeV1().RuntimeClasses().List(ctx, o)
 			})
 			if err == nil && !l.failed("runtimeclasses.node.k8s.io") {
 				l.mu.Lock()
@@ -205,8 +194,23 @@ func FromCluster(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Int
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	// One line: a server that went away fails every list the same way,
+	// and sixteen copies of one error hide it.
+	var first error
+	failed := 0
+	for _, err := range errs {
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			failed++
+		}
+	}
+	if failed > 1 {
+		return nil, fmt.Errorf("%w (and %d other resource type(s) failed)", first, failed-1)
+	}
+	if first != nil {
+		return nil, first
 	}
 	inv.Incomplete = l.issues
 	if !inv.PSPAPIServed {
@@ -219,10 +223,11 @@ func FromCluster(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Int
 
 // lister collects the per-type problems that make a read partial.
 type lister struct {
-	ctx      context.Context
-	pageSize int64
-	mu       sync.Mutex
-	issues   []Issue
+	ctx         context.Context
+	pageSize    int64
+	pageTimeout time.Duration
+	mu          sync.Mutex
+	issues      []Issue
 }
 
 // record turns a Forbidden or NotFound error into an Issue and returns nil;
@@ -242,6 +247,14 @@ func (l *lister) record(resource, namespace, verb string, err error) error {
 			Message: "the server does not serve this resource"})
 		return nil
 	}
+	// Say what happened in words an operator acts on; the cause follows.
+	var netErr net.Error
+	switch {
+	case apierrors.IsTooManyRequests(err):
+		err = fmt.Errorf("the API server kept throttling the request (429 Too Many Requests, retried as it asked): %w", err)
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
+		err = fmt.Errorf("timed out (--request-timeout bounds each request): %w", err)
+	}
 	if namespace != "" {
 		return fmt.Errorf("%s %s in %q: %w", verb, resource, namespace, err)
 	}
@@ -260,45 +273,49 @@ func (l *lister) failed(resource string) bool {
 	return false
 }
 
-// listAll pages through one resource type with limit/continue.
-func listAll[T any](l *lister, resource, namespace string, page func(metav1.ListOptions) ([]T, string, error)) ([]T, error) {
-	var out []T
-	opts := metav1.ListOptions{Limit: l.pageSize}
-	for {
-		items, cont, err := page(opts)
-		if err != nil {
-			if apierrors.IsResourceExpired(err) && opts.Continue != "" {
-				// The continue token outlived etcd's compaction window: start
-				// over rather than return a list missing its tail.
-				out, opts.Continue = nil, ""
-				continue
-			}
-			if resource == "podsecuritypolicies.policy" && apierrors.IsNotFound(err) {
-				return nil, err
-			}
-			return nil, l.record(resource, namespace, "list", err)
-		}
-		if out == nil {
-			out = items
-		} else {
-			out = append(out, items...)
-		}
-		if cont == "" {
-			return out, nil
-		}
-		opts.Continue = cont
-		if err := l.ctx.Err(); err != nil {
-			return nil, fmt.Errorf("list %s: %w", resource, err)
-		}
-	}
-}
+// DefaultPageTimeout bounds one page of a LIST, retries included. client-go
+// retries a throttled request (429) as often as ten times, each after the
+// server's Retry-After, however long; --request-timeout bounds each
+// attempt, not the retries. A page of 500 objects takes well under a second.
+const DefaultPageTimeout = 2 * time.Minute
 
-func items[L any, T any](list *L, err error, get func(*L) ([]T, string)) ([]T, string, error) {
+// listAll pages through one resource type with client-go's pager. A
+// continue token that expired mid-list (410 Gone, when the list outlives
+// etcd's compaction window) makes the pager list once more in full, rather
+// than return a list missing its tail.
+func listAll[T any](l *lister, resource, namespace string, page func(context.Context, metav1.ListOptions) (runtime.Object, error)) ([]T, error) {
+	p := pager.New(func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+		ctx, cancel := context.WithTimeout(ctx, l.pageTimeout)
+		defer cancel()
+		obj, err := page(ctx, o)
+		if err != nil && ctx.Err() != nil && l.ctx.Err() == nil {
+			return nil, fmt.Errorf("no complete answer within %s: %w", l.pageTimeout, err)
+		}
+		return obj, err
+	})
+	p.PageSize = l.pageSize
+	p.FullListIfExpired = true
+	obj, _, err := p.List(l.ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, "", err
+		if resource == "podsecuritypolicies.policy" && apierrors.IsNotFound(err) {
+			return nil, err
+		}
+		return nil, l.record(resource, namespace, "list", err)
 	}
-	its, cont := get(list)
-	return its, cont, nil
+	n := meta.LenList(obj)
+	out := make([]T, 0, n)
+	err = meta.EachListItem(obj, func(o runtime.Object) error {
+		v, ok := any(o).(*T)
+		if !ok {
+			return fmt.Errorf("list %s: unexpected item type %T", resource, o)
+		}
+		out = append(out, *v)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func sortIssues(s []Issue) {

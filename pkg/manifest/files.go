@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -31,9 +32,9 @@ func ReadPaths(paths []string, recursive bool, stdin io.Reader) ([]Object, error
 				return nil, errors.New("standard input (-) given more than once")
 			}
 			stdinRead = true
-			data, err := io.ReadAll(stdin)
+			data, err := readLimited(stdin, "standard input", 0)
 			if err != nil {
-				return nil, fmt.Errorf("read standard input: %w", err)
+				return nil, err
 			}
 			objs, err := Decode(data, Stdin)
 			if err != nil {
@@ -47,9 +48,9 @@ func ReadPaths(paths []string, recursive bool, stdin io.Reader) ([]Object, error
 			return nil, err
 		}
 		for _, f := range files {
-			data, err := os.ReadFile(f)
+			data, err := readFile(f)
 			if err != nil {
-				return nil, fmt.Errorf("read %s: %w", f, err)
+				return nil, err
 			}
 			objs, err := Decode(data, f)
 			if err != nil {
@@ -59,6 +60,65 @@ func ReadPaths(paths []string, recursive bool, stdin io.Reader) ([]Object, error
 		}
 	}
 	return out, nil
+}
+
+// readFile reads a file named with -f. Its size is checked before it is
+// read; pipes and devices (`-f <(kubectl get ...)`, or a mistaken
+// /dev/zero) have none and are bounded while they are read.
+func readFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if info.IsDir() {
+		return nil, fmt.Errorf("read %s: is a directory", name)
+	}
+	if info.Mode().IsRegular() && info.Size() > MaxFileSize {
+		return nil, fmt.Errorf("%s: file is %d bytes, over the limit of %d", name, info.Size(), MaxFileSize)
+	}
+	return readLimited(f, name, info.Size())
+}
+
+// readLimited reads r up to MaxFileSize, failing as soon as the input is
+// over it, or is binary in a way no text encoding explains (a NUL byte
+// without a UTF-16 byte-order mark), so that an endless stream of zeros
+// is not read to the limit.
+func readLimited(r io.Reader, name string, sizeHint int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if sizeHint > 0 && sizeHint <= MaxFileSize {
+		// One allocation instead of doubling: peak memory is the file.
+		buf.Grow(int(sizeHint) + 1)
+	}
+	chunk := make([]byte, 1<<20)
+	utf16 := false
+	for {
+		n, err := r.Read(chunk)
+		if n > 0 {
+			if buf.Len() == 0 {
+				utf16 = bytes.HasPrefix(chunk[:n], bomUTF16LE) || bytes.HasPrefix(chunk[:n], bomUTF16BE)
+			}
+			if !utf16 && bytes.IndexByte(chunk[:n], 0) >= 0 {
+				// Decode names the offset.
+				buf.Write(chunk[:n])
+				return buf.Bytes(), nil
+			}
+			if buf.Len()+n > MaxFileSize {
+				return nil, fmt.Errorf("%s: over the limit of %d bytes", name, MaxFileSize)
+			}
+			buf.Write(chunk[:n])
+		}
+		if err == io.EOF {
+			return buf.Bytes(), nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+	}
 }
 
 func expandPath(p string, recursive bool) ([]string, error) {

@@ -4,17 +4,18 @@
 package manifest
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
+	yamlv3 "go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/api/validation/path"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utiljson "k8s.io/apimachinery/pkg/util/json"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/apimachinery/pkg/util/validation"
+	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -55,16 +56,39 @@ func location(source string, doc, item int) string {
 // ErrNoObjects is wrapped by Decode when a source holds no object at all.
 var ErrNoObjects = errors.New("no Kubernetes objects found")
 
-// maxDocumentSize bounds one YAML document; a `kubectl get -A -o yaml` dump
-// of a large cluster is one document, so this is generous.
-const maxDocumentSize = 1 << 30
+// Limits on what is decoded, so that a hostile or mistaken input fails with
+// an error instead of exhausting memory. They are documented in
+// docs/input.md.
+const (
+	// MaxFileSize bounds one file or standard input. A `kubectl get -A -o
+	// yaml` dump of a cluster with 10,000 pods is around 100 MiB.
+	MaxFileSize = 1 << 30
+	// MaxLineLength bounds one line of YAML. The API server stores no
+	// object larger than about 1.5 MiB (etcd's limit) and accepts no
+	// request body over 3 MiB, so a longer line cannot be part of an object
+	// read from a cluster. Compact JSON files are not split into lines and
+	// are bounded by MaxFileSize only.
+	MaxLineLength = 16 << 20
+)
+
+// Byte-order marks: Windows tools (PowerShell 5's `>` redirection) write
+// UTF-16 with a BOM, and some editors prefix UTF-8 with one.
+var (
+	bomUTF8    = []byte{0xEF, 0xBB, 0xBF}
+	bomUTF16LE = []byte{0xFF, 0xFE}
+	bomUTF16BE = []byte{0xFE, 0xFF}
+)
 
 // Decode parses every object in data. source is used in errors only.
 // It never panics on malformed input: every failure is an error naming the
-// source and the document.
+// source and the document. UTF-8 and UTF-16 with a byte-order mark are
+// read; YAML aliases are expanded within go-yaml's limits (a document whose
+// aliases expand far beyond its size is refused); duplicate keys are an
+// error, as in kubectl apply.
 func Decode(data []byte, source string) ([]Object, error) {
-	if bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) {
-		return nil, fmt.Errorf("%s: not a text manifest (binary data)", source)
+	data, err := toUTF8(data, source)
+	if err != nil {
+		return nil, err
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fmt.Errorf("%s: file is empty: %w", source, ErrNoObjects)
@@ -79,29 +103,170 @@ func Decode(data []byte, source string) ([]Object, error) {
 		}
 		out = objs
 	} else {
-		r := utilyaml.NewYAMLReader(bufio.NewReaderSize(bytes.NewReader(data), 64*1024))
-		for doc := 1; ; doc++ {
-			raw, err := r.Read()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return nil, fmt.Errorf("%s: document %d: %w", source, doc, err)
-			}
-			if len(raw) > maxDocumentSize {
-				return nil, fmt.Errorf("%s: document %d: larger than %d bytes", source, doc, maxDocumentSize)
+		// Documents are sliced out of data in place, not copied: a file of
+		// millions of empty documents costs no memory.
+		doc := 0
+		err := splitDocuments(data, func(raw []byte) error {
+			doc++
+			if n, line := longestLine(raw); n > MaxLineLength {
+				return fmt.Errorf("%s: document %d: line %d is %d bytes long, over the limit of %d (no Kubernetes object is that large)", source, doc, line, n, MaxLineLength)
 			}
 			objs, err := decodeDocument(raw, source, doc, false)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			out = append(out, objs...)
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s: %w (only comments or empty documents)", source, ErrNoObjects)
 	}
 	return out, nil
+}
+
+// toUTF8 strips a UTF-8 byte-order mark, transcodes UTF-16 with one, and
+// refuses anything else that is not UTF-8 text.
+func toUTF8(data []byte, source string) ([]byte, error) {
+	switch {
+	case bytes.HasPrefix(data, bomUTF8):
+		data = data[len(bomUTF8):]
+	case bytes.HasPrefix(data, bomUTF16LE), bytes.HasPrefix(data, bomUTF16BE):
+		if len(data)%2 != 0 {
+			return nil, fmt.Errorf("%s: not a text manifest (UTF-16 with an odd number of bytes: truncated?)", source)
+		}
+		le := bytes.HasPrefix(data, bomUTF16LE)
+		units := make([]uint16, 0, len(data)/2-1)
+		for i := 2; i < len(data); i += 2 {
+			if le {
+				units = append(units, uint16(data[i])|uint16(data[i+1])<<8)
+			} else {
+				units = append(units, uint16(data[i])<<8|uint16(data[i+1]))
+			}
+		}
+		runes := utf16.Decode(units)
+		if i := slicesIndexRune(runes, utf8.RuneError); i >= 0 {
+			return nil, fmt.Errorf("%s: not a text manifest (invalid UTF-16 at character %d)", source, i+1)
+		}
+		data = []byte(string(runes))
+	}
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		hint := ""
+		if i%2 == 1 || (i == 0 && len(data) > 1 && data[1] != 0) {
+			hint = "; UTF-16 without a byte-order mark? save it as UTF-8"
+		}
+		return nil, fmt.Errorf("%s: not a text manifest (binary data: NUL byte at offset %d%s)", source, i, hint)
+	}
+	if !utf8.Valid(data) {
+		return nil, fmt.Errorf("%s: not a text manifest (binary data: invalid UTF-8 at offset %d)", source, invalidUTF8(data))
+	}
+	return data, nil
+}
+
+func slicesIndexRune(rs []rune, r rune) int {
+	for i, x := range rs {
+		if x == r {
+			return i
+		}
+	}
+	return -1
+}
+
+func invalidUTF8(data []byte) int {
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+// longestLine returns the length and 1-based number of the longest line.
+func longestLine(raw []byte) (n, line int) {
+	for i := 1; len(raw) > 0; i++ {
+		l := bytes.IndexByte(raw, '\n')
+		if l < 0 {
+			l = len(raw)
+		}
+		if l > n {
+			n, line = l, i
+		}
+		raw = raw[min(l+1, len(raw)):]
+	}
+	return n, line
+}
+
+// maxAliasExpansion bounds what YAML aliases may add to a document: go-yaml
+// limits how many aliases it expands, not how large each one is, so a
+// 1 MiB string referenced 900 times would become 900 MiB of JSON.
+// Kubernetes objects carry no aliases (the API server never writes them);
+// a hand-written manifest that uses a few is well within this.
+const maxAliasExpansion = 16 << 20
+
+// checkAliases refuses a document whose aliases would expand to more than
+// maxAliasExpansion bytes of scalars, before anything is expanded. It
+// parses the document into nodes (aliases stay references there) only
+// when it has an anchor, which dumps of a cluster do not.
+func checkAliases(raw []byte) error {
+	if !bytes.ContainsRune(raw, '&') || !bytes.ContainsRune(raw, '*') {
+		return nil
+	}
+	var root yamlv3.Node
+	if err := yamlv3.Unmarshal(raw, &root); err != nil {
+		// YAMLToJSONStrict reports it, in its own words.
+		return nil
+	}
+	memo := map[*yamlv3.Node]int64{}
+	var size func(n *yamlv3.Node, depth int) int64
+	size = func(n *yamlv3.Node, depth int) int64 {
+		if n == nil || depth > 10000 {
+			return 0
+		}
+		if v, ok := memo[n]; ok {
+			return v
+		}
+		memo[n] = 0 // an alias cycle adds nothing
+		var total int64
+		switch n.Kind {
+		case yamlv3.AliasNode:
+			total = size(n.Alias, depth+1)
+		case yamlv3.ScalarNode:
+			total = int64(len(n.Value)) + 2
+		default:
+			for _, c := range n.Content {
+				total += size(c, depth+1)
+				if total > 1<<40 {
+					break
+				}
+			}
+		}
+		memo[n] = total
+		return total
+	}
+	var aliased int64
+	var walk func(n *yamlv3.Node, depth int)
+	walk = func(n *yamlv3.Node, depth int) {
+		if n == nil || depth > 10000 || aliased > maxAliasExpansion {
+			return
+		}
+		if n.Kind == yamlv3.AliasNode {
+			aliased += size(n.Alias, 0)
+			return
+		}
+		for _, c := range n.Content {
+			walk(c, depth+1)
+		}
+	}
+	walk(&root, 0)
+	if aliased > maxAliasExpansion {
+		return fmt.Errorf("invalid YAML: aliases expand to more than %d bytes (YAML alias bomb?)", maxAliasExpansion)
+	}
+	return nil
 }
 
 func isJSON(data []byte) bool {
@@ -117,15 +282,24 @@ func decodeDocument(raw []byte, source string, doc int, isJSON bool) ([]Object, 
 	jsonData := raw
 	if !isJSON {
 		var err error
-		jsonData, err = yaml.YAMLToJSON(raw)
+		if err := checkAliases(raw); err != nil {
+			return nil, fmt.Errorf("%s: %w", location(source, doc, -1), err)
+		}
+		// Strict: a duplicate key is an error, as in kubectl apply; which
+		// of two values a tool would keep is anyone's guess.
+		jsonData, err = yaml.YAMLToJSONStrict(raw)
 		if err != nil {
 			return nil, fmt.Errorf("%s: invalid YAML: %w", location(source, doc, -1), err)
 		}
 	}
 	var v interface{}
-	// utiljson keeps integers as int64, which unstructured objects require.
-	if err := utiljson.Unmarshal(jsonData, &v); err != nil {
+	// Integers stay int64, which unstructured objects require.
+	strict, err := sigsjson.UnmarshalStrict(jsonData, &v, sigsjson.DisallowDuplicateFields)
+	if err != nil {
 		return nil, fmt.Errorf("%s: invalid JSON: %w", location(source, doc, -1), err)
+	}
+	if len(strict) > 0 {
+		return nil, fmt.Errorf("%s: invalid JSON: %w", location(source, doc, -1), errors.Join(strict...))
 	}
 	if v == nil {
 		return nil, nil
@@ -196,12 +370,33 @@ func checkObject(u *unstructured.Unstructured) error {
 				}
 			}
 		}
+		// Names become file names (convert --output-dir) and report keys:
+		// hold them to the rules the API server applies to every object.
+		if n, _ := mm["name"].(string); n != "" {
+			if msgs := path.IsValidPathSegmentName(n); len(msgs) > 0 {
+				return fmt.Errorf("%s: metadata.name %q is not a valid object name: %s", u.GetKind(), n, strings.Join(msgs, "; "))
+			}
+		}
+		if ns, _ := mm["namespace"].(string); ns != "" {
+			if msgs := validation.IsDNS1123Label(ns); len(msgs) > 0 {
+				return fmt.Errorf("%s: metadata.namespace %q is not a valid namespace name: %s", u.GetKind(), ns, strings.Join(msgs, "; "))
+			}
+		}
+	}
+	if av := u.GetAPIVersion(); strings.Count(av, "/") > 1 || strings.HasPrefix(av, "/") || strings.HasSuffix(av, "/") {
+		return fmt.Errorf("apiVersion %q is not GROUP/VERSION or VERSION", av)
 	}
 	return nil
 }
 
 func isBlankYAML(raw []byte) bool {
-	for _, line := range bytes.Split(raw, []byte("\n")) {
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
 		t := bytes.TrimSpace(line)
 		if len(t) == 0 || t[0] == '#' || bytes.Equal(t, []byte("---")) {
 			continue
@@ -209,6 +404,43 @@ func isBlankYAML(raw []byte) bool {
 		return false
 	}
 	return true
+}
+
+// splitDocuments calls fn with each document of a YAML stream, split where
+// k8s.io/apimachinery's YAMLReader splits (a line that starts with "---"
+// followed by nothing but a comment), so that document numbers match what
+// kubectl reports. Documents are sub-slices of data.
+func splitDocuments(data []byte, fn func([]byte) error) error {
+	start := 0
+	for pos := 0; pos < len(data); {
+		end := len(data)
+		next := len(data)
+		if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
+			end, next = pos+i, pos+i+1
+		}
+		// A separator ends a document that has any line; one that starts a
+		// document is part of it, as in YAMLReader (so "---\n---\n" is one
+		// blank document).
+		if pos > start && isSeparator(data[pos:end]) {
+			if err := fn(data[start:pos]); err != nil {
+				return err
+			}
+			start = next
+		}
+		pos = next
+	}
+	if start < len(data) {
+		return fn(data[start:])
+	}
+	return nil
+}
+
+func isSeparator(line []byte) bool {
+	if !bytes.HasPrefix(line, []byte("---")) {
+		return false
+	}
+	rest := bytes.TrimSpace(line[3:])
+	return len(rest) == 0 || rest[0] == '#'
 }
 
 func describe(v interface{}) string {

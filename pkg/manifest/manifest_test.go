@@ -1,10 +1,15 @@
 package manifest
 
 import (
+	"bufio"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
 func TestDecode(t *testing.T) {
@@ -44,7 +49,7 @@ func TestDecode(t *testing.T) {
 		{name: "empty file", data: "", wantErr: "src: file is empty"},
 		{name: "whitespace only", data: "  \n\n", wantErr: "src: file is empty"},
 		{name: "comments only", data: "# nothing\n---\n# here\n", wantErr: "no Kubernetes objects found"},
-		{name: "binary", data: "\x7fELF\x00\x01\x02", wantErr: "src: not a text manifest (binary data)"},
+		{name: "binary", data: "\x7fELF\x00\x01\x02", wantErr: "src: not a text manifest (binary data"},
 		{name: "invalid utf8", data: "kind: \xff\xfe\n", wantErr: "binary data"},
 		{name: "malformed YAML", data: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: [a\n", wantErr: "src: document 1: invalid YAML"},
 		{name: "malformed YAML in second document", data: "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\nkind: : :\n", wantErr: "src: document 2: invalid YAML"},
@@ -158,6 +163,75 @@ func TestReadPaths(t *testing.T) {
 			}
 			if len(objs) != tt.want {
 				t.Fatalf("ReadPaths() = %d objects, want %d", len(objs), tt.want)
+			}
+		})
+	}
+}
+
+// TestSplitDocumentsMatchesYAMLReader: document numbers in errors must be
+// the ones kubectl (apimachinery's YAMLReader) would give.
+func TestSplitDocumentsMatchesYAMLReader(t *testing.T) {
+	for _, in := range []string{
+		"a: 1\n",
+		"---\na: 1\n---\nb: 2",
+		"---\n---\n\n---\na: 1\n--- # c\nb: 2\n",
+		"a: 1\r\n---\r\nb: 2\r\n",
+		"\n\n---\n",
+		"--- \n---\t\na\n",
+	} {
+		var got []string
+		if err := splitDocuments([]byte(in), func(b []byte) error { got = append(got, strings.TrimRight(string(b), "\r\n")); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		r := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(in)))
+		for {
+			b, err := r.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, strings.TrimRight(string(b), "\r\n"))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%q: split into %q, YAMLReader into %q", in, got, want)
+		}
+	}
+}
+
+func TestDecodeHostile(t *testing.T) {
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n"
+	tests := []struct {
+		name    string
+		data    []byte
+		wantErr string
+	}{
+		{"UTF-8 BOM", append([]byte{0xEF, 0xBB, 0xBF}, pod...), ""},
+		{"UTF-16LE BOM", []byte("\xff\xfea\x00p\x00i\x00V\x00e\x00r\x00s\x00i\x00o\x00n\x00:\x00 \x00v\x001\x00\n\x00k\x00i\x00n\x00d\x00:\x00 \x00P\x00o\x00d\x00\n\x00m\x00e\x00t\x00a\x00d\x00a\x00t\x00a\x00:\x00 \x00{\x00n\x00a\x00m\x00e\x00:\x00 \x00a\x00}\x00"), ""},
+		{"UTF-16 odd", []byte("\xff\xfea"), "odd number of bytes"},
+		{"UTF-16 lone surrogate", []byte("\xff\xfe\x00\xd8a\x00"), "invalid UTF-16"},
+		{"duplicate YAML key", []byte(pod + "kind: Pod\n"), "already set"},
+		{"duplicate JSON key", []byte(`{"apiVersion":"v1","kind":"Pod","kind":"Pod","metadata":{"name":"a"}}`), `duplicate field "kind"`},
+		{"name with slash", []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: a/b}\n"), "not a valid object name"},
+		{"name with percent", []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: a%2fb}\n"), "not a valid object name"},
+		{"bad namespace", []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: A_B}\n"), "not a valid namespace name"},
+		{"long line", []byte(pod + "x: " + strings.Repeat("y", MaxLineLength) + "\n"), "document 1: line 4 is"},
+		{"alias bomb", []byte(pod + "a: &a [" + strings.Repeat("x", 1<<20) + "]\nb: [" + strings.Repeat("*a,", 20) + "*a]\n"), "aliases expand to more than"},
+		{"a few aliases", []byte(pod + "a: &a {x: 1}\nb: *a\n"), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decode(tt.data, "src")
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Decode: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "src: ") {
+				t.Fatalf("Decode error = %v, want %q", err, tt.wantErr)
 			}
 		})
 	}

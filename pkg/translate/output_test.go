@@ -42,11 +42,11 @@ func TestWriteDir(t *testing.T) {
 		errPart  string
 		want     []string // files afterwards
 	}{
-		{name: "fresh directory", write: manifests("a.yaml", "b.yaml"), want: []string{"a.yaml", "b.yaml"}},
+		{name: "fresh directory", write: manifests("a.yaml", "b.yaml"), want: []string{ManifestListFile, "a.yaml", "b.yaml"}},
 		{name: "existing file refused, nothing written", existing: []string{"b.yaml"}, write: manifests("a.yaml", "b.yaml"),
 			errPart: "already exist", want: []string{"b.yaml"}},
 		{name: "existing file overwritten with --force", existing: []string{"b.yaml"}, write: manifests("a.yaml", "b.yaml"), force: true,
-			want: []string{"a.yaml", "b.yaml"}},
+			want: []string{ManifestListFile, "a.yaml", "b.yaml"}},
 		{name: "path separators refused", write: manifests("../x.yaml"), errPart: "not a plain name"},
 	}
 	for _, tt := range tests {
@@ -62,7 +62,7 @@ func TestWriteDir(t *testing.T) {
 					}
 				}
 			}
-			err := WriteDir(dir, tt.write, tt.force)
+			_, err := WriteDir(dir, tt.write, WriteOptions{Force: tt.force})
 			if tt.errPart != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.errPart) {
 					t.Fatalf("err = %v, want %q", err, tt.errPart)
