@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -88,7 +89,7 @@ func (o *ConvertOptions) impact(inv *inventory.Inventory, set *translate.PolicyS
 		fmt.Fprintf(o.ErrOut, "Warning: %s: the converted policies would deny %d of the %d running pods they cover: %s%s\n",
 			im.engine, len(im.denied), im.checked, strings.Join(examples, "; "), more)
 		var all []string
-		for _, ns := range sortedKeys(im.perNamespace) {
+		for _, ns := range slices.Sorted(maps.Keys(im.perNamespace)) {
 			if c := im.perNamespace[ns]; c[1] == c[0] {
 				all = append(all, fmt.Sprintf("%s (%d pods)", ns, c[0]))
 			}
@@ -112,13 +113,4 @@ func firstReason(verdicts []translate.PolicyVerdict, engine string) string {
 		}
 	}
 	return "denied"
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

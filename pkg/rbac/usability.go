@@ -1,8 +1,8 @@
 package rbac
 
 import (
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -271,10 +271,5 @@ func (ix *Index) candidates(namespaces, accounts []string) (nsList, saList []str
 }
 
 func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(m))
 }

@@ -7,10 +7,9 @@ import (
 	"io"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 	"sigs.k8s.io/yaml"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 )
 
 // Output formats accepted by -o.
@@ -78,18 +77,7 @@ func printTable(out io.Writer, rep *Report) error {
 	var w bytes.Buffer
 	fmt.Fprintln(&w, headline(rep))
 	fmt.Fprintln(&w)
-	t := tablewriter.NewTable(&w,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
-			Borders:  tw.BorderNone,
-			Settings: tw.Settings{Separators: tw.Separators{BetweenRows: tw.Off, BetweenColumns: tw.Off}, Lines: tw.Lines{ShowHeaderLine: tw.Off}},
-			Symbols:  tw.NewSymbols(tw.StyleNone),
-		})),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithRowAlignment(tw.AlignLeft),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithPadding(tw.Padding{Left: "", Right: "   "}),
-	)
+	t := report.NewTable(&w)
 	t.Header([]string{"STATUS", "CHECK", "COUNT", "CONCERNS", "STEP"})
 	for _, c := range rep.Checks {
 		step := "-"
@@ -119,16 +107,8 @@ func printTable(out io.Writer, rep *Report) error {
 		fmt.Fprintf(&w, "  %d. %s (%s, %s)\n", s.Number, s.Title, plural(len(s.Commands), "command"), plural(len(s.Files), "file"))
 	}
 	fmt.Fprintln(&w, "Write it with --output-dir DIR (plan.md and a folder per step), or read it with -o markdown.")
-	_, err := out.Write(trimTrailingSpace(w.Bytes()))
+	_, err := out.Write(report.TrimTrailingSpace(w.Bytes()))
 	return err
-}
-
-func trimTrailingSpace(b []byte) []byte {
-	lines := bytes.Split(b, []byte("\n"))
-	for i, l := range lines {
-		lines[i] = bytes.TrimRight(l, " ")
-	}
-	return bytes.Join(lines, []byte("\n"))
 }
 
 // mdEscape keeps a cell on one line and its pipes literal.

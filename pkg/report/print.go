@@ -55,7 +55,9 @@ func Print(w io.Writer, rep *AuditReport, format string) error {
 	}
 }
 
-func newTable(w io.Writer) *tablewriter.Table {
+// NewTable is the plugin's table style, kubectl's: no borders, left-aligned,
+// no wrapping. Every table the plugin prints uses it.
+func NewTable(w io.Writer) *tablewriter.Table {
 	return tablewriter.NewTable(w,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
 			Borders: tw.BorderNone,
@@ -78,8 +80,8 @@ func printTables(out io.Writer, rep *AuditReport, wide bool) error {
 	// last column can be trimmed: trailing blanks upset diff-based tests
 	// and copy-paste alike.
 	w := &bytes.Buffer{}
-	defer func() { _, _ = out.Write(trimTrailingSpace(w.Bytes())) }()
-	t := newTable(w)
+	defer func() { _, _ = out.Write(TrimTrailingSpace(w.Bytes())) }()
+	t := NewTable(w)
 	header := []string{"NAMESPACE", "WORKLOAD", "PODS", "PSP", "MUTATED", "PSS", "REASON"}
 	if wide {
 		header = []string{"NAMESPACE", "WORKLOAD", "PODS", "SERVICE ACCOUNT", "PSP", "MUTATED", "PSS", "TEMPLATE", "BASELINE VIOLATIONS", "RESTRICTED VIOLATIONS", "FIELDS TO SET"}
@@ -118,7 +120,7 @@ func printTables(out io.Writer, rep *AuditReport, wide bool) error {
 	}
 	fmt.Fprintln(w)
 
-	nt := newTable(w)
+	nt := NewTable(w)
 	nt.Header([]string{"NAMESPACE", "WORKLOADS", "PODS", "RECOMMENDED", "CURRENT ENFORCE", "NOTE"})
 	for _, ns := range rep.Namespaces {
 		name := ns.Name
@@ -192,7 +194,9 @@ func firstReason(r pss.Result) string {
 	return s
 }
 
-func trimTrailingSpace(b []byte) []byte {
+// TrimTrailingSpace drops the padding tablewriter leaves after the last
+// column: trailing blanks upset diff-based tests and copy-paste alike.
+func TrimTrailingSpace(b []byte) []byte {
 	lines := bytes.Split(b, []byte("\n"))
 	for i, l := range lines {
 		lines[i] = bytes.TrimRight(l, " ")

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -62,37 +63,33 @@ func requesterGrants(u *rbac.Usability) []rbac.RequesterGrant {
 // PSPs now depend on who creates a pod: such a policy admits a pod for one
 // user and rejects the same pod for another, as PSP admission did.
 func requesterWarnings(set *PolicySet) []string {
-	if set.Options.Scope != ScopeRBAC {
-		return nil
-	}
-	var out []string
-	for i := range set.Policies {
-		name := set.Policies[i].Name
-		grants := requesterGrants(set.Usability[name])
-		if len(grants) == 0 {
-			continue
-		}
-		out = append(out, fmt.Sprintf("PodSecurityPolicy %q is granted to requesters %s: the converted policy lets the pods they create use it, through the request's userInfo, as PSP admission did%s",
-			name, grantList(grants), controllerNote(grants)))
-	}
-	return out
+	return forRequesterGrants(set, func(name string, grants []rbac.RequesterGrant) string {
+		return fmt.Sprintf("PodSecurityPolicy %q is granted to requesters %s: the converted policy lets the pods they create use it, through the request's userInfo, as PSP admission did%s",
+			name, grantList(grants), controllerNote(grants))
+	})
 }
 
 // requesterIgnoredWarnings is the warning of renderers whose engine cannot
 // select pods by requester: those grants are not converted; consequence
 // says what that means for the engine.
 func requesterIgnoredWarnings(set *PolicySet, consequence string) []string {
+	return forRequesterGrants(set, func(name string, grants []rbac.RequesterGrant) string {
+		return fmt.Sprintf("PodSecurityPolicy %q is granted to requesters %s; %s", name, grantList(grants), consequence)
+	})
+}
+
+// forRequesterGrants calls message for each PSP with requester grants to
+// convert, under ScopeRBAC.
+func forRequesterGrants(set *PolicySet, message func(name string, grants []rbac.RequesterGrant) string) []string {
 	if set.Options.Scope != ScopeRBAC {
 		return nil
 	}
 	var out []string
 	for i := range set.Policies {
 		name := set.Policies[i].Name
-		grants := requesterGrants(set.Usability[name])
-		if len(grants) == 0 {
-			continue
+		if grants := requesterGrants(set.Usability[name]); len(grants) > 0 {
+			out = append(out, message(name, grants))
 		}
-		out = append(out, fmt.Sprintf("PodSecurityPolicy %q is granted to requesters %s; %s", name, grantList(grants), consequence))
 	}
 	return out
 }
@@ -126,10 +123,5 @@ func controllerNote(grants []rbac.RequesterGrant) string {
 
 // sortedKeys returns m's keys in order.
 func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(m))
 }
