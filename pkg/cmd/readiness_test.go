@@ -1,10 +1,28 @@
 package cmd
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	fakediscovery "k8s.io/client-go/discovery/fake"
+	"k8s.io/client-go/dynamic"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/readiness"
 )
 
 func TestReadiness(t *testing.T) {
@@ -72,5 +90,36 @@ func TestReadinessOutputDir(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "", append(args, "--force")...); code != ExitFindings {
 		t.Errorf("--force: exit %d, %s", code, stderr)
+	}
+}
+
+// TestReadinessIncomplete: a live read the user may not finish is exit 3,
+// whatever else the checks find.
+func TestReadinessIncomplete(t *testing.T) {
+	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
+	o := NewReadinessOptions(streams)
+	o.Output = readiness.FormatJSON
+	o.newClients = func() (kubernetes.Interface, dynamic.Interface, error) {
+		kube := fake.NewClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "app"}})
+		kube.Discovery().(*fakediscovery.FakeDiscovery).FakedServerVersion = &version.Info{GitVersion: "v1.24.17", Major: "1", Minor: "24"}
+		dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+			map[schema.GroupVersionResource]string{psp.GroupVersionResource: "PodSecurityPolicyList"})
+		dyn.PrependReactor("list", "podsecuritypolicies", func(k8stesting.Action) (bool, runtime.Object, error) {
+			return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "policy", Resource: "podsecuritypolicies"}, "", nil)
+		})
+		return kube, dyn, nil
+	}
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if code := ExitCode(o.Run(t.Context())); code != ExitIncomplete {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, ExitIncomplete, errOut)
+	}
+	var rep readiness.Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict != readiness.NotReady || rep.Metadata.ClusterVersion != "v1.24" || rep.Metadata.Target != "v1.25" {
+		t.Errorf("verdict %s, cluster %s, target %s", rep.Verdict, rep.Metadata.ClusterVersion, rep.Metadata.Target)
 	}
 }

@@ -293,3 +293,16 @@ func TestParseVersion(t *testing.T) {
 		t.Error("markdown is not a format")
 	}
 }
+
+// TestIncompleteBlocks: a partial read can hide any workload, so it blocks.
+func TestIncompleteBlocks(t *testing.T) {
+	inv := load(t, "../../examples/cluster.yaml")
+	inv.Incomplete = append(inv.Incomplete, inventory.Issue{Resource: "pods", Namespace: "web", Verb: "list", Message: "forbidden"})
+	rep := evaluate(t, inv, translate.EnginePSA, Version{25}, nil)
+	if c := check(rep, CheckIncomplete); c.Status != Block || c.Count != 1 || c.Items[0].Name != "pods" {
+		t.Errorf("incomplete check %+v", c)
+	}
+	if rep.Verdict != NotReady || len(rep.Incomplete) != 1 {
+		t.Errorf("verdict %s, incomplete %v", rep.Verdict, rep.Incomplete)
+	}
+}
