@@ -2,9 +2,12 @@ package pspadmission
 
 import (
 	"hash/fnv"
+	"reflect"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 )
 
 // ServiceAccount admission (v1.24) constants.
@@ -342,12 +345,12 @@ func ValidatingView(pod *corev1.Pod, sa *corev1.ServiceAccount, minor int) *core
 //   - procMount: with the ProcMountType feature gate off (its default up
 //     to v1.32) a container's procMount becomes Default.
 //   - appArmorProfile fields do not exist before v1.30; such a server
-//     drops them when decoding the pod.
-//
-// From v1.30 the registry also derives a container's appArmorProfile field
-// from its AppArmor annotation. That is not reproduced: the annotation
-// stays, and the Pod Security Standards and the converted policies read
-// the field and the annotation alike, so no verdict changes.
+//     drops them when decoding the pod. From v1.30 (not for Windows pods),
+//     per container: a container AppArmor annotation without the
+//     container's field becomes that field (unless it equals the pod's
+//     field); v1.30 to v1.33 also write the annotation of a container
+//     without one from its field, else from the pod's field
+//     (kubernetes#131989 stopped that in v1.34).
 //
 // prepared is returned unchanged when none of this applies (no copy);
 // otherwise a copy is changed. prepared is not modified.
@@ -373,8 +376,12 @@ const (
 	// procMountTypeDefaultSince: the ProcMountType gate is on by default
 	// from v1.33 (alpha from v1.12, beta but off in v1.31 and v1.32).
 	procMountTypeDefaultSince = 33
-	// appArmorFieldsSince: the appArmorProfile fields (v1.30).
+	// appArmorFieldsSince: the appArmorProfile fields and their sync
+	// (v1.30).
 	appArmorFieldsSince = 30
+	// appArmorFieldToAnnotationUntil: v1.34 stopped writing annotations
+	// from fields (kubernetes#131989).
+	appArmorFieldToAnnotationUntil = 33
 )
 
 // prepareForCreate applies, in place, what the v1.24 pod registry does to
@@ -408,6 +415,12 @@ func prepareForCreateAt(pod *corev1.Pod, minor int, write bool) bool {
 	toAnnotation := minor >= seccompFieldsSince && minor <= seccompFieldToAnnotationUntil
 	dropProcMount := minor < procMountTypeDefaultSince
 	dropAppArmor := minor < appArmorFieldsSince
+	syncAppArmor := !dropAppArmor && (pod.Spec.OS == nil || pod.Spec.OS.Name != corev1.Windows)
+	appArmorToAnnotation := minor <= appArmorFieldToAnnotationUntil
+	var podAppArmor *corev1.AppArmorProfile
+	if sc := pod.Spec.SecurityContext; sc != nil {
+		podAppArmor = sc.AppArmorProfile
+	}
 
 	if sc := pod.Spec.SecurityContext; dropAppArmor && sc != nil && sc.AppArmorProfile != nil {
 		changed = true
@@ -458,6 +471,34 @@ func prepareForCreateAt(pod *corev1.Pod, minor int, write bool) bool {
 				}
 			}
 		}
+		if syncAppArmor {
+			key := appArmorContainerAnnotationPrefix + c.Name
+			annotation, hasAnnotation := pod.Annotations[key]
+			var field *corev1.AppArmorProfile
+			if c.SecurityContext != nil {
+				field = c.SecurityContext.AppArmorProfile
+			}
+			switch {
+			case !hasAnnotation && appArmorToAnnotation:
+				from := field
+				if from == nil {
+					from = podAppArmor
+				}
+				if a := appArmorAnnotationForField(from); a != "" {
+					setAnnotation(key, a)
+				}
+			case hasAnnotation && field == nil:
+				if f := appArmorFieldForAnnotation(annotation); f != nil && !reflect.DeepEqual(f, podAppArmor) {
+					changed = true
+					if write {
+						if c.SecurityContext == nil {
+							c.SecurityContext = &corev1.SecurityContext{}
+						}
+						c.SecurityContext.AppArmorProfile = f
+					}
+				}
+			}
+		}
 		sc := c.SecurityContext
 		if sc == nil {
 			return
@@ -477,4 +518,39 @@ func prepareForCreateAt(pod *corev1.Pod, minor int, write bool) bool {
 		}
 	})
 	return changed
+}
+
+// appArmorAnnotationForField is the legacy annotation value of an
+// appArmorProfile field; "" for none or one without a name.
+func appArmorAnnotationForField(f *corev1.AppArmorProfile) string {
+	if f == nil {
+		return ""
+	}
+	switch f.Type {
+	case corev1.AppArmorProfileTypeUnconfined:
+		return psp.AppArmorProfileUnconfined
+	case corev1.AppArmorProfileTypeRuntimeDefault:
+		return psp.AppArmorProfileRuntimeDefault
+	case corev1.AppArmorProfileTypeLocalhost:
+		if f.LocalhostProfile != nil && *f.LocalhostProfile != "" {
+			return psp.AppArmorLocalhostProfilePrefix + *f.LocalhostProfile
+		}
+	}
+	return ""
+}
+
+// appArmorFieldForAnnotation is the inverse; nil for values the API server
+// would not copy (unknown, or a localhost profile without a name).
+func appArmorFieldForAnnotation(a string) *corev1.AppArmorProfile {
+	switch {
+	case a == psp.AppArmorProfileUnconfined:
+		return &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeUnconfined}
+	case a == psp.AppArmorProfileRuntimeDefault:
+		return &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeRuntimeDefault}
+	case strings.HasPrefix(a, psp.AppArmorLocalhostProfilePrefix):
+		if name := strings.TrimPrefix(a, psp.AppArmorLocalhostProfilePrefix); name != "" {
+			return &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeLocalhost, LocalhostProfile: &name}
+		}
+	}
+	return nil
 }

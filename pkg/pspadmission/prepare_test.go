@@ -184,6 +184,8 @@ func TestAtValidation(t *testing.T) {
 		podAnnotation  string
 		procMount      corev1.ProcMountType
 		appArmorField  bool
+		// appArmorAnnotation is the container's AppArmor annotation.
+		appArmorAnnotation string
 	}
 	annotationOnly := func() *corev1.Pod {
 		return newPod(annotate(seccompPodAnnotation, "runtime/default"),
@@ -199,6 +201,9 @@ func TestAtValidation(t *testing.T) {
 		return newPod(containerSC(func(sc *corev1.SecurityContext) {
 			sc.AppArmorProfile = &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeUnconfined}
 		}))
+	}
+	appArmorAnnotation := func() *corev1.Pod {
+		return newPod(annotate(appArmorContainerAnnotationPrefix+"app", "runtime/default"))
 	}
 	tests := []struct {
 		name  string
@@ -216,7 +221,12 @@ func TestAtValidation(t *testing.T) {
 		{"procMount dropped on v1.32 (beta, off)", unmasked, 32, want{procMount: corev1.DefaultProcMount}},
 		{"procMount kept from v1.33 (gate on)", unmasked, 33, want{procMount: corev1.UnmaskedProcMount}},
 		{"appArmorProfile unknown before v1.30", appArmorField, 29, want{}},
-		{"appArmorProfile kept from v1.30", appArmorField, 30, want{appArmorField: true}},
+		{"appArmorProfile kept from v1.30", appArmorField, 30, want{appArmorField: true, appArmorAnnotation: "unconfined"}},
+		{"appArmorProfile written to the annotation until v1.33", appArmorField, 33, want{appArmorField: true, appArmorAnnotation: "unconfined"}},
+		{"appArmorProfile not written to the annotation from v1.34", appArmorField, 34, want{appArmorField: true}},
+		{"AppArmor annotation ignored before v1.30", appArmorAnnotation, 29, want{appArmorAnnotation: "runtime/default"}},
+		{"AppArmor annotation synced to the field from v1.30", appArmorAnnotation, 30, want{appArmorField: true, appArmorAnnotation: "runtime/default"}},
+		{"AppArmor annotation synced to the field on v1.37", appArmorAnnotation, 37, want{appArmorField: true, appArmorAnnotation: "runtime/default"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -250,6 +260,9 @@ func TestAtValidation(t *testing.T) {
 			}
 			if aa != tt.want.appArmorField {
 				t.Errorf("container appArmorProfile set = %v, want %v", aa, tt.want.appArmorField)
+			}
+			if a := got.Annotations[appArmorContainerAnnotationPrefix+"app"]; a != tt.want.appArmorAnnotation {
+				t.Errorf("container AppArmor annotation = %q, want %q", a, tt.want.appArmorAnnotation)
 			}
 			if reflect.DeepEqual(got, pod) != (got == pod) {
 				t.Errorf("AtValidation copied a pod it does not change, or changed the input in place")
