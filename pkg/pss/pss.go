@@ -48,6 +48,7 @@ type Evaluator struct {
 	version   api.Version
 	versionIn string
 	eval      policy.Evaluator
+	minor     int // see Minor
 }
 
 // NewEvaluator returns an evaluator for version, "latest" or "v1.x".
@@ -60,7 +61,7 @@ func NewEvaluator(version string) (*Evaluator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build Pod Security Standards checks: %w", err)
 	}
-	return &Evaluator{version: v, versionIn: version, eval: e}, nil
+	return &Evaluator{version: v, versionIn: version, eval: e, minor: minorOf(v)}, nil
 }
 
 // Version is the version string this evaluator was built for.
@@ -69,7 +70,7 @@ func (e *Evaluator) Version() string { return e.versionIn }
 // Minor is the Kubernetes minor version the evaluated standards belong to
 // (see Minor): the API server release whose admission a pod is prepared
 // for before it is evaluated.
-func (e *Evaluator) Minor() int { return minorOf(e.version) }
+func (e *Evaluator) Minor() int { return e.minor }
 
 // Minor returns the Kubernetes minor release a Pod Security Standards
 // version names: N for "v1.N", and for "latest" the newest release the
