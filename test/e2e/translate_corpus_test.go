@@ -88,7 +88,8 @@ func loadTranslateCorpus(t testing.TB) *trCorpus {
 
 // prepared is the pod as validating admission (the engines' webhooks and
 // CEL admission) will see it when created in namespace on the release the
-// predictions assume (translate.Options.PSSVersion's default, "latest"):
+// predictions assume (translate.Options.PSSVersion's default, "latest";
+// the VAP tests' v1.30 server turns ProcMountType on, as "latest" has it):
 // API defaults, ServiceAccount admission and the pod registry's changes
 // (pspadmission.ValidatingView). Ephemeral containers stay, as they are
 // after the pods/ephemeralcontainers update.
