@@ -69,14 +69,20 @@ func Run(inv *inventory.Inventory, opts Options) (*report.AuditReport, error) {
 	if opts.ControllerIdentity == "" {
 		opts.ControllerIdentity = rbac.ControllerServiceAccounts
 	}
-	a := &auditor{inv: inv, opts: opts, eval: ev, system: system, owners: newOwnerIndex(inv, opts.Namespace)}
+	a := &auditor{inv: inv, opts: opts, eval: ev, system: system, owners: newOwnerIndex(inv, opts.Namespace),
+		accounts: make(map[string]*corev1.ServiceAccount, len(inv.ServiceAccounts))}
+	for i := range inv.ServiceAccounts {
+		sa := &inv.ServiceAccounts[i]
+		a.accounts[sa.Namespace+"/"+sa.Name] = sa
+	}
 	var invalid []pspadmission.InvalidPSP
-	a.psp, invalid, a.rbac = newPSPModel(inv)
+	a.psp, invalid, a.rbac = newPSPModel(inv, a.accounts)
 	if len(opts.Engines) > 0 {
 		// Converted policies leave the same namespaces alone that the audit
-		// treats as system namespaces.
+		// treats as system namespaces. Pods not yet created are prepared
+		// for the same release the standards are evaluated at.
 		excluded := append([]string{}, sysList...)
-		a.pred, err = translate.NewPredictor(inv, opts.Engines, opts.PSP, translate.Options{Scope: opts.Scope, ExcludeNamespaces: excluded})
+		a.pred, err = translate.NewPredictor(inv, opts.Engines, opts.PSP, translate.Options{Scope: opts.Scope, ExcludeNamespaces: excluded, PSSVersion: opts.PSSVersion})
 		if err != nil {
 			return nil, fmt.Errorf("predict converted policies: %w", err)
 		}
@@ -103,6 +109,52 @@ type auditor struct {
 	psp    *pspModel            // nil when no PSP is in play
 	rbac   *rbac.Index          // nil likewise
 	pred   *translate.Predictor // nil without --engine
+	// accounts are the service accounts by namespace/name: whether a pod
+	// not yet created gets the token volume depends on its account.
+	accounts map[string]*corev1.ServiceAccount
+}
+
+func (a *auditor) serviceAccount(namespace string, spec *corev1.PodSpec) *corev1.ServiceAccount {
+	return a.accounts[namespace+"/"+rbac.PodServiceAccountName(spec)]
+}
+
+// evaluateTemplate evaluates the pods a controller in namespace submits
+// from template: PSP admission (v1.24) sees them after API defaulting and
+// ServiceAccount admission; the Pod Security Standards are evaluated as
+// PodSecurity admission on the --pss-version release sees them, after the
+// pod registry's changes too.
+func (a *auditor) evaluateTemplate(namespace string, template *corev1.PodTemplateSpec, requester *rbac.User) (pss.Result, *report.PSPVerdict) {
+	// Shallow: Prepare copies deeply before changing anything.
+	pod := &corev1.Pod{ObjectMeta: template.ObjectMeta, Spec: template.Spec}
+	pod.Namespace = namespace
+	prepared := pspadmission.Prepare(pod, a.serviceAccount(namespace, &template.Spec))
+	view := pspadmission.AtValidation(prepared, a.eval.Minor())
+	res := a.eval.Evaluate(&view.ObjectMeta, &view.Spec)
+	if a.psp == nil {
+		return res, nil
+	}
+	return res, a.psp.template(prepared, requester)
+}
+
+// evaluatePod evaluates one pod of the inventory. A stored pod
+// (pspadmission.Stored) is evaluated as it is: admission already prepared
+// it. A pod not yet created (a manifest) is evaluated as the API server
+// would see it on create, like a template (see evaluateTemplate).
+func (a *auditor) evaluatePod(p *corev1.Pod, requester *rbac.User) (pss.Result, *report.PSPVerdict) {
+	if pspadmission.Stored(p) {
+		res := a.eval.Evaluate(&p.ObjectMeta, &p.Spec)
+		if a.psp == nil {
+			return res, nil
+		}
+		return res, a.psp.pod(p, nil, a.owners.baselineOf(p), requester)
+	}
+	prepared := pspadmission.Prepare(p, a.serviceAccount(p.Namespace, &p.Spec))
+	view := pspadmission.AtValidation(prepared, a.eval.Minor())
+	res := a.eval.Evaluate(&view.ObjectMeta, &view.Spec)
+	if a.psp == nil {
+		return res, nil
+	}
+	return res, a.psp.pod(p, prepared, nil, requester)
 }
 
 func (a *auditor) inScope(ns string) bool {
@@ -147,11 +199,8 @@ func (a *auditor) run() *report.AuditReport {
 	tevals := make([]podEval, len(tops))
 	parallelFor(len(tops), func(i int) {
 		c := tops[i]
-		tevals[i].pss = a.eval.Evaluate(&c.template.ObjectMeta, &c.template.Spec)
 		who := rbac.WorkloadCreator(c.key.kind, a.opts.ControllerIdentity)
-		if a.psp != nil {
-			tevals[i].psp = a.psp.template(c.key.namespace, c.template, who)
-		}
+		tevals[i].pss, tevals[i].psp = a.evaluateTemplate(c.key.namespace, c.template, who)
 		if a.pred != nil {
 			tevals[i].policies = a.pred.Template(c.key.namespace, c.template, who)
 		}
@@ -258,11 +307,8 @@ func (a *auditor) evaluatePods() []podEval {
 		if !a.inScope(p.Namespace) {
 			return
 		}
-		out[i].pss = a.eval.Evaluate(&p.ObjectMeta, &p.Spec)
 		who := rbac.PodCreator(p, a.opts.ControllerIdentity)
-		if a.psp != nil {
-			out[i].psp = a.psp.pod(p, a.owners.baselineOf(p), who)
-		}
+		out[i].pss, out[i].psp = a.evaluatePod(p, who)
 		if a.pred != nil {
 			out[i].policies = a.pred.Pod(p, who)
 		}

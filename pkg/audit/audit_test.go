@@ -221,3 +221,72 @@ func TestPSPIntegration(t *testing.T) {
 		}
 	}
 }
+
+// TestUnstoredPods: pods and templates from files (no metadata.uid) are
+// evaluated as the API server of each release would see them on create;
+// a stored pod as it is. The levels are those real servers gave (see
+// test/e2e/pss_unstored_test.go).
+func TestUnstoredPods(t *testing.T) {
+	inv := load(t, filepath.Join("testdata", "unstored-input.yaml"))
+	pssLevels := map[string]map[string]string{ // version -> pod -> level
+		"v1.24": {
+			"seccomp-annotation":            pss.Restricted, // the annotation becomes the field
+			"seccomp-unconfined":            pss.Privileged,
+			"procmount-unmasked":            pss.Baseline, // ProcMountType off: dropped
+			"Deployment/seccomp-annotation": pss.Restricted,
+		},
+		"v1.30": {
+			"seccomp-annotation":            pss.Baseline, // annotations non-functional since v1.27
+			"seccomp-unconfined":            pss.Baseline,
+			"procmount-unmasked":            pss.Baseline,
+			"Deployment/seccomp-annotation": pss.Baseline,
+		},
+		"latest": {
+			"seccomp-annotation":            pss.Baseline,
+			"seccomp-unconfined":            pss.Baseline,
+			"procmount-unmasked":            pss.Privileged, // ProcMountType on from v1.33
+			"Deployment/seccomp-annotation": pss.Baseline,
+		},
+	}
+	for version, want := range pssLevels {
+		t.Run("pss "+version, func(t *testing.T) {
+			rep, err := Run(inv, Options{PSSVersion: version})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, p := range rep.Pods {
+				got[p.Name] = p.PSS.Level
+			}
+			for _, w := range rep.Workloads {
+				if w.Kind == "Deployment" && w.TemplatePSS != nil {
+					got["Deployment/"+w.Name] = w.TemplatePSS.Level
+				}
+			}
+			for name, level := range want {
+				if got[name] != level {
+					t.Errorf("%s: level %q, want %q", name, got[name], level)
+				}
+			}
+		})
+	}
+	t.Run("psp: the token volume of a pod not yet created", func(t *testing.T) {
+		rep, err := Run(inv, Options{PSSVersion: "v1.24"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		admitted := map[string]bool{}
+		for _, p := range rep.Pods {
+			admitted[p.Name] = p.PSP != nil && p.PSP.AdmittedBy != nil
+		}
+		if admitted["file-plain"] {
+			t.Errorf("file-plain admitted, want rejected: its token volume is projected")
+		}
+		if !admitted["stored-plain"] {
+			t.Errorf("stored-plain rejected, want admitted: a stored pod is evaluated as stored")
+		}
+		if admitted["procmount-unmasked"] {
+			t.Errorf("procmount-unmasked admitted, want rejected: PSP sees procMount before the registry drops it")
+		}
+	})
+}

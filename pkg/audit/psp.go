@@ -19,7 +19,7 @@ type pspModel struct {
 	accounts map[string]*corev1.ServiceAccount
 }
 
-func newPSPModel(inv *inventory.Inventory) (*pspModel, []pspadmission.InvalidPSP, *rbac.Index) {
+func newPSPModel(inv *inventory.Inventory, accounts map[string]*corev1.ServiceAccount) (*pspModel, []pspadmission.InvalidPSP, *rbac.Index) {
 	if !inv.PSPAPIServed && len(inv.PodSecurityPolicies) == 0 {
 		return nil, nil, nil
 	}
@@ -35,29 +35,31 @@ func newPSPModel(inv *inventory.Inventory) (*pspModel, []pspadmission.InvalidPSP
 	// The same table the converted policies are rendered from.
 	table := inv.UseTable(ix, names)
 	ev, invalid := pspadmission.NewEvaluator(inv.PodSecurityPolicies, table, opts...)
-	m := &pspModel{eval: ev, use: table, accounts: make(map[string]*corev1.ServiceAccount, len(inv.ServiceAccounts))}
-	for i := range inv.ServiceAccounts {
-		sa := &inv.ServiceAccounts[i]
-		m.accounts[sa.Namespace+"/"+sa.Name] = sa
-	}
-	return m, invalid, ix
+	return &pspModel{eval: ev, use: table, accounts: accounts}, invalid, ix
 }
 
 func (m *pspModel) serviceAccount(namespace string, spec *corev1.PodSpec) *corev1.ServiceAccount {
 	return m.accounts[namespace+"/"+rbac.PodServiceAccountName(spec)]
 }
 
-// pod evaluates a stored pod created by requester, and its reliance on
-// mutation by comparing it with the template it was made from.
-func (m *pspModel) pod(p *corev1.Pod, template *pspadmission.TemplateBaseline, requester *rbac.User) *report.PSPVerdict {
+// pod evaluates a pod created by requester. A stored pod
+// (pspadmission.Stored) is evaluated as it is, and its reliance on mutation
+// found by comparing it with the template it was made from. A pod not yet
+// created is evaluated as submitted: prepared is pspadmission.Prepare's
+// view of it (nil for a stored pod), and nothing has mutated it yet.
+func (m *pspModel) pod(p, prepared *corev1.Pod, template *pspadmission.TemplateBaseline, requester *rbac.User) *report.PSPVerdict {
+	stored := prepared == nil
+	if stored {
+		prepared = p
+	}
 	res := m.eval.Evaluate(pspadmission.Request{
-		Pod:            p,
+		Pod:            prepared,
 		Prepared:       true,
 		Requester:      requester,
 		ServiceAccount: m.serviceAccount(p.Namespace, &p.Spec),
 	})
 	v := &res
-	if template != nil {
+	if stored && template != nil {
 		if rel := template.Reliance(p); len(rel) > 0 {
 			v.MutatedFields = append(v.MutatedFields, rel...)
 			v.Mutated = true
@@ -67,15 +69,14 @@ func (m *pspModel) pod(p *corev1.Pod, template *pspadmission.TemplateBaseline, r
 }
 
 // template evaluates a controller's pod template as the pod its controller
-// (requester) would submit: before API defaulting and ServiceAccount
-// admission.
-func (m *pspModel) template(namespace string, t *corev1.PodTemplateSpec, requester *rbac.User) *report.PSPVerdict {
-	pod := &corev1.Pod{ObjectMeta: *t.ObjectMeta.DeepCopy(), Spec: t.Spec}
-	pod.Namespace = namespace
+// (requester) would submit; prepared is that pod after API defaulting and
+// ServiceAccount admission (pspadmission.Prepare).
+func (m *pspModel) template(prepared *corev1.Pod, requester *rbac.User) *report.PSPVerdict {
 	res := m.eval.Evaluate(pspadmission.Request{
-		Pod:            pod,
+		Pod:            prepared,
+		Prepared:       true,
 		Requester:      requester,
-		ServiceAccount: m.serviceAccount(namespace, &t.Spec),
+		ServiceAccount: m.serviceAccount(prepared.Namespace, &prepared.Spec),
 	})
 	return &res
 }

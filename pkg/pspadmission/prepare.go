@@ -2,9 +2,12 @@ package pspadmission
 
 import (
 	"hash/fnv"
+	"reflect"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 )
 
 // ServiceAccount admission (v1.24) constants.
@@ -306,6 +309,81 @@ func PrepareForCreate(pod *corev1.Pod) *corev1.Pod {
 	return out
 }
 
+// Stored reports whether pod was read back from an API server: only the
+// server assigns metadata.uid. A pod without one (a manifest in Git, Helm
+// output, a pod about to be created) has not been through admission, so
+// defaulting, ServiceAccount admission and the registry's changes are
+// still ahead of it.
+func Stored(pod *corev1.Pod) bool { return pod.UID != "" }
+
+// ValidatingView returns pod as validating admission (PodSecurity,
+// validating webhooks, CEL admission policies) sees it when it is created
+// on a v1.<minor> API server: Prepare's defaults and ServiceAccount
+// admission, then what the pod registry's PrepareForCreate does to
+// security fields on that minor (see AtValidation). A stored pod (see
+// Stored) is returned as it is: it has been through all of that. pod is not
+// modified; the result may share memory with it.
+//
+// PodSecurityPolicy's mutations are not applied: this is the view of the
+// admission that replaces PSP.
+func ValidatingView(pod *corev1.Pod, sa *corev1.ServiceAccount, minor int) *corev1.Pod {
+	if pod == nil || Stored(pod) {
+		return pod
+	}
+	return AtValidation(Prepare(pod, sa), minor)
+}
+
+// AtValidation returns prepared (a pod as mutating admission leaves it, e.g.
+// Prepare's result) after the pod registry's PrepareForCreate on a
+// v1.<minor> API server, as far as the Pod Security Standards and the
+// converted policies look:
+//
+//   - the seccomp annotation -> field sync (pod and each container; only a
+//     missing field is derived): v1.19 to v1.26. The field -> annotation
+//     direction: v1.19 to v1.24. From v1.27 neither: an annotation-only
+//     pod has no seccomp profile at all.
+//   - procMount: with the ProcMountType feature gate off (its default up
+//     to v1.32) a container's procMount becomes Default.
+//   - appArmorProfile fields do not exist before v1.30; such a server
+//     drops them when decoding the pod. From v1.30 (not for Windows pods),
+//     per container: a container AppArmor annotation without the
+//     container's field becomes that field (unless it equals the pod's
+//     field); v1.30 to v1.33 also write the annotation of a container
+//     without one from its field, else from the pod's field
+//     (kubernetes#131989 stopped that in v1.34).
+//
+// prepared is returned unchanged when none of this applies (no copy);
+// otherwise a copy is changed. prepared is not modified.
+func AtValidation(prepared *corev1.Pod, minor int) *corev1.Pod {
+	if prepared == nil || !prepareForCreateAt(prepared, minor, false) {
+		return prepared
+	}
+	out := securityCopy(prepared)
+	prepareForCreateAt(out, minor, true)
+	return out
+}
+
+// The minor versions where the pod registry's behaviour changes.
+const (
+	// seccompFieldsSince: the seccompProfile fields and the sync (v1.19).
+	seccompFieldsSince = 19
+	// seccompFieldToAnnotationUntil: v1.25 stopped writing annotations
+	// from fields (kubernetes#109819).
+	seccompFieldToAnnotationUntil = 24
+	// seccompAnnotationToFieldUntil: v1.27 made the annotations
+	// non-functional (kubernetes#114947).
+	seccompAnnotationToFieldUntil = 26
+	// procMountTypeDefaultSince: the ProcMountType gate is on by default
+	// from v1.33 (alpha from v1.12, beta but off in v1.31 and v1.32).
+	procMountTypeDefaultSince = 33
+	// appArmorFieldsSince: the appArmorProfile fields and their sync
+	// (v1.30).
+	appArmorFieldsSince = 30
+	// appArmorFieldToAnnotationUntil: v1.34 stopped writing annotations
+	// from fields (kubernetes#131989).
+	appArmorFieldToAnnotationUntil = 33
+)
+
 // prepareForCreate applies, in place, what the v1.24 pod registry does to
 // every pod between mutating and validating admission (PrepareForCreate) as
 // far as security fields go: the seccomp field and the legacy annotations
@@ -314,48 +392,165 @@ func PrepareForCreate(pod *corev1.Pod) *corev1.Pod {
 // ProcMountType feature gate off by default, is forced to Default. The pod
 // must be a securityCopy (or otherwise owned).
 func prepareForCreate(pod *corev1.Pod) {
+	prepareForCreateAt(pod, 24, true)
+}
+
+// prepareForCreateAt is PrepareForCreate of a v1.<minor> pod registry (see
+// AtValidation). With write false it only reports whether it would change
+// the pod; with write true it changes it, in place (the pod must be owned),
+// and reports whether it did.
+func prepareForCreateAt(pod *corev1.Pod, minor int, write bool) bool {
+	changed := false
 	setAnnotation := func(k, v string) {
+		changed = true
+		if !write {
+			return
+		}
 		if pod.Annotations == nil {
 			pod.Annotations = map[string]string{}
 		}
 		pod.Annotations[k] = v
 	}
-	annotation, hasAnnotation := pod.Annotations[seccompPodAnnotation]
-	sc := pod.Spec.SecurityContext
-	hasField := sc != nil && sc.SeccompProfile != nil
-	switch {
-	case hasField && !hasAnnotation:
-		if a := seccompAnnotationForField(sc.SeccompProfile); a != "" {
-			setAnnotation(seccompPodAnnotation, a)
-		}
-	case hasAnnotation && !hasField:
-		if f := seccompFieldForAnnotation(annotation); f != nil {
-			if pod.Spec.SecurityContext == nil {
-				pod.Spec.SecurityContext = &corev1.PodSecurityContext{}
-			}
-			pod.Spec.SecurityContext.SeccompProfile = f
+	syncSeccomp := minor >= seccompFieldsSince && minor <= seccompAnnotationToFieldUntil
+	toAnnotation := minor >= seccompFieldsSince && minor <= seccompFieldToAnnotationUntil
+	dropProcMount := minor < procMountTypeDefaultSince
+	dropAppArmor := minor < appArmorFieldsSince
+	syncAppArmor := !dropAppArmor && (pod.Spec.OS == nil || pod.Spec.OS.Name != corev1.Windows)
+	appArmorToAnnotation := minor <= appArmorFieldToAnnotationUntil
+	var podAppArmor *corev1.AppArmorProfile
+	if sc := pod.Spec.SecurityContext; sc != nil {
+		podAppArmor = sc.AppArmorProfile
+	}
+
+	if sc := pod.Spec.SecurityContext; dropAppArmor && sc != nil && sc.AppArmorProfile != nil {
+		changed = true
+		if write {
+			sc.AppArmorProfile = nil
 		}
 	}
-	visitContainers(&pod.Spec, func(c *corev1.Container, _ ctrPath) {
-		key := seccompContainerAnnotationPrefix + c.Name
-		annotation, hasAnnotation := pod.Annotations[key]
-		hasField := c.SecurityContext != nil && c.SecurityContext.SeccompProfile != nil
+	if syncSeccomp {
+		annotation, hasAnnotation := pod.Annotations[seccompPodAnnotation]
+		sc := pod.Spec.SecurityContext
+		hasField := sc != nil && sc.SeccompProfile != nil
 		switch {
-		case hasField && !hasAnnotation:
-			if a := seccompAnnotationForField(c.SecurityContext.SeccompProfile); a != "" {
-				setAnnotation(key, a)
+		case hasField && !hasAnnotation && toAnnotation:
+			if a := seccompAnnotationForField(sc.SeccompProfile); a != "" {
+				setAnnotation(seccompPodAnnotation, a)
 			}
 		case hasAnnotation && !hasField:
 			if f := seccompFieldForAnnotation(annotation); f != nil {
-				if c.SecurityContext == nil {
-					c.SecurityContext = &corev1.SecurityContext{}
+				changed = true
+				if write {
+					if pod.Spec.SecurityContext == nil {
+						pod.Spec.SecurityContext = &corev1.PodSecurityContext{}
+					}
+					pod.Spec.SecurityContext.SeccompProfile = f
 				}
-				c.SecurityContext.SeccompProfile = f
 			}
 		}
-		if c.SecurityContext != nil && c.SecurityContext.ProcMount != nil {
-			d := corev1.DefaultProcMount
-			c.SecurityContext.ProcMount = &d
+	}
+	visitContainers(&pod.Spec, func(c *corev1.Container, _ ctrPath) {
+		if syncSeccomp {
+			key := seccompContainerAnnotationPrefix + c.Name
+			annotation, hasAnnotation := pod.Annotations[key]
+			hasField := c.SecurityContext != nil && c.SecurityContext.SeccompProfile != nil
+			switch {
+			case hasField && !hasAnnotation && toAnnotation:
+				if a := seccompAnnotationForField(c.SecurityContext.SeccompProfile); a != "" {
+					setAnnotation(key, a)
+				}
+			case hasAnnotation && !hasField:
+				if f := seccompFieldForAnnotation(annotation); f != nil {
+					changed = true
+					if write {
+						if c.SecurityContext == nil {
+							c.SecurityContext = &corev1.SecurityContext{}
+						}
+						c.SecurityContext.SeccompProfile = f
+					}
+				}
+			}
+		}
+		if syncAppArmor {
+			key := appArmorContainerAnnotationPrefix + c.Name
+			annotation, hasAnnotation := pod.Annotations[key]
+			var field *corev1.AppArmorProfile
+			if c.SecurityContext != nil {
+				field = c.SecurityContext.AppArmorProfile
+			}
+			switch {
+			case !hasAnnotation && appArmorToAnnotation:
+				from := field
+				if from == nil {
+					from = podAppArmor
+				}
+				if a := appArmorAnnotationForField(from); a != "" {
+					setAnnotation(key, a)
+				}
+			case hasAnnotation && field == nil:
+				if f := appArmorFieldForAnnotation(annotation); f != nil && !reflect.DeepEqual(f, podAppArmor) {
+					changed = true
+					if write {
+						if c.SecurityContext == nil {
+							c.SecurityContext = &corev1.SecurityContext{}
+						}
+						c.SecurityContext.AppArmorProfile = f
+					}
+				}
+			}
+		}
+		sc := c.SecurityContext
+		if sc == nil {
+			return
+		}
+		if dropProcMount && sc.ProcMount != nil && *sc.ProcMount != corev1.DefaultProcMount {
+			changed = true
+			if write {
+				d := corev1.DefaultProcMount
+				sc.ProcMount = &d
+			}
+		}
+		if dropAppArmor && sc.AppArmorProfile != nil {
+			changed = true
+			if write {
+				sc.AppArmorProfile = nil
+			}
 		}
 	})
+	return changed
+}
+
+// appArmorAnnotationForField is the legacy annotation value of an
+// appArmorProfile field; "" for none or one without a name.
+func appArmorAnnotationForField(f *corev1.AppArmorProfile) string {
+	if f == nil {
+		return ""
+	}
+	switch f.Type {
+	case corev1.AppArmorProfileTypeUnconfined:
+		return psp.AppArmorProfileUnconfined
+	case corev1.AppArmorProfileTypeRuntimeDefault:
+		return psp.AppArmorProfileRuntimeDefault
+	case corev1.AppArmorProfileTypeLocalhost:
+		if f.LocalhostProfile != nil && *f.LocalhostProfile != "" {
+			return psp.AppArmorLocalhostProfilePrefix + *f.LocalhostProfile
+		}
+	}
+	return ""
+}
+
+// appArmorFieldForAnnotation is the inverse; nil for values the API server
+// would not copy (unknown, or a localhost profile without a name).
+func appArmorFieldForAnnotation(a string) *corev1.AppArmorProfile {
+	switch {
+	case a == psp.AppArmorProfileUnconfined:
+		return &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeUnconfined}
+	case a == psp.AppArmorProfileRuntimeDefault:
+		return &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeRuntimeDefault}
+	case strings.HasPrefix(a, psp.AppArmorLocalhostProfilePrefix):
+		if name := strings.TrimPrefix(a, psp.AppArmorLocalhostProfilePrefix); name != "" {
+			return &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeLocalhost, LocalhostProfile: &name}
+		}
+	}
+	return nil
 }

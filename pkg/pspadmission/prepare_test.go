@@ -170,3 +170,142 @@ func TestPrepareForCreateSeccompSync(t *testing.T) {
 		t.Errorf("securityCopy shares state with the original")
 	}
 }
+
+// TestAtValidation pins what the pod registry of each release does between
+// mutating and validating admission, as far as the Pod Security Standards
+// and the converted policies look (checked on real v1.24.17 and v1.30.14
+// servers by test/e2e).
+func TestAtValidation(t *testing.T) {
+	runtimeDefault := &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
+	unconfined := &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}
+	type want struct {
+		podField       *corev1.SeccompProfile
+		containerField *corev1.SeccompProfile
+		podAnnotation  string
+		procMount      corev1.ProcMountType
+		appArmorField  bool
+		// appArmorAnnotation is the container's AppArmor annotation.
+		appArmorAnnotation string
+	}
+	annotationOnly := func() *corev1.Pod {
+		return newPod(annotate(seccompPodAnnotation, "runtime/default"),
+			annotate(seccompContainerAnnotationPrefix+"app", "unconfined"))
+	}
+	fieldOnly := func() *corev1.Pod {
+		return newPod(podSC(func(sc *corev1.PodSecurityContext) { sc.SeccompProfile = runtimeDefault }))
+	}
+	unmasked := func() *corev1.Pod {
+		return newPod(containerSC(func(sc *corev1.SecurityContext) { sc.ProcMount = ptr(corev1.UnmaskedProcMount) }))
+	}
+	appArmorField := func() *corev1.Pod {
+		return newPod(containerSC(func(sc *corev1.SecurityContext) {
+			sc.AppArmorProfile = &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeUnconfined}
+		}))
+	}
+	appArmorAnnotation := func() *corev1.Pod {
+		return newPod(annotate(appArmorContainerAnnotationPrefix+"app", "runtime/default"))
+	}
+	tests := []struct {
+		name  string
+		pod   func() *corev1.Pod
+		minor int
+		want  want
+	}{
+		{"annotations synced to fields on v1.24", annotationOnly, 24, want{podField: runtimeDefault, containerField: unconfined, podAnnotation: "runtime/default"}},
+		{"annotations still synced to fields on v1.26", annotationOnly, 26, want{podField: runtimeDefault, containerField: unconfined, podAnnotation: "runtime/default"}},
+		{"annotations non-functional from v1.27", annotationOnly, 27, want{podAnnotation: "runtime/default"}},
+		{"annotations non-functional on v1.30", annotationOnly, 30, want{podAnnotation: "runtime/default"}},
+		{"field written to the annotation on v1.24", fieldOnly, 24, want{podField: runtimeDefault, podAnnotation: "runtime/default"}},
+		{"field not written to the annotation from v1.25", fieldOnly, 25, want{podField: runtimeDefault}},
+		{"procMount dropped on v1.24", unmasked, 24, want{procMount: corev1.DefaultProcMount}},
+		{"procMount dropped on v1.32 (beta, off)", unmasked, 32, want{procMount: corev1.DefaultProcMount}},
+		{"procMount kept from v1.33 (gate on)", unmasked, 33, want{procMount: corev1.UnmaskedProcMount}},
+		{"appArmorProfile unknown before v1.30", appArmorField, 29, want{}},
+		{"appArmorProfile kept from v1.30", appArmorField, 30, want{appArmorField: true, appArmorAnnotation: "unconfined"}},
+		{"appArmorProfile written to the annotation until v1.33", appArmorField, 33, want{appArmorField: true, appArmorAnnotation: "unconfined"}},
+		{"appArmorProfile not written to the annotation from v1.34", appArmorField, 34, want{appArmorField: true}},
+		{"AppArmor annotation ignored before v1.30", appArmorAnnotation, 29, want{appArmorAnnotation: "runtime/default"}},
+		{"AppArmor annotation synced to the field from v1.30", appArmorAnnotation, 30, want{appArmorField: true, appArmorAnnotation: "runtime/default"}},
+		{"AppArmor annotation synced to the field on v1.37", appArmorAnnotation, 37, want{appArmorField: true, appArmorAnnotation: "runtime/default"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pod := tt.pod()
+			before := pod.DeepCopy()
+			got := AtValidation(pod, tt.minor)
+			if !reflect.DeepEqual(pod, before) {
+				t.Fatalf("AtValidation modified its input")
+			}
+			if f := got.Spec.SecurityContext; !reflect.DeepEqual(seccompOf(f), tt.want.podField) {
+				t.Errorf("pod seccompProfile = %+v, want %+v", seccompOf(f), tt.want.podField)
+			}
+			sc := got.Spec.Containers[0].SecurityContext
+			var cf *corev1.SeccompProfile
+			var pm corev1.ProcMountType
+			var aa bool
+			if sc != nil {
+				cf, aa = sc.SeccompProfile, sc.AppArmorProfile != nil
+				if sc.ProcMount != nil {
+					pm = *sc.ProcMount
+				}
+			}
+			if !reflect.DeepEqual(cf, tt.want.containerField) {
+				t.Errorf("container seccompProfile = %+v, want %+v", cf, tt.want.containerField)
+			}
+			if a := got.Annotations[seccompPodAnnotation]; a != tt.want.podAnnotation {
+				t.Errorf("pod seccomp annotation = %q, want %q", a, tt.want.podAnnotation)
+			}
+			if pm != tt.want.procMount {
+				t.Errorf("procMount = %q, want %q", pm, tt.want.procMount)
+			}
+			if aa != tt.want.appArmorField {
+				t.Errorf("container appArmorProfile set = %v, want %v", aa, tt.want.appArmorField)
+			}
+			if a := got.Annotations[appArmorContainerAnnotationPrefix+"app"]; a != tt.want.appArmorAnnotation {
+				t.Errorf("container AppArmor annotation = %q, want %q", a, tt.want.appArmorAnnotation)
+			}
+			if reflect.DeepEqual(got, pod) != (got == pod) {
+				t.Errorf("AtValidation copied a pod it does not change, or changed the input in place")
+			}
+		})
+	}
+}
+
+func seccompOf(sc *corev1.PodSecurityContext) *corev1.SeccompProfile {
+	if sc == nil {
+		return nil
+	}
+	return sc.SeccompProfile
+}
+
+func TestValidatingView(t *testing.T) {
+	t.Run("a stored pod is returned as it is", func(t *testing.T) {
+		pod := newPod(annotate(seccompPodAnnotation, "runtime/default"))
+		pod.UID = "0b5c4f5e-1"
+		if got := ValidatingView(pod, nil, 24); got != pod {
+			t.Errorf("ValidatingView changed a stored pod")
+		}
+	})
+	t.Run("a pod not yet created gets the token volume and the v1.24 sync", func(t *testing.T) {
+		pod := newPod(annotate(seccompPodAnnotation, "runtime/default"))
+		pod.Spec.AutomountServiceAccountToken = nil
+		got := ValidatingView(pod, nil, 24)
+		if tokenVolume(t, got) == nil {
+			t.Errorf("no token volume")
+		}
+		if !reflect.DeepEqual(seccompOf(got.Spec.SecurityContext), &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}) {
+			t.Errorf("seccompProfile = %+v", seccompOf(got.Spec.SecurityContext))
+		}
+		if pod.Spec.SecurityContext != nil || len(pod.Spec.Volumes) > 0 {
+			t.Errorf("the input was modified")
+		}
+	})
+	t.Run("automount off: no token volume", func(t *testing.T) {
+		pod := newPod()
+		pod.Spec.AutomountServiceAccountToken = nil
+		sa := &corev1.ServiceAccount{AutomountServiceAccountToken: ptr(false)}
+		if got := ValidatingView(pod, sa, 30); len(got.Spec.Volumes) != 0 {
+			t.Errorf("volumes = %+v", got.Spec.Volumes)
+		}
+	})
+}

@@ -10,6 +10,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
 )
 
 // Level names, as in the namespace labels.
@@ -46,6 +48,7 @@ type Evaluator struct {
 	version   api.Version
 	versionIn string
 	eval      policy.Evaluator
+	minor     int // see Minor
 }
 
 // NewEvaluator returns an evaluator for version, "latest" or "v1.x".
@@ -58,11 +61,36 @@ func NewEvaluator(version string) (*Evaluator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build Pod Security Standards checks: %w", err)
 	}
-	return &Evaluator{version: v, versionIn: version, eval: e}, nil
+	return &Evaluator{version: v, versionIn: version, eval: e, minor: minorOf(v)}, nil
 }
 
 // Version is the version string this evaluator was built for.
 func (e *Evaluator) Version() string { return e.versionIn }
+
+// Minor is the Kubernetes minor version the evaluated standards belong to
+// (see Minor): the API server release whose admission a pod is prepared
+// for before it is evaluated.
+func (e *Evaluator) Minor() int { return e.minor }
+
+// Minor returns the Kubernetes minor release a Pod Security Standards
+// version names: N for "v1.N", and for "latest" the newest release the
+// vendored checks know (buildinfo.LatestPSSVersion), which is what
+// "latest" evaluates.
+func Minor(version string) (int, error) {
+	v, err := api.ParseVersion(version)
+	if err != nil {
+		return 0, fmt.Errorf("invalid Pod Security Standards version %q: %w", version, err)
+	}
+	return minorOf(v), nil
+}
+
+func minorOf(v api.Version) int {
+	if v.Latest() {
+		latest := buildinfo.LatestPSSVersion()
+		return latest.Minor()
+	}
+	return v.Minor()
+}
 
 // Evaluate runs the baseline and restricted checks on one pod spec.
 func (e *Evaluator) Evaluate(meta *metav1.ObjectMeta, spec *corev1.PodSpec) Result {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 )
 
@@ -91,6 +92,9 @@ type Predictor struct {
 	engines    []string
 	focus      string
 	sas        map[string]*corev1.ServiceAccount // namespace/name
+	// minor is the Kubernetes release whose admission prepares the pods
+	// not yet created (Options.PSSVersion: the target's).
+	minor int
 }
 
 // NewPredictor compiles inv's PSPs for engines (each one of PredictEngines).
@@ -116,7 +120,10 @@ func NewPredictor(inv *inventory.Inventory, engines []string, pspFilter string, 
 		}
 		return nil, fmt.Errorf("--psp %s: PodSecurityPolicy not found", pspFilter)
 	}
-	p := newPredictor(inv, set, engines)
+	p, err := newPredictor(inv, set, engines)
+	if err != nil {
+		return nil, err
+	}
 	p.focus = pspFilter
 	return p, nil
 }
@@ -130,11 +137,15 @@ func NewSetPredictor(inv *inventory.Inventory, set *PolicySet, engines []string)
 			return nil, fmt.Errorf("engine %q has no per-pod prediction (want one of %v)", e, PredictEngines())
 		}
 	}
-	return newPredictor(inv, set, engines), nil
+	return newPredictor(inv, set, engines)
 }
 
-func newPredictor(inv *inventory.Inventory, set *PolicySet, engines []string) *Predictor {
+func newPredictor(inv *inventory.Inventory, set *PolicySet, engines []string) (*Predictor, error) {
 	p := &Predictor{set: set, engines: engines, sas: map[string]*corev1.ServiceAccount{}, engineSets: map[string]*PolicySet{}}
+	var err error
+	if p.minor, err = pss.Minor(set.Options.PSSVersion); err != nil {
+		return nil, err
+	}
 	for _, e := range engines {
 		if ep, ok := renderers[e].(enginePolicies); ok {
 			es := *set
@@ -149,26 +160,41 @@ func newPredictor(inv *inventory.Inventory, set *PolicySet, engines []string) *P
 		sa := &inv.ServiceAccounts[i]
 		p.sas[sa.Namespace+"/"+sa.Name] = sa
 	}
-	return p
+	return p, nil
 }
 
-// Pod predicts for a pod as the API server stores it, created by requester
-// (nil: an unknown authenticated user; see rbac.Requester). The verdicts
-// are nil when the pod's namespace is excluded (nothing would check it).
+// Pod predicts for a pod created by requester (nil: an unknown
+// authenticated user; see rbac.Requester). A stored pod
+// (pspadmission.Stored) is checked as it is; a pod not yet created (a
+// manifest) as the engine's validating webhook or CEL admission will see it
+// on the target release (Options.PSSVersion): with the API defaults, the
+// ServiceAccount token volume and the pod registry's changes
+// (pspadmission.ValidatingView). The verdicts are nil when the pod's
+// namespace is excluded (nothing would check it).
 func (p *Predictor) Pod(pod *corev1.Pod, requester *rbac.User) []PolicyVerdict {
-	return p.verdicts(pod, requester)
+	if pspadmission.Stored(pod) {
+		return p.verdicts(pod, requester)
+	}
+	return p.verdicts(pspadmission.ValidatingView(pod, p.account(pod.Namespace, &pod.Spec), p.minor), requester)
 }
 
 // Template predicts for the pods a controller in namespace creates from
-// template, as requester (the controller's identity): the template is first
-// given the API defaults and ServiceAccount admission's changes, as the
-// pods will be.
+// template, as requester (the controller's identity), as the engine's
+// admission sees them on the target release (Options.PSSVersion): see Pod.
 func (p *Predictor) Template(namespace string, template *corev1.PodTemplateSpec, requester *rbac.User) []PolicyVerdict {
-	pod := &corev1.Pod{ObjectMeta: *template.ObjectMeta.DeepCopy(), Spec: *template.Spec.DeepCopy()}
+	// Shallow: ValidatingView copies before it changes anything.
+	pod := &corev1.Pod{ObjectMeta: template.ObjectMeta, Spec: template.Spec}
 	pod.Namespace = namespace
-	sa := p.sas[namespace+"/"+rbac.PodServiceAccountName(&pod.Spec)]
-	prepared := pspadmission.Prepare(pod, sa)
-	return p.verdicts(prepared, requester)
+	pod.UID = ""
+	return p.verdicts(pspadmission.ValidatingView(pod, p.account(namespace, &pod.Spec), p.minor), requester)
+}
+
+// account is the service account a pod in namespace runs as, if known.
+func (p *Predictor) account(namespace string, spec *corev1.PodSpec) *corev1.ServiceAccount {
+	if namespace == "" {
+		namespace = "default"
+	}
+	return p.sas[namespace+"/"+rbac.PodServiceAccountName(spec)]
 }
 
 // setFor is the set as engine enforces it.

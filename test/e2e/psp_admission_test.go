@@ -26,9 +26,11 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	auditrun "github.com/psp-migrate/kubectl-psp-migrate/pkg/audit"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 	"github.com/psp-migrate/kubectl-psp-migrate/test/e2e/framework"
 )
 
@@ -301,6 +303,63 @@ func TestPSPAdmissionAgainstRealAPIServer(t *testing.T) {
 	t.Run("stored pods created again (Prepared: true, the live audit)", func(t *testing.T) {
 		pspCheckStoredPodsAgain(t, ctx, ev, cases, serviceAccounts, clientFor)
 	})
+
+	t.Run("the audit of the corpus files: pods never stored", func(t *testing.T) {
+		pspCheckAuditOfFiles(t, corpus, cases)
+	})
+}
+
+// pspCheckAuditOfFiles is `audit -f` on the corpus files: their pods carry
+// no metadata.uid, so the audit must evaluate each as the server saw it on
+// create (defaults and the ServiceAccount token volume first; a PSP whose
+// volumes lack projected and secret rejects the token). For every bare pod
+// its own service account created (the audit does not know who creates a
+// bare pod, and assumes an authenticated user, which that account is), the
+// report's PSP verdict must be the server's decision.
+func pspCheckAuditOfFiles(t *testing.T, corpus *pspCorpus, cases []*pspCase) {
+	rep, err := auditrun.Run(corpus.inv, auditrun.Options{PSSVersion: "v1.24"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdicts := map[string]*report.PSPVerdict{}
+	for _, p := range rep.Pods {
+		verdicts[p.Namespace+"/"+p.Name] = p.PSP
+	}
+	checked, agree, rejected := 0, 0, 0
+	for _, pc := range cases {
+		if _, mirror := pc.submitted.GetAnnotations()[corev1.MirrorPodAnnotationKey]; pc.owner != "" || pc.human || mirror {
+			// The audit's requester of a mirror pod is its node's kubelet.
+			continue
+		}
+		v := verdicts[pc.key()]
+		if v == nil {
+			t.Errorf("pod %s: no PSP verdict in the report", pc.key())
+			continue
+		}
+		checked++
+		server := "rejected"
+		if pc.stored != nil {
+			server = "admitted by " + pc.stored.Annotations[psp.PodAnnotation]
+		} else {
+			rejected++
+		}
+		model := "rejected"
+		if v.AdmittedBy != nil {
+			model = "admitted by " + *v.AdmittedBy
+		}
+		if pc.stored == nil && v.AdmittedBy == nil && v.RejectedAfter == "" && !strings.Contains(pc.createErr.Error(), "PodSecurityPolicy: ") {
+			model = "rejected by PSP, server: " + pc.createErr.Error()
+		}
+		if model != server {
+			t.Errorf("pod %s: server %s, audit %s (%s)", pc.key(), server, model, v.Reason)
+			continue
+		}
+		agree++
+	}
+	t.Logf("audit of the corpus files: %d/%d bare pods as the server decided (%d rejected)", agree, checked, rejected)
+	if checked == 0 || rejected == 0 {
+		t.Errorf("checked %d bare pods, %d rejected: the corpus must show both", checked, rejected)
+	}
 }
 
 // pspModelRequest is the model's question for a pod of the corpus: the same

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/manifest"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
@@ -85,16 +86,21 @@ func loadTranslateCorpus(t testing.TB) *trCorpus {
 	return c
 }
 
-// prepared is the pod as admission will see it when created in namespace:
-// API defaults and ServiceAccount admission applied. Ephemeral containers
-// stay, as they are after the pods/ephemeralcontainers update.
+// prepared is the pod as validating admission (the engines' webhooks and
+// CEL admission) will see it when created in namespace on the release the
+// predictions assume (translate.Options.PSSVersion's default, "latest";
+// the VAP tests' v1.30 server turns ProcMountType on, as "latest" has it):
+// API defaults, ServiceAccount admission and the pod registry's changes
+// (pspadmission.ValidatingView). Ephemeral containers stay, as they are
+// after the pods/ephemeralcontainers update.
 func (c *trCorpus) prepared(pod *corev1.Pod, namespace string) *corev1.Pod {
 	p := pod.DeepCopy()
 	p.Namespace = namespace
 	// The service account object of the pod's own namespace decides the
 	// token; the per-PSP namespaces get copies of every account.
 	sa := c.serviceAccounts[pod.Namespace+"/"+serviceAccountName(p)]
-	return pspadmission.Prepare(p, sa)
+	latest := buildinfo.LatestPSSVersion()
+	return pspadmission.ValidatingView(p, sa, latest.Minor())
 }
 
 func serviceAccountName(p *corev1.Pod) string {

@@ -70,6 +70,10 @@ type Options struct {
 	// as --enable-admission-plugins add to, not replace, the ones Start sets;
 	// the port, certificate, token and etcd flags are Start's to set.
 	ExtraAPIServerArgs []string
+	// WithoutPSP leaves PodSecurityPolicy admission off on a release that
+	// still has it, to see what the rest of admission (PodSecurity, the
+	// pod registry) does with pods PSP would reject.
+	WithoutPSP bool
 }
 
 // Cluster is a running etcd + kube-apiserver pair owned by one test. It is
@@ -160,7 +164,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 		"--allow-privileged=true",
 		"--profiling=false",
 	}
-	if minor < 25 {
+	if minor < 25 && !opts.WithoutPSP {
 		// Off by default even in releases that still have it.
 		args = append(args, "--enable-admission-plugins=PodSecurityPolicy")
 	}
