@@ -208,6 +208,41 @@ func longestLine(raw []byte) (n, line int) {
 // a hand-written manifest that uses a few is well within this.
 const maxAliasExpansion = 16 << 20
 
+// checkDuplicateKeys fails when a mapping repeats a key of its own; keys a
+// merge key brings in may be overridden.
+func checkDuplicateKeys(raw []byte) error {
+	var root yamlv3.Node
+	if err := yamlv3.Unmarshal(raw, &root); err != nil {
+		return err
+	}
+	var walk func(n *yamlv3.Node, depth int) error
+	walk = func(n *yamlv3.Node, depth int) error {
+		if n == nil || depth > 10000 {
+			return nil
+		}
+		if n.Kind == yamlv3.MappingNode {
+			seen := map[string]int{}
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i]
+				if k.Tag == "!!merge" {
+					continue
+				}
+				if line, ok := seen[k.Value]; ok {
+					return fmt.Errorf("line %d: key %q already set at line %d", k.Line, k.Value, line)
+				}
+				seen[k.Value] = k.Line
+			}
+		}
+		for _, c := range n.Content {
+			if err := walk(c, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(&root, 0)
+}
+
 // checkAliases refuses a document whose aliases would expand to more than
 // maxAliasExpansion bytes of scalars, before anything is expanded. It
 // parses the document into nodes (aliases stay references there) only
@@ -288,6 +323,14 @@ func decodeDocument(raw []byte, source string, doc int, isJSON bool) ([]Object, 
 		// Strict: a duplicate key is an error, as in kubectl apply; which
 		// of two values a tool would keep is anyone's guess.
 		jsonData, err = yaml.YAMLToJSONStrict(raw)
+		if err != nil && bytes.Contains(raw, []byte("<<")) {
+			// The strict decoder also refuses a key that overrides one a
+			// merge key (<<: *anchor) brought in, which YAML allows and
+			// kubectl takes: only explicit keys may not repeat.
+			if derr := checkDuplicateKeys(raw); derr == nil {
+				jsonData, err = yaml.YAMLToJSON(raw)
+			}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: invalid YAML: %w", location(source, doc, -1), err)
 		}

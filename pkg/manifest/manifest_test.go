@@ -236,3 +236,21 @@ func TestDecodeHostile(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeKeyOverride: a key that overrides what a merge key brought in
+// is YAML, and kubectl takes it; a key repeated outright is not.
+func TestMergeKeyOverride(t *testing.T) {
+	doc := "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  base: &b {runAsNonRoot: true, runAsUser: 1000}\n  securityContext: {<<: *b, runAsNonRoot: false}\n"
+	objs, err := Decode([]byte(doc), "merge.yaml")
+	if err != nil {
+		t.Fatalf("merge override refused: %v", err)
+	}
+	sc := objs[0].Object.Object["spec"].(map[string]any)["securityContext"].(map[string]any)
+	if sc["runAsNonRoot"] != false || sc["runAsUser"] != int64(1000) {
+		t.Errorf("securityContext = %v", sc)
+	}
+	dup := "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  base: &b {runAsUser: 1}\n  securityContext: {<<: *b, runAsUser: 2, runAsUser: 3}\n"
+	if _, err := Decode([]byte(dup), "dup.yaml"); err == nil || !strings.Contains(err.Error(), "dup.yaml") {
+		t.Errorf("a repeated key beside a merge: %v", err)
+	}
+}

@@ -113,9 +113,12 @@ func usabilityCEL(u *rbac.Usability) string {
 		terms = append(terms, "variables.serviceAccount in "+celStrings(u.ServiceAccounts))
 	}
 	for _, g := range requesterGrants(u) {
-		who := "request.userInfo.username == " + celString(g.Name)
+		// A request may carry no user name or groups (engines' offline
+		// tests, anonymous requests): the fields are then absent, and
+		// reading them plainly would be an evaluation error, which the
+		// policy's failurePolicy turns into a denial.
+		who := "request.userInfo.?username.orValue(\"\") == " + celString(g.Name)
 		if g.Kind == "Group" {
-			// A user may have no groups: the field is then absent.
 			who = celString(g.Name) + " in request.userInfo.?groups.orValue([])"
 		}
 		if !g.Everywhere() {
