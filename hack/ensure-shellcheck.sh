@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Usage: hack/ensure-shellcheck.sh
 #
-# Prints the path of shellcheck on stdout: the one on PATH, else Debian's
-# shellcheck package, installed with apt-get (as root or through sudo).
-# Debian's is 0.9.0 on bookworm; hack/versions.env says so.
+# Prints the path of shellcheck on stdout: the one on PATH, else the one of
+# Debian's package of that name, installed with apt-get (as root or through
+# sudo). Debian's is 0.9.0 on bookworm; hack/versions.env says so.
 set -euo pipefail
 
 # shellcheck source=hack/lib.sh

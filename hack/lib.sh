@@ -37,6 +37,17 @@ psp::as_root() {
   fi
 }
 
+# psp::import_env SCRIPT [ARGS...] runs an environment script (one that
+# prints export lines, like hack/e2e-env.sh) and imports its output, or dies
+# when the script fails. Not `eval "$(SCRIPT)"`: eval would run whatever the
+# failed script printed and succeed, and the suite would go on without its
+# binaries.
+psp::import_env() {
+  local lines
+  lines=$("$@") || psp::die "$* failed"
+  eval "$lines"
+}
+
 # psp::with_lock NAME COMMAND [ARGS...] runs COMMAND while holding an exclusive
 # flock on $PSP_MIGRATE_CACHE/locks/NAME.lock, so two concurrent runs (two
 # test packages, two shells) never build or install the same thing at once.

@@ -4,7 +4,7 @@
 //
 // The binaries come from the environment that hack/e2e-env.sh prints:
 //
-//	eval "$(hack/e2e-env.sh)"   # or PSP_MIGRATE_E2E_VERSIONS="v1.24.17 v1.30.14" hack/e2e-env.sh
+//	eval "$(hack/e2e-env.sh)"   # every release of hack/versions.env; or: hack/e2e-env.sh v1.24.17
 //	PSP_MIGRATE_E2E=required go test ./test/e2e/...
 //
 // Without them a test that calls Start is skipped, unless PSP_MIGRATE_E2E is
