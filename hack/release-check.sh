@@ -184,24 +184,26 @@ goos=$(go env GOOS)
 goarch=$(go env GOARCH)
 want_archives=6
 drift_flags=()
+release_flags=(--snapshot --clean --skip=publish)
 if [[ -n $host_only ]]; then
-  # Only the scratch clone's copy of the configuration is narrowed; the
-  # lines must be exactly these, or the substitution would silently not
+  # A narrowed copy of the configuration, outside the clone: the checkout
+  # stays clean and at the commit checked, which the binary then reports.
+  # The lines must be exactly these, or the substitution would silently not
   # happen (and krew-drift's unit tests check they match plugins/krew.yaml).
-  config="$src/.goreleaser.yaml"
-  if ! grep -qx '    goos: \[linux, darwin, windows\]' "$config" || ! grep -qx '    goarch: \[amd64, arm64\]' "$config"; then
+  config="$tmp/goreleaser-$goos-$goarch.yaml"
+  if ! grep -qx '    goos: \[linux, darwin, windows\]' "$src/.goreleaser.yaml" ||
+    ! grep -qx '    goarch: \[amd64, arm64\]' "$src/.goreleaser.yaml"; then
     psp::die "--host-only: .goreleaser.yaml no longer has the goos/goarch lines this script narrows; update it"
   fi
-  sed -i -e "s/^    goos: \[linux, darwin, windows\]\$/    goos: [$goos]/" \
-    -e "s/^    goarch: \[amd64, arm64\]\$/    goarch: [$goarch]/" "$config"
-  git -C "$src" -c user.name=release-check -c user.email=release-check@invalid \
-    commit --quiet --no-verify -am "release-check: build $goos/$goarch only"
+  sed -e "s/^    goos: \[linux, darwin, windows\]\$/    goos: [$goos]/" \
+    -e "s/^    goarch: \[amd64, arm64\]\$/    goarch: [$goarch]/" "$src/.goreleaser.yaml" >"$config"
+  release_flags+=(--config "$config")
   want_archives=1
   drift_flags=(-partial)
 fi
 
 step "goreleaser release --snapshot ($want_archives platform(s); minutes when the build cache is cold)"
-goreleaser_run release --snapshot --clean --skip=publish
+goreleaser_run release "${release_flags[@]}"
 dist="$src/dist"
 version=$(json_field "$dist/metadata.json" version)
 [[ -n $version ]] || psp::die "no version in $dist/metadata.json"
