@@ -54,6 +54,8 @@ type sourceOptions struct {
 
 func newSourceOptions(errOut io.Writer) sourceOptions {
 	s := sourceOptions{configFlags: genericclioptions.NewConfigFlags(true)}
+	// Attributed to the plugin even before (or without) setVersion.
+	s.setVersion("")
 	s.newClients = func() (kubernetes.Interface, dynamic.Interface, error) {
 		return clientsFromFlags(s.configFlags, errOut)
 	}

@@ -17,6 +17,12 @@ func TestSetVersionUserAgent(t *testing.T) {
 		{"v0.1.0", "kubectl-psp_migrate/v0.1.0" + platform},
 		{"", "kubectl-psp_migrate/unknown" + platform},
 	}
+	t.Run("without setVersion", func(t *testing.T) {
+		s := newSourceOptions(io.Discard)
+		if got, want := s.configFlags.WrapConfigFn(&rest.Config{}).UserAgent, "kubectl-psp_migrate/unknown"+platform; got != want {
+			t.Errorf("UserAgent = %q, want %q", got, want)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.version, func(t *testing.T) {
 			s := newSourceOptions(io.Discard)
