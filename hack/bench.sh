@@ -78,7 +78,12 @@ if [[ $offline != 0 ]]; then
 fi
 if [[ $live != 0 ]]; then
   psp::log "live: preparing etcd, kube-apiserver v1.24 and kubectl"
-  eval "$("$hack_dir/e2e-env.sh" v1.24.17)"
+  # The pinned v1.24 release (hack/versions.env): PSP admission is on there.
+  v124=""
+  for v in $E2E_KUBE_VERSIONS; do [[ $v == v1.24.* ]] && v124=$v; done
+  [[ -n $v124 ]] || psp::die "no v1.24 release in E2E_KUBE_VERSIONS ($E2E_KUBE_VERSIONS)"
+  env_lines=$("$hack_dir/e2e-env.sh" "$v124")
+  eval "$env_lines"
   kubectl=${BENCH_KUBECTL:-$PSP_MIGRATE_KUBECTL}
   go test -c -o "$bin/bench.test" ./test/bench
   psp::log "live: loading the cluster, then $runs runs each of audit, listonly and kubectl get"

@@ -11,8 +11,9 @@
 #   PSP_MIGRATE_E2E_VERSIONS            the releases prepared
 #
 # Releases: the arguments, else $PSP_MIGRATE_E2E_VERSIONS (space separated),
-# else v1.24.17. For PSP and ValidatingAdmissionPolicy both:
-#   PSP_MIGRATE_E2E_VERSIONS="v1.24.17 v1.30.14" hack/e2e-env.sh
+# else E2E_KUBE_VERSIONS of hack/versions.env (v1.24 for PSP, v1.30 for
+# ValidatingAdmissionPolicy). Only the v1.24 one:
+#   hack/e2e-env.sh v1.24.17
 
 if [[ ${BASH_SOURCE[0]} != "$0" ]]; then
   # Sourced: run in a child so strict mode and helpers stay out of the
@@ -35,7 +36,7 @@ source "$hack_dir/lib.sh"
 if [[ $# -gt 0 ]]; then
   versions=("$@")
 else
-  read -r -a versions <<<"${PSP_MIGRATE_E2E_VERSIONS:-v1.24.17}"
+  read -r -a versions <<<"${PSP_MIGRATE_E2E_VERSIONS:-$E2E_KUBE_VERSIONS}"
 fi
 [[ ${#versions[@]} -gt 0 ]] || psp::die "no Kubernetes release asked for"
 

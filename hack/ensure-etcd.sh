@@ -10,23 +10,13 @@ set -euo pipefail
 # shellcheck source=hack/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-as_root() {
-  if [[ $EUID -eq 0 ]]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo -n "$@"
-  else
-    psp::die "installing etcd needs root (or sudo): $*"
-  fi
-}
-
 stop_service() {
   # Whichever init tooling exists; a container often has neither working.
   if command -v systemctl >/dev/null 2>&1; then
-    as_root systemctl disable --now etcd.service >/dev/null 2>&1 || true
+    psp::as_root systemctl disable --now etcd.service >/dev/null 2>&1 || true
   fi
   if command -v service >/dev/null 2>&1; then
-    as_root service etcd stop >/dev/null 2>&1 || true
+    psp::as_root service etcd stop >/dev/null 2>&1 || true
   fi
 }
 
@@ -39,7 +29,7 @@ install_etcd() {
   # "do not start services"; honoured by invoke-rc.d and deb-systemd-invoke.
   local policy=/usr/sbin/policy-rc.d added_policy=""
   if [[ ! -e $policy ]]; then
-    as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
+    psp::as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
     added_policy=1
   fi
 
@@ -48,12 +38,12 @@ install_etcd() {
   # The lock's descriptor is closed for apt: a daemon started despite the
   # policy must not inherit it and hold the lock forever.
   {
-    as_root apt-get update -qq &&
-      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends etcd-server
+    psp::as_root apt-get update -qq &&
+      psp::as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends etcd-server
   } >&2 {PSP_MIGRATE_LOCK_FD}>&- || rc=$?
 
   if [[ -n $added_policy ]]; then
-    as_root rm -f "$policy"
+    psp::as_root rm -f "$policy"
   fi
   [[ $rc -eq 0 ]] || psp::die "apt-get install etcd-server failed (exit $rc)"
   stop_service

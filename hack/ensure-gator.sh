@@ -2,7 +2,7 @@
 # Usage: hack/ensure-gator.sh
 #
 # Makes sure Gatekeeper's offline CLI, gator, exists at release
-# $PSP_MIGRATE_GATOR_VERSION (default v3.23.1), installing it from the Go
+# $PSP_MIGRATE_GATOR_VERSION (default GATOR_VERSION of hack/versions.env), installing it from the Go
 # module proxy into $PSP_MIGRATE_CACHE/gator/VERSION when missing, and prints
 # on stdout:
 #
@@ -16,9 +16,9 @@ set -euo pipefail
 # shellcheck source=hack/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-version=${PSP_MIGRATE_GATOR_VERSION:-v3.23.1}
+version=${PSP_MIGRATE_GATOR_VERSION:-$GATOR_VERSION}
 [[ $version =~ ^v3\.[0-9]+\.[0-9]+$ ]] || psp::die "want a Gatekeeper v3 release like v3.23.1, got '$version'"
-module=github.com/open-policy-agent/gatekeeper/v3
+module=$GATOR_MODULE
 # Not "dir": psp::with_lock has a local of that name, which bash would let
 # install_gator see instead of this one.
 gator_dir="$PSP_MIGRATE_CACHE/gator/$version"

@@ -3,7 +3,7 @@
 #
 # Prints the path of a kubectl on stdout: the one on PATH if there is one,
 # else one built from the Go module proxy (release $PSP_MIGRATE_KUBECTL_VERSION,
-# default v1.30.14) into $PSP_MIGRATE_CACHE/bin.
+# default KUBECTL_VERSION of hack/versions.env) into $PSP_MIGRATE_CACHE/bin.
 set -euo pipefail
 
 # shellcheck source=hack/lib.sh
@@ -14,7 +14,7 @@ if kubectl_path=$(command -v kubectl); then
   exit 0
 fi
 
-version=${PSP_MIGRATE_KUBECTL_VERSION:-v1.30.14}
+version=${PSP_MIGRATE_KUBECTL_VERSION:-$KUBECTL_VERSION}
 psp::k8s_version_check "$version"
 out="$PSP_MIGRATE_CACHE/bin/kubectl-$version"
 

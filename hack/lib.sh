@@ -9,6 +9,11 @@
 PSP_MIGRATE_CACHE="${PSP_MIGRATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/psp-migrate}"
 export PSP_MIGRATE_CACHE
 
+# Every pinned version (hack/versions.env), for every script that sources
+# this file.
+# shellcheck source=hack/versions.env
+source "$(dirname "${BASH_SOURCE[0]}")/versions.env"
+
 # psp::log MESSAGE... prints a timestamped line to stderr.
 psp::log() {
   printf '[psp-migrate %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2
@@ -18,6 +23,29 @@ psp::log() {
 psp::die() {
   psp::log "error: $*"
   exit 1
+}
+
+# psp::as_root COMMAND [ARGS...] runs COMMAND as root: directly when we are
+# root, else through a password-less sudo.
+psp::as_root() {
+  if [[ $EUID -eq 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo -n "$@"
+  else
+    psp::die "needs root (or sudo): $*"
+  fi
+}
+
+# psp::import_env SCRIPT [ARGS...] runs an environment script (one that
+# prints export lines, like hack/e2e-env.sh) and imports its output, or dies
+# when the script fails. Not `eval "$(SCRIPT)"`: eval would run whatever the
+# failed script printed and succeed, and the suite would go on without its
+# binaries.
+psp::import_env() {
+  local lines
+  lines=$("$@") || psp::die "$* failed"
+  eval "$lines"
 }
 
 # psp::with_lock NAME COMMAND [ARGS...] runs COMMAND while holding an exclusive

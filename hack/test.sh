@@ -1,41 +1,49 @@
 #!/usr/bin/env bash
-# The whole test suite: static checks, unit tests, fuzz seeds, end-to-end
-# tests against a real kube-apiserver + etcd, and the release check.
-# `make test` runs this; .ci/run runs `make test`. From a cold machine it
-# installs etcd (Debian) and builds kube-apiserver, the policy engines' CLIs
-# and the release tools from the Go module proxy into $PSP_MIGRATE_CACHE (see
-# hack/lib.sh).
+# The whole test suite: static checks, unit tests (once more under the race
+# detector), fuzz seeds, end-to-end tests against a real kube-apiserver +
+# etcd, and the release check for this machine's platform. `make test` runs
+# this; .ci/run runs `make test`. From a cold machine it installs etcd and
+# the shell linter (Debian) and builds kube-apiserver, the engines' CLIs,
+# staticcheck and the release tools from the Go module proxy into
+# $PSP_MIGRATE_CACHE (see hack/lib.sh), at the versions of hack/versions.env.
+#
+# Each step prints how long the run has taken so far, so that a slow CI run
+# shows where its time went.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=hack/lib.sh
+source hack/lib.sh
 
-step() { printf '\n==> %s\n' "$*" >&2; }
+started=$SECONDS
+step() { printf '\n==> [%ds] %s\n' $((SECONDS - started)) "$*" >&2; }
 
-step "gofmt"
-unformatted=$(gofmt -l $(git ls-files '*.go'))
-if [[ -n $unformatted ]]; then
-  echo "gofmt would change:" >&2
-  echo "$unformatted" >&2
-  exit 1
-fi
+step "static checks (hack/lint.sh: gofmt, go vet, go mod tidy -diff, staticcheck, shellcheck)"
+bash hack/lint.sh
 
-step "go vet"
-go vet ./...
-
-step "real cluster binaries (etcd, kube-apiserver, kubectl)"
+step "real cluster binaries (etcd, kube-apiserver $E2E_KUBE_VERSIONS, kubectl)"
 # The e2e tests must not silently skip here: a missing binary is a failure.
 export PSP_MIGRATE_E2E=required
-# v1.24 for PodSecurityPolicy, v1.30 for a cluster without it (and VAP).
-eval "$(hack/e2e-env.sh v1.24.17 v1.30.14)"
+# shellcheck disable=SC2086 # one argument per release
+psp::import_env hack/e2e-env.sh $E2E_KUBE_VERSIONS
 
 step "policy engines (Kyverno CLI, gator, Kubewarden checker) and their CRD schemas"
 # convert -e ENGINE is proven with the real engines' own CLIs.
-eval "$(hack/engines-env.sh)"
+psp::import_env hack/engines-env.sh
 # kwcheck is the project's own code in its own module: vet it too.
 (cd hack/tools/kubewarden && GOWORK=off go vet ./...)
 
-step "go test (unit, fuzz seeds, end to end)"
-go test -count=1 -timeout 40m ./...
+step "go test -race ./pkg/... (unit tests and fuzz seeds under the race detector)"
+# The packages are run once, under -race; everything else once, below.
+go test -race -count=1 ./pkg/...
 
-step "release check (goreleaser snapshot, krew manifest, install through kubectl)"
-bash hack/release-check.sh
+step "go test (the rest: end to end, CRD schemas, hack/ tools)"
+packages=$(go list ./...)
+mapfile -t rest < <(grep -v '^github.com/psp-migrate/kubectl-psp-migrate/pkg/' <<<"$packages")
+((${#rest[@]} > 0)) || psp::die "go list ./... gave no packages outside pkg/"
+go test -count=1 -timeout 40m "${rest[@]}"
+
+step "release check, this platform only (goreleaser snapshot, krew manifest for all six, install through kubectl)"
+bash hack/release-check.sh --host-only
+
+step "done"

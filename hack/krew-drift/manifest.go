@@ -83,7 +83,9 @@ type archiveLister func(uri string) ([]string, error)
 // fill in: spec.version and each platform's uri and sha256. The files each
 // platform installs are compared by their effect on the real archive,
 // because goreleaser cannot write `files` and krew then installs it all.
-func compare(tmpl, gen *Manifest, list archiveLister) []string {
+// With partial, a template platform the generated manifest lacks (not
+// built) is not a difference; the generated manifest must still have one.
+func compare(tmpl, gen *Manifest, list archiveLister, partial bool) []string {
 	var diffs []string
 	field := func(name, want, got string) {
 		if want != got {
@@ -108,7 +110,9 @@ func compare(tmpl, gen *Manifest, list archiveLister) []string {
 		seen[key] = true
 		gp, ok := genBySelector[key]
 		if !ok {
-			diffs = append(diffs, fmt.Sprintf("platform %s: only in the template", key))
+			if !partial {
+				diffs = append(diffs, fmt.Sprintf("platform %s: only in the template", key))
+			}
 			continue
 		}
 		field("platform "+key+": bin", tp.Bin, gp.Bin)
@@ -133,13 +137,18 @@ func compare(tmpl, gen *Manifest, list archiveLister) []string {
 			diffs = append(diffs, fmt.Sprintf("platform %s: only in the generated manifest", key))
 		}
 	}
+	if len(gen.Spec.Platforms) == 0 {
+		diffs = append(diffs, "the generated manifest has no platform")
+	}
 	return diffs
 }
 
 // render returns the template with what a release fills in taken from gen:
 // the version, and each platform's uri and sha256. That is the manifest to
-// submit to the krew index.
-func render(tmpl, gen *Manifest) (*Manifest, error) {
+// submit to the krew index. With partial, a platform that was not built gets
+// the uri its archive would have (see archiveURI) and keeps the template's
+// placeholder sha256: enough for krew's validator, not for a release.
+func render(tmpl, gen *Manifest, partial bool) (*Manifest, error) {
 	out := *tmpl
 	out.Spec.Version = gen.Spec.Version
 	out.Spec.Platforms = slices.Clone(tmpl.Spec.Platforms)
@@ -149,13 +158,51 @@ func render(tmpl, gen *Manifest) (*Manifest, error) {
 	}
 	for i, p := range out.Spec.Platforms {
 		gp, ok := genBySelector[selectorKey(p)]
-		if !ok {
+		if ok {
+			out.Spec.Platforms[i].URI = gp.URI
+			out.Spec.Platforms[i].Sha256 = gp.Sha256
+			continue
+		}
+		if !partial || len(gen.Spec.Platforms) == 0 {
 			return nil, fmt.Errorf("platform %s: not in the generated manifest", selectorKey(p))
 		}
-		out.Spec.Platforms[i].URI = gp.URI
-		out.Spec.Platforms[i].Sha256 = gp.Sha256
+		uri, err := archiveURI(gen.Spec.Platforms[0], p)
+		if err != nil {
+			return nil, err
+		}
+		out.Spec.Platforms[i].URI = uri
 	}
 	return &out, nil
+}
+
+// archiveURI returns the uri goreleaser gives the archive of platform want,
+// derived from a built platform's: the archive names differ only in their
+// "_OS_ARCH.EXT" tail (.goreleaser.yaml: name_template, zip for windows).
+func archiveURI(built, want Platform) (string, error) {
+	tail := func(p Platform) (string, error) {
+		if p.Selector == nil || p.Selector.MatchLabels["os"] == "" || p.Selector.MatchLabels["arch"] == "" {
+			return "", fmt.Errorf("platform %s: want a selector with os and arch labels", selectorKey(p))
+		}
+		os, arch := p.Selector.MatchLabels["os"], p.Selector.MatchLabels["arch"]
+		ext := ".tar.gz"
+		if os == "windows" {
+			ext = ".zip"
+		}
+		return "_" + os + "_" + arch + ext, nil
+	}
+	builtTail, err := tail(built)
+	if err != nil {
+		return "", err
+	}
+	wantTail, err := tail(want)
+	if err != nil {
+		return "", err
+	}
+	stem, ok := strings.CutSuffix(built.URI, builtTail)
+	if !ok {
+		return "", fmt.Errorf("platform %s: uri %q does not end in %q", selectorKey(built), built.URI, builtTail)
+	}
+	return stem + wantTail, nil
 }
 
 // installedFiles returns, sorted, the paths krew would leave in a plugin's

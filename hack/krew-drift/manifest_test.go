@@ -111,6 +111,10 @@ func checkPlatform(t *testing.T, goos string, p Platform) {
 // goreleaserConfig is the part of .goreleaser.yaml the template must agree
 // with.
 type goreleaserConfig struct {
+	Builds []struct {
+		GOOS   []string `json:"goos"`
+		GOARCH []string `json:"goarch"`
+	} `json:"builds"`
 	Archives []struct {
 		Files []struct {
 			Src string `json:"src"`
@@ -154,6 +158,26 @@ func TestTemplateMatchesGoreleaserConfig(t *testing.T) {
 		if f.template != f.goreleaser {
 			t.Errorf("%s differs:\nplugins/krew.yaml: %q\n.goreleaser.yaml:  %q", f.name, f.template, f.goreleaser)
 		}
+	}
+	// The platforms goreleaser builds are the template's: `make test` builds
+	// only the host's (hack/release-check.sh --host-only), so this is what
+	// keeps the other five in step there.
+	if len(cfg.Builds) != 1 {
+		t.Fatalf("want one builds entry, got %d", len(cfg.Builds))
+	}
+	var built, listed []string
+	for _, goos := range cfg.Builds[0].GOOS {
+		for _, goarch := range cfg.Builds[0].GOARCH {
+			built = append(built, "arch="+goarch+",os="+goos)
+		}
+	}
+	for _, p := range m.Spec.Platforms {
+		listed = append(listed, selectorKey(p))
+	}
+	slices.Sort(built)
+	slices.Sort(listed)
+	if !slices.Equal(built, listed) {
+		t.Errorf(".goreleaser.yaml builds %q, plugins/krew.yaml lists %q", built, listed)
 	}
 	var archived []string
 	for _, f := range cfg.Archives[0].Files {
@@ -253,6 +277,7 @@ func TestCompareAndRender(t *testing.T) {
 		name      string
 		edit      func(gen *Manifest)
 		list      archiveLister
+		partial   bool
 		wantDiffs []string
 	}{
 		{name: "in step", list: fullArchive},
@@ -267,6 +292,19 @@ func TestCompareAndRender(t *testing.T) {
 			edit:      func(gen *Manifest) { gen.Spec.Platforms = gen.Spec.Platforms[1:] },
 			list:      fullArchive,
 			wantDiffs: []string{"only in the template"},
+		},
+		{
+			name:    "one platform built, with -partial",
+			edit:    func(gen *Manifest) { gen.Spec.Platforms = gen.Spec.Platforms[2:3] },
+			list:    fullArchive,
+			partial: true,
+		},
+		{
+			name:      "nothing built, with -partial",
+			edit:      func(gen *Manifest) { gen.Spec.Platforms = nil },
+			list:      fullArchive,
+			partial:   true,
+			wantDiffs: []string{"no platform"},
 		},
 		{
 			name:      "binary renamed",
@@ -296,7 +334,7 @@ func TestCompareAndRender(t *testing.T) {
 			if tt.edit != nil {
 				tt.edit(gen)
 			}
-			diffs := compare(tmpl, gen, tt.list)
+			diffs := compare(tmpl, gen, tt.list, tt.partial)
 			if len(diffs) != len(tt.wantDiffs) {
 				t.Fatalf("compare() = %q, want %d difference(s) like %q", diffs, len(tt.wantDiffs), tt.wantDiffs)
 			}
@@ -314,7 +352,7 @@ func TestCompareAndRender(t *testing.T) {
 			t.Fatal(err)
 		}
 		gen := generatedFrom(t, tmpl)
-		out, err := render(tmpl, gen)
+		out, err := render(tmpl, gen, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -326,11 +364,53 @@ func TestCompareAndRender(t *testing.T) {
 				t.Errorf("platform %s not filled in from the generated manifest: %+v", selectorKey(p), p)
 			}
 		}
-		if diffs := compare(out, gen, fullArchive); len(diffs) > 0 {
+		if diffs := compare(out, gen, fullArchive, false); len(diffs) > 0 {
 			t.Errorf("rendered manifest differs from the generated one: %q", diffs)
 		}
 		if tmpl.Spec.Platforms[0].Sha256 == out.Spec.Platforms[0].Sha256 {
 			t.Error("render changed the template it was given")
+		}
+	})
+	t.Run("render -partial", func(t *testing.T) {
+		tmpl, err := loadManifest(templateFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full := generatedFrom(t, tmpl)
+		gen := *full
+		gen.Spec.Platforms = nil
+		for _, p := range full.Spec.Platforms {
+			if p.Selector.MatchLabels["os"] == "linux" && p.Selector.MatchLabels["arch"] == "amd64" {
+				gen.Spec.Platforms = append(gen.Spec.Platforms, p)
+			}
+		}
+		if len(gen.Spec.Platforms) != 1 {
+			t.Fatalf("no linux/amd64 platform in %+v", full.Spec.Platforms)
+		}
+		if _, err := render(tmpl, &gen, false); err == nil {
+			t.Error("render without -partial accepted a generated manifest missing platforms")
+		}
+		out, err := render(tmpl, &gen, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Spec.Platforms) != len(tmpl.Spec.Platforms) {
+			t.Fatalf("rendered %d platforms, want the template's %d", len(out.Spec.Platforms), len(tmpl.Spec.Platforms))
+		}
+		// Every uri is the one goreleaser names that archive with, as in
+		// the full generated manifest; only the built one has a checksum.
+		for i, p := range out.Spec.Platforms {
+			want := full.Spec.Platforms[slices.IndexFunc(full.Spec.Platforms, func(f Platform) bool { return selectorKey(f) == selectorKey(p) })]
+			if p.URI != want.URI {
+				t.Errorf("platform %s: uri %q, want %q", selectorKey(p), p.URI, want.URI)
+			}
+			wantSum := tmpl.Spec.Platforms[i].Sha256
+			if selectorKey(p) == selectorKey(gen.Spec.Platforms[0]) {
+				wantSum = want.Sha256
+			}
+			if p.Sha256 != wantSum {
+				t.Errorf("platform %s: sha256 %q, want %q", selectorKey(p), p.Sha256, wantSum)
+			}
 		}
 	})
 }

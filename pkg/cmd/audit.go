@@ -79,6 +79,7 @@ func NewAuditOptions(streams genericiooptions.IOStreams) *AuditOptions {
 func NewCmdAudit(streams genericiooptions.IOStreams, info buildinfo.Info) *cobra.Command {
 	o := NewAuditOptions(streams)
 	o.ToolVersion = info.Version
+	o.setVersion(info.Version)
 	cmd := &cobra.Command{
 		Use:   "audit [flags]",
 		Short: "Show which Pod Security Standard level each workload and namespace meets",

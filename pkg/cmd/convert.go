@@ -74,6 +74,7 @@ func NewConvertOptions(streams genericiooptions.IOStreams) *ConvertOptions {
 func NewCmdConvert(streams genericiooptions.IOStreams, info buildinfo.Info) *cobra.Command {
 	o := NewConvertOptions(streams)
 	o.ToolVersion = info.Version
+	o.setVersion(info.Version)
 	cmd := &cobra.Command{
 		Use:   "convert -e ENGINE [flags]",
 		Short: "Write the policies that replace the PodSecurityPolicies",

@@ -64,6 +64,7 @@ func readinessEngines() []string {
 func NewCmdReadiness(streams genericiooptions.IOStreams, info buildinfo.Info) *cobra.Command {
 	o := NewReadinessOptions(streams)
 	o.ToolVersion = info.Version
+	o.setVersion(info.Version)
 	cmd := &cobra.Command{
 		Use:   "readiness [flags]",
 		Short: "Say whether the cluster can leave PodSecurityPolicy now, and plan the migration",

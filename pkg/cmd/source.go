@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -24,6 +25,19 @@ const (
 	clientBurst = 200
 )
 
+// UserAgentName starts the User-Agent of every request the plugin sends to
+// the cluster ("kubectl-psp_migrate/v0.1.0 (linux/amd64)"), so that the API
+// server's audit log attributes them to the plugin (docs/permissions.md).
+const UserAgentName = "kubectl-psp_migrate"
+
+// userAgent is the User-Agent header for a build of version.
+func userAgent(version string) string {
+	if version == "" {
+		version = "unknown"
+	}
+	return fmt.Sprintf("%s/%s (%s/%s)", UserAgentName, version, runtime.GOOS, runtime.GOARCH)
+}
+
 // sourceOptions is how a command gets its inventory, the same way for every
 // command: the live cluster through the kubectl flags, manifests with -f,
 // or both with --live.
@@ -40,10 +54,23 @@ type sourceOptions struct {
 
 func newSourceOptions(errOut io.Writer) sourceOptions {
 	s := sourceOptions{configFlags: genericclioptions.NewConfigFlags(true)}
+	// Attributed to the plugin even before (or without) setVersion.
+	s.setVersion("")
 	s.newClients = func() (kubernetes.Interface, dynamic.Interface, error) {
 		return clientsFromFlags(s.configFlags, errOut)
 	}
 	return s
+}
+
+// setVersion makes the cluster clients identify as this build of the
+// plugin. It goes through configFlags, which the clients' constructor
+// shares, rather than a field of this struct, which it captured by value.
+func (s *sourceOptions) setVersion(version string) {
+	agent := userAgent(version)
+	s.configFlags.WrapConfigFn = func(cfg *rest.Config) *rest.Config {
+		cfg.UserAgent = agent
+		return cfg
+	}
 }
 
 // addFlags binds the kubectl cluster flags and -f/-R/--live; use says what

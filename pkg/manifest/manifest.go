@@ -12,7 +12,7 @@ import (
 	"unicode/utf8"
 
 	yamlv3 "go.yaml.in/yaml/v3"
-	"k8s.io/apimachinery/pkg/api/validation/path"
+	"k8s.io/apimachinery/pkg/api/validate/content"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation"
 	sigsjson "sigs.k8s.io/json"
@@ -416,7 +416,7 @@ func checkObject(u *unstructured.Unstructured) error {
 		// Names become file names (convert --output-dir) and report keys:
 		// hold them to the rules the API server applies to every object.
 		if n, _ := mm["name"].(string); n != "" {
-			if msgs := path.IsValidPathSegmentName(n); len(msgs) > 0 {
+			if msgs := content.IsPathSegmentName(n); len(msgs) > 0 {
 				return fmt.Errorf("%s: metadata.name %q is not a valid object name: %s", u.GetKind(), n, strings.Join(msgs, "; "))
 			}
 		}

@@ -86,7 +86,4 @@ func capSliceValue(v []corev1.Capability) string {
 	return b.String()
 }
 
-// keyPath renders field.Path.Key: the key in brackets, unquoted.
-func keyPath(parent, key string) string { return parent + "[" + key + "]" }
-
 func indexPath(parent string, i int) string { return parent + "[" + strconv.Itoa(i) + "]" }

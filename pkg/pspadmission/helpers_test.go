@@ -109,8 +109,6 @@ func hostPathVolume(name, path string) corev1.Volume {
 	return corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: path}}}
 }
 
-func allowAll(string) bool { return true }
-
 // userFunc adapts a per-user answer to an Authorizer the way PSP admission
 // asks it: the pod's service account (without system:authenticated), then
 // the requester.

@@ -73,6 +73,7 @@ func compilePolicy(p *psp.PodSecurityPolicy) (*policy, []string) {
 		}
 	case psp.SELinuxStrategyRunAsAny:
 	default:
+		//lint:ignore ST1005 the API server's own wording, which the report quotes
 		add(fmt.Errorf("Unrecognized SELinuxContext strategy type %s", spec.SELinux.Rule))
 	}
 	pol.fsGroup, err = newGroupStrategy("FSGroup", string(spec.FSGroup.Rule), spec.FSGroup.Ranges)
@@ -137,6 +138,7 @@ func newUserStrategy(o *psp.RunAsUserStrategyOptions) (userStrategy, error) {
 		}
 	case psp.RunAsUserStrategyMustRunAsNonRoot, psp.RunAsUserStrategyRunAsAny:
 	default:
+		//lint:ignore ST1005 the API server's own wording, which the report quotes
 		return s, fmt.Errorf("Unrecognized RunAsUser strategy type %s", o.Rule)
 	}
 	return s, nil
@@ -206,6 +208,7 @@ func newGroupStrategy(kind, rule string, ranges []psp.IDRange) (groupStrategy, e
 		}
 		return groupStrategy{rule: groupMustRunAs, ranges: ranges}, nil
 	}
+	//lint:ignore ST1005 the API server's own wording, which the report quotes
 	return groupStrategy{}, fmt.Errorf("Unrecognized %s strategy type %s", kind, rule)
 }
 

@@ -4,11 +4,15 @@
 //
 // The binaries come from the environment that hack/e2e-env.sh prints:
 //
-//	eval "$(hack/e2e-env.sh)"   # or PSP_MIGRATE_E2E_VERSIONS="v1.24.17 v1.30.14" hack/e2e-env.sh
+//	eval "$(hack/e2e-env.sh)"   # every release of hack/versions.env; or: hack/e2e-env.sh v1.24.17
 //	PSP_MIGRATE_E2E=required go test ./test/e2e/...
 //
 // Without them a test that calls Start is skipped, unless PSP_MIGRATE_E2E is
 // "required" (as in CI), when it fails instead.
+//
+// Every cluster writes an audit log of all requests (Cluster.AuditEvents);
+// when the test ends, any request from the plugin (PluginUserAgentPrefix)
+// with a verb other than get, list or watch fails it.
 //
 // There is no controller-manager, scheduler or kubelet: pods stay Pending,
 // namespaces get no "default" ServiceAccount by themselves (CreateNamespace
@@ -85,6 +89,7 @@ type Cluster struct {
 	tokens      map[string]string
 	kubeconfigs map[string]string
 	dir         string
+	auditLog    string
 	apiserver   *process
 	etcd        *process
 	objects     objectCreator
@@ -164,6 +169,12 @@ func Start(t testing.TB, opts Options) *Cluster {
 		"--allow-privileged=true",
 		"--profiling=false",
 	}
+	auditFlags, auditLog, err := auditArgs(c.dir)
+	if err != nil {
+		t.Fatalf("framework: %v", err)
+	}
+	c.auditLog = auditLog
+	args = append(args, auditFlags...)
 	if minor < 25 && !opts.WithoutPSP {
 		// Off by default even in releases that still have it.
 		args = append(args, "--enable-admission-plugins=PodSecurityPolicy")
@@ -197,6 +208,9 @@ func Start(t testing.TB, opts Options) *Cluster {
 		c.kubeconfigs[user] = path
 	}
 
+	// Registered after the processes' own cleanups, so it runs before they
+	// stop: the log is complete, since every request has been answered.
+	t.Cleanup(func() { c.checkPluginReadOnly(t) })
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("framework: kube-apiserver %s log tail:\n%s", version, c.apiserver.tail(40))
