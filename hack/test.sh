@@ -43,6 +43,9 @@ mapfile -t rest < <(grep -v '^github.com/psp-migrate/kubectl-psp-migrate/pkg/' <
 ((${#rest[@]} > 0)) || psp::die "go list ./... gave no packages outside pkg/"
 go test -count=1 -timeout 40m "${rest[@]}"
 
+step "fuzz (every target, 3s each; corpora in testdata/fuzz)"
+bash hack/fuzz.sh 3s
+
 step "release check, this platform only (goreleaser snapshot, krew manifest for all six, install through kubectl)"
 bash hack/release-check.sh --host-only
 
