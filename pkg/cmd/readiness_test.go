@@ -79,7 +79,8 @@ func TestReadinessOutputDir(t *testing.T) {
 	if code, _, stderr := runCLI(t, "", args...); code != ExitFindings {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, f := range []string{"plan.md", "01-fix-templates/payments-statefulset-ledger.yaml", "02-observe/namespace-payments.yaml", "04-enforce/namespace-payments.yaml"} {
+	for _, f := range []string{"plan.md", "01-fix-templates/payments-statefulset-ledger.yaml", "02-observe/namespace-payments.yaml", "04-enforce/namespace-payments.yaml",
+		"03-watch/README.md", "05-remove-psp/README.md", "06-upgrade/README.md"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}

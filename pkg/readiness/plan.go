@@ -20,7 +20,10 @@ import (
 const (
 	dirFix     = "01-fix-templates"
 	dirObserve = "02-observe"
+	dirWatch   = "03-watch"
 	dirEnforce = "04-enforce"
+	dirRemove  = "05-remove-psp"
+	dirUpgrade = "06-upgrade"
 )
 
 // planner collects what the checks find into the plan's steps.
@@ -236,7 +239,7 @@ func (p *planner) steps() []Step {
 }
 
 func (p *planner) stepFix() Step {
-	s := Step{Number: 1, Title: "Set in each template what the PSPs used to fill in", Commands: []string{}, Files: []File{}}
+	s := Step{Number: 1, Title: "Set in each template what the PSPs used to fill in", Folder: dirFix, Commands: []string{}, Files: []File{}}
 	if len(p.patches) == 0 {
 		s.Description = "Nothing to do: no workload relies on what a PSP filled in, and none sets seccomp by annotation only."
 		return s
@@ -285,7 +288,7 @@ func labelPatch(labels map[string]string) []byte {
 }
 
 func (p *planner) stepObserve() Step {
-	s := Step{Number: 2, Title: "Roll out the replacement without enforcing", Commands: []string{}, Files: []File{}}
+	s := Step{Number: 2, Title: "Roll out the replacement without enforcing", Folder: dirObserve, Commands: []string{}, Files: []File{}}
 	if p.in.Engine != translate.EnginePSA {
 		s.Description = fmt.Sprintf("Apply the converted %s policies in %s mode: they report what they would reject, and reject nothing. PSP stays in force meanwhile.", p.in.Engine, p.in.ObserveMode)
 		for _, m := range p.in.Observe {
@@ -319,7 +322,7 @@ func (p *planner) stepObserve() Step {
 }
 
 func (p *planner) stepWatch() Step {
-	s := Step{Number: 3, Title: "Watch what the replacement would reject", Files: []File{}}
+	s := Step{Number: 3, Title: "Watch what the replacement would reject", Folder: dirWatch, Files: []File{}}
 	rerun := fmt.Sprintf("kubectl psp-migrate readiness --to %s --engine %s", p.in.Target, p.in.Engine)
 	switch p.in.Engine {
 	case translate.EnginePSA:
@@ -342,7 +345,7 @@ func (p *planner) stepWatch() Step {
 }
 
 func (p *planner) stepEnforce() Step {
-	s := Step{Number: 4, Title: "Enforce", Commands: []string{}, Files: []File{}}
+	s := Step{Number: 4, Title: "Enforce", Folder: dirEnforce, Commands: []string{}, Files: []File{}}
 	if p.in.Engine != translate.EnginePSA {
 		s.Description = fmt.Sprintf("Once nothing is reported, apply the %s policies in enforce mode (the same objects, updated in place). Pods are now checked by both PSP and the replacement.", p.in.Engine)
 		for _, m := range p.in.Enforce {
@@ -367,7 +370,7 @@ func (p *planner) stepEnforce() Step {
 }
 
 func (p *planner) stepRemove() Step {
-	s := Step{Number: 5, Title: "Remove PodSecurityPolicy", Files: []File{}}
+	s := Step{Number: 5, Title: "Remove PodSecurityPolicy", Folder: dirRemove, Files: []File{}}
 	s.Description = "Turn the PodSecurityPolicy admission plugin off (remove it from the API server's --enable-admission-plugins: a v1.25+ server refuses to start with it; on kubeadm, in /etc/kubernetes/manifests/kube-apiserver.yaml; managed clusters do this on upgrade), then delete the PSPs and the RBAC that only granted their use."
 	if len(p.mixedRoles) > 0 {
 		s.Description += " These roles also grant other things: remove only their podsecuritypolicies rule: " + strings.Join(p.mixedRoles, "; ") + "."
@@ -388,7 +391,7 @@ func (p *planner) stepRemove() Step {
 }
 
 func (p *planner) stepUpgrade() Step {
-	return Step{Number: 6, Title: "Upgrade to " + p.in.Target.String(), Files: []File{},
+	return Step{Number: 6, Title: "Upgrade to " + p.in.Target.String(), Folder: dirUpgrade, Files: []File{},
 		Description: "Upgrade one minor release at a time (control plane first), then audit again at the new version.",
 		Commands: []string{
 			"kubeadm upgrade plan   # or your provider's upgrade to " + p.in.Target.String(),

@@ -237,12 +237,12 @@ func TestPatchPaths(t *testing.T) {
 }
 
 func TestWriteDir(t *testing.T) {
-	rep := &Report{Plan: []Step{{Number: 1, Files: []File{{Path: "01-fix-templates/a.yaml", Content: []byte("a: 1\n")}}}}}
+	rep := &Report{Plan: []Step{{Number: 1, Folder: "01-fix-templates", Commands: []string{"kubectl patch x"}, Files: []File{{Path: "01-fix-templates/a.yaml", Content: []byte("a: 1\n")}}}}}
 	dir := t.TempDir()
 	if err := WriteDir(dir, rep, false); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{PlanFile, "01-fix-templates/a.yaml"} {
+	for _, f := range []string{PlanFile, "01-fix-templates/a.yaml", "01-fix-templates/README.md"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("%s not written: %v", f, err)
 		}

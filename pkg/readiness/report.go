@@ -125,6 +125,8 @@ func (i Item) String() string {
 type Step struct {
 	Number int    `json:"number"`
 	Title  string `json:"title"`
+	// Folder is the step's folder under --output-dir, e.g. "02-observe".
+	Folder string `json:"folder"`
 	// Description says why and when, for a person.
 	Description string `json:"description"`
 	// Commands are what to run, in order, from the plan's directory.

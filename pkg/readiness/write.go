@@ -12,14 +12,32 @@ import (
 // PlanFile is the plan's own file under --output-dir.
 const PlanFile = "plan.md"
 
-// Files lists everything --output-dir writes: plan.md and every step's
-// files, by path relative to the directory.
+// Files lists everything --output-dir writes: plan.md, and one numbered
+// folder per step holding a README.md (what the step does and its
+// commands, run from the plan's directory) and the step's files, by path
+// relative to the directory.
 func Files(rep *Report) []File {
 	out := []File{{Path: PlanFile, Description: "the report as markdown", Content: Markdown(rep)}}
 	for _, s := range rep.Plan {
+		if s.Folder != "" {
+			out = append(out, File{Path: s.Folder + "/README.md", Description: "step " + fmt.Sprint(s.Number), Content: stepReadme(s)})
+		}
 		out = append(out, s.Files...)
 	}
 	return out
+}
+
+func stepReadme(s Step) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %d. %s\n\n%s\n", s.Number, s.Title, s.Description)
+	if len(s.Commands) > 0 {
+		b.WriteString("\nRun from the plan's directory:\n\n```sh\n")
+		for _, c := range s.Commands {
+			b.WriteString(c + "\n")
+		}
+		b.WriteString("```\n")
+	}
+	return []byte(b.String())
 }
 
 // WriteDir writes Files(rep) under dir. Nothing is written unless all can
