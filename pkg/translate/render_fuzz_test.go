@@ -108,6 +108,12 @@ func fuzzRender(f *testing.F, engine string) {
 		}
 		ms, err := Marshal(out.Objects)
 		if err != nil {
+			// YAML cannot carry some control characters (DEL, C1) that a
+			// PSP's strings may hold: convert then fails naming the file,
+			// and writes nothing. Any other failure is a bug.
+			if strings.Contains(err.Error(), "control characters are not allowed") {
+				return
+			}
 			t.Fatalf("marshal: %v", err)
 		}
 		for _, m := range ms {
