@@ -270,7 +270,7 @@ func renderEngine(inv *inventory.Inventory, engine string, mode translate.Mode) 
 
 // discover asks the live server its version and what it serves.
 func (o *ReadinessOptions) discover() (*readiness.Cluster, error) {
-	kube, _, err := o.newClients()
+	kube, _, err := o.clients()
 	if err != nil {
 		return nil, err
 	}

@@ -48,8 +48,11 @@ type sourceOptions struct {
 	Recursive bool
 	Live      bool
 
-	// newClients builds the cluster clients; swapped in tests.
+	// newClients builds the cluster clients; swapped in tests. Use
+	// clients(), which builds them once per command.
 	newClients func() (kubernetes.Interface, dynamic.Interface, error)
+	kube       kubernetes.Interface
+	dyn        dynamic.Interface
 }
 
 func newSourceOptions(errOut io.Writer) sourceOptions {
@@ -104,7 +107,7 @@ func (s *sourceOptions) read(ctx context.Context, stdin io.Reader, namespace str
 	inv := &inventory.Inventory{}
 	if s.readsLive() {
 		progress("Reading the cluster…")
-		kube, dyn, err := s.newClients()
+		kube, dyn, err := s.clients()
 		if err != nil {
 			return nil, err
 		}
@@ -152,4 +155,17 @@ func clientsFromFlags(configFlags *genericclioptions.ConfigFlags, errOut io.Writ
 		return nil, nil, fmt.Errorf("build client: %w", err)
 	}
 	return kube, dyn, nil
+}
+
+// clients returns the cluster clients, built on first use: a command that
+// reads the cluster and then asks its discovery (readiness) builds them once.
+func (s *sourceOptions) clients() (kubernetes.Interface, dynamic.Interface, error) {
+	if s.kube == nil {
+		kube, dyn, err := s.newClients()
+		if err != nil {
+			return nil, nil, err
+		}
+		s.kube, s.dyn = kube, dyn
+	}
+	return s.kube, s.dyn, nil
 }

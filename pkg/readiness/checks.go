@@ -682,13 +682,13 @@ func checkPSPRBAC(in Input, p *planner) Check {
 	}
 	for i := range inv.ClusterRoleBindings {
 		b := &inv.ClusterRoleBindings[i]
-		if p.roleRemoved("clusterrole", "", b.RoleRef.Kind, b.RoleRef.Name) {
+		if p.roleRemoved("", b.RoleRef.Kind, b.RoleRef.Name) {
 			p.addBinding("clusterrolebinding", "", b.Name)
 		}
 	}
 	for i := range inv.RoleBindings {
 		b := &inv.RoleBindings[i]
-		if p.roleRemoved(strings.ToLower(b.RoleRef.Kind), b.Namespace, b.RoleRef.Kind, b.RoleRef.Name) {
+		if p.roleRemoved(b.Namespace, b.RoleRef.Kind, b.RoleRef.Name) {
 			p.addBinding("rolebinding", b.Namespace, b.Name)
 		}
 	}

@@ -212,7 +212,7 @@ func (p *planner) addRole(kind, namespace, name string, only bool) {
 
 // roleRemoved reports whether a binding's role is deleted in step 5. A
 // RoleBinding may name a ClusterRole.
-func (p *planner) roleRemoved(_ string, namespace, refKind, refName string) bool {
+func (p *planner) roleRemoved(namespace, refKind, refName string) bool {
 	if refKind == "ClusterRole" {
 		return p.removedRoles["clusterrole//"+refName]
 	}
