@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/live"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/manifest"
 )
 
@@ -111,11 +112,11 @@ func (s *sourceOptions) read(ctx context.Context, stdin io.Reader, namespace str
 		if err != nil {
 			return nil, err
 		}
-		live, err := inventory.FromCluster(ctx, kube, dyn, inventory.LiveOptions{Namespace: namespace})
+		cluster, err := live.Read(ctx, kube, dyn, live.Options{Namespace: namespace})
 		if err != nil {
 			return nil, fmt.Errorf("read cluster: %w", err)
 		}
-		inv.Merge(live)
+		inv.Merge(cluster)
 	}
 	if len(s.Filenames) > 0 {
 		progress("Reading manifests…")

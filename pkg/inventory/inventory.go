@@ -238,6 +238,7 @@ func (inv *Inventory) Sort() {
 	sortByKey(inv.CronJobs, func(o *batchv1.CronJob) (string, string) { return o.Namespace, o.Name })
 	sortByKey(inv.ReplicationControllers, func(o *corev1.ReplicationController) (string, string) { return o.Namespace, o.Name })
 	sortByKey(inv.RuntimeClasses, func(o *nodev1.RuntimeClass) (string, string) { return "", o.Name })
+	sortByKey(inv.Incomplete, func(i *Issue) (string, string) { return i.Resource, i.Namespace })
 }
 
 func sortByKey[T any](s []T, key func(*T) (string, string)) {

@@ -22,6 +22,7 @@ import (
 
 	auditpkg "github.com/psp-migrate/kubectl-psp-migrate/pkg/audit"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/live"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
@@ -256,7 +257,7 @@ func liveInventory(t *testing.T, c *framework.Cluster) *inventory.Inventory {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, err := inventory.FromCluster(t.Context(), c.AdminClient(t), dyn, inventory.LiveOptions{})
+	inv, err := live.Read(t.Context(), c.AdminClient(t), dyn, live.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

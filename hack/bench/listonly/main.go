@@ -26,7 +26,7 @@ import (
 )
 
 // Keep in step with pkg/cmd/audit.go (clientQPS, clientBurst) and
-// pkg/inventory (DefaultPageSize): the comparison is only fair if both
+// pkg/live (DefaultPageSize): the comparison is only fair if both
 // programs ask the server the same way.
 const (
 	clientQPS   = 100

@@ -1,4 +1,7 @@
-package inventory
+// Package live reads an inventory from a running cluster. It is the only
+// package that lists through client-go, so the inventory types and everything
+// that converts PSPs carry no cluster client (and build for the browser).
+package live
 
 import (
 	"context"
@@ -22,6 +25,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/pager"
 
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 )
 
@@ -29,8 +33,8 @@ import (
 // 20 round trips, small enough that the API server streams each page quickly.
 const DefaultPageSize = 500
 
-// LiveOptions tune a live read.
-type LiveOptions struct {
+// Options tune a live read.
+type Options struct {
 	// Namespace limits namespaced lists to one namespace; "" reads all.
 	Namespace string
 	// PageSize is the LIST limit; 0 means DefaultPageSize.
@@ -40,16 +44,16 @@ type LiveOptions struct {
 	PageTimeout time.Duration
 }
 
-// FromCluster reads a live cluster. It only ever issues GET and LIST.
+// Read reads a live cluster. It only ever issues GET and LIST.
 // Each resource type is listed concurrently and paginated. A type the
 // caller may not list, or that the server does not serve, is recorded in
 // Incomplete (or, for PSPs on 1.25+, PSPAPIServed=false) and the rest is
 // still read; any other failure is returned as an error.
-func FromCluster(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface, opts LiveOptions) (*Inventory, error) {
+func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface, opts Options) (*inventory.Inventory, error) {
 	if opts.PageSize <= 0 {
 		opts.PageSize = DefaultPageSize
 	}
-	inv := &Inventory{Sources: []string{"cluster"}, PSPAPIServed: true}
+	inv := &inventory.Inventory{Sources: []string{"cluster"}, PSPAPIServed: true}
 	ns := opts.Namespace
 	if opts.PageTimeout <= 0 {
 		opts.PageTimeout = DefaultPageTimeout
@@ -216,7 +220,6 @@ func FromCluster(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Int
 	if !inv.PSPAPIServed {
 		inv.Warnings = append(inv.Warnings, "the cluster does not serve policy/v1beta1 PodSecurityPolicy (Kubernetes 1.25+): auditing Pod Security Standards only, plus any PSPs given with -f")
 	}
-	sortIssues(inv.Incomplete)
 	inv.Sort()
 	return inv, nil
 }
@@ -227,7 +230,7 @@ type lister struct {
 	pageSize    int64
 	pageTimeout time.Duration
 	mu          sync.Mutex
-	issues      []Issue
+	issues      []inventory.Issue
 }
 
 // record turns a Forbidden or NotFound error into an Issue and returns nil;
@@ -237,13 +240,13 @@ func (l *lister) record(resource, namespace, verb string, err error) error {
 	case apierrors.IsForbidden(err):
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		l.issues = append(l.issues, Issue{Resource: resource, Namespace: namespace, Verb: verb,
+		l.issues = append(l.issues, inventory.Issue{Resource: resource, Namespace: namespace, Verb: verb,
 			Message: fmt.Sprintf("permission denied: cannot %s %s (%s)", verb, resource, apierrors.ReasonForError(err))})
 		return nil
 	case apierrors.IsNotFound(err) && verb == "list":
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		l.issues = append(l.issues, Issue{Resource: resource, Namespace: namespace, Verb: verb,
+		l.issues = append(l.issues, inventory.Issue{Resource: resource, Namespace: namespace, Verb: verb,
 			Message: "the server does not serve this resource"})
 		return nil
 	}
@@ -316,8 +319,4 @@ func listAll[T any](l *lister, resource, namespace string, page func(context.Con
 		return nil, err
 	}
 	return out, nil
-}
-
-func sortIssues(s []Issue) {
-	sortByKey(s, func(i *Issue) (string, string) { return i.Resource, i.Namespace })
 }
