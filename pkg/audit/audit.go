@@ -22,6 +22,7 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
 )
 
 // DefaultSystemNamespaces are flagged as system namespaces in reports.
@@ -41,7 +42,8 @@ type Options struct {
 	// which decides the PSPs controller-made pods may use; "" means
 	// rbac.ControllerServiceAccounts.
 	ControllerIdentity rbac.ControllerIdentityMode
-	// Engines are the converted-policy engines to predict (translate.PredictEngines).
+	// Engines are the converted-policy engines to predict, by name
+	// (engines.PredictingNames).
 	Engines []string
 	// PSP focuses the engine verdicts on one PSP.
 	PSP string
@@ -82,7 +84,11 @@ func Run(inv *inventory.Inventory, opts Options) (*report.AuditReport, error) {
 		// treats as system namespaces. Pods not yet created are prepared
 		// for the same release the standards are evaluated at.
 		excluded := append([]string{}, sysList...)
-		a.pred, err = translate.NewPredictor(inv, opts.Engines, opts.PSP, translate.Options{Scope: opts.Scope, ExcludeNamespaces: excluded, PSSVersion: opts.PSSVersion})
+		predicted, err := engines.ByNames(opts.Engines)
+		if err != nil {
+			return nil, fmt.Errorf("predict converted policies: %w", err)
+		}
+		a.pred, err = translate.NewPredictor(inv, predicted, opts.PSP, translate.Options{Scope: opts.Scope, ExcludeNamespaces: excluded, PSSVersion: opts.PSSVersion})
 		if err != nil {
 			return nil, fmt.Errorf("predict converted policies: %w", err)
 		}
@@ -215,7 +221,7 @@ func (a *auditor) run() *report.AuditReport {
 		}
 		if a.pred != nil {
 			w.policies = tevals[i].policies
-			w.addRejections(a.opts.Engines, w.policies)
+			w.addRejections(a.pred, a.opts.Engines, w.policies)
 		}
 	}
 
@@ -257,7 +263,7 @@ func (a *auditor) run() *report.AuditReport {
 			w.serviceAccount = rp.ServiceAccount
 			w.policies = rp.Policies
 		}
-		w.addRejections(a.opts.Engines, rp.Policies)
+		w.addRejections(a.pred, a.opts.Engines, rp.Policies)
 		w.pods = append(w.pods, rp.PSS)
 		rep.Pods = append(rep.Pods, rp)
 	}
@@ -358,9 +364,9 @@ type workloadAcc struct {
 
 // addRejections records the engines whose converted policies reject the
 // template or a pod, given its verdicts.
-func (w *workloadAcc) addRejections(engines []string, verdicts []translate.PolicyVerdict) {
+func (w *workloadAcc) addRejections(pred *translate.Predictor, engines []string, verdicts []translate.PolicyVerdict) {
 	for _, e := range engines {
-		if !translate.Admitted(verdicts, e) && !slices.Contains(w.rejectedBy, e) {
+		if !pred.Admitted(verdicts, e) && !slices.Contains(w.rejectedBy, e) {
 			w.rejectedBy = append(w.rejectedBy, e)
 		}
 	}

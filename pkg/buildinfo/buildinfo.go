@@ -1,19 +1,16 @@
 // Package buildinfo describes the build of the plugin: what goreleaser
 // stamped into main, and the versions of the checks it was compiled with.
 //
-// Packages that bring a policy engine (pkg/translate and below) record the
-// version of the engine schema or module they target with RegisterComponent,
-// from an init function, so that `kubectl psp-migrate version` can report it
-// without this package knowing about them.
+// The versions of the engine schemas or modules the translators target are
+// passed to NewReport by the caller (pkg/translate/engines.Components), so
+// that this package knows no engine and nothing registers from init.
 package buildinfo
 
 import (
-	"fmt"
 	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
-	"sync"
 )
 
 // Info is the identity of this build, set from main's ldflags variables.
@@ -28,40 +25,6 @@ type Info struct {
 type Component struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
-}
-
-var (
-	componentsMu sync.Mutex
-	components   = map[string]string{}
-)
-
-// RegisterComponent records that this build carries component name at
-// version. Call it from an init function. Registering the same name twice
-// with different versions is a programming error and panics, because the
-// version report would otherwise depend on package initialisation order.
-func RegisterComponent(name, version string) {
-	if name == "" || version == "" {
-		panic("buildinfo: RegisterComponent needs a name and a version")
-	}
-	componentsMu.Lock()
-	defer componentsMu.Unlock()
-	if old, ok := components[name]; ok && old != version {
-		panic(fmt.Sprintf("buildinfo: component %q registered as %s and %s", name, old, version))
-	}
-	components[name] = version
-}
-
-// Components returns the registered components sorted by name; it is empty,
-// not nil, when nothing registered.
-func Components() []Component {
-	componentsMu.Lock()
-	defer componentsMu.Unlock()
-	out := make([]Component, 0, len(components))
-	for name, version := range components {
-		out = append(out, Component{Name: name, Version: version})
-	}
-	slices.SortFunc(out, func(a, b Component) int { return strings.Compare(a.Name, b.Name) })
-	return out
 }
 
 // readBuildInfo is replaced in tests.
@@ -108,12 +71,18 @@ type Report struct {
 	Platform string `json:"platform"`
 	// PodSecurityStandards describes the PSS checks compiled in.
 	PodSecurityStandards PSS `json:"podSecurityStandards"`
-	// Components lists the engine pins registered with RegisterComponent.
+	// Components lists the engine pins NewReport was given.
 	Components []Component `json:"components"`
 }
 
-// NewReport gathers the version report for a build stamped with info.
-func NewReport(info Info) Report {
+// NewReport gathers the version report for a build stamped with info and
+// carrying components (sorted by name here; never nil in the report).
+func NewReport(info Info, components []Component) Report {
+	components = slices.Clone(components)
+	if components == nil {
+		components = []Component{}
+	}
+	slices.SortFunc(components, func(a, b Component) int { return strings.Compare(a.Name, b.Name) })
 	return Report{
 		Version:              info.Version,
 		Commit:               info.Commit,
@@ -121,6 +90,6 @@ func NewReport(info Info) Report {
 		GoVersion:            runtime.Version(),
 		Platform:             runtime.GOOS + "/" + runtime.GOARCH,
 		PodSecurityStandards: PodSecurityStandards(),
-		Components:           Components(),
+		Components:           components,
 	}
 }

@@ -9,59 +9,26 @@ import (
 	"k8s.io/pod-security-admission/policy"
 )
 
-// withComponents gives a test its own component registry.
-func withComponents(t *testing.T) {
-	t.Helper()
-	componentsMu.Lock()
-	saved := components
-	components = map[string]string{}
-	componentsMu.Unlock()
-	t.Cleanup(func() {
-		componentsMu.Lock()
-		components = saved
-		componentsMu.Unlock()
-	})
-}
-
-func TestComponents(t *testing.T) {
-	withComponents(t)
-	if got := Components(); got == nil || len(got) != 0 {
-		t.Fatalf("Components() with none registered = %#v, want an empty list", got)
-	}
-	RegisterComponent("kyverno", "v1.14.0")
-	RegisterComponent("gatekeeper", "v3.19.0")
-	RegisterComponent("kyverno", "v1.14.0") // a second registration of the same pin is harmless
-	want := []Component{{Name: "gatekeeper", Version: "v3.19.0"}, {Name: "kyverno", Version: "v1.14.0"}}
-	if got := Components(); !slices.Equal(got, want) {
-		t.Fatalf("Components() = %v, want %v", got, want)
-	}
-	if got := NewReport(Info{}).Components; !slices.Equal(got, want) {
-		t.Fatalf("NewReport().Components = %v, want %v", got, want)
-	}
-}
-
-func TestRegisterComponentPanics(t *testing.T) {
+func TestNewReportComponents(t *testing.T) {
 	tests := []struct {
-		name              string
-		before            [2]string
-		compName, version string
+		name string
+		in   []Component
+		want []Component
 	}{
-		{name: "conflicting versions", before: [2]string{"kyverno", "v1.14.0"}, compName: "kyverno", version: "v1.15.0"},
-		{name: "empty name", compName: "", version: "v1"},
-		{name: "empty version", compName: "kyverno", version: ""},
+		{name: "none", in: nil, want: []Component{}},
+		{name: "sorted by name", in: []Component{{Name: "kyverno", Version: "v1.14.0"}, {Name: "gatekeeper", Version: "v3.19.0"}},
+			want: []Component{{Name: "gatekeeper", Version: "v3.19.0"}, {Name: "kyverno", Version: "v1.14.0"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			withComponents(t)
-			if tt.before[0] != "" {
-				RegisterComponent(tt.before[0], tt.before[1])
+			in := slices.Clone(tt.in)
+			got := NewReport(Info{}, in).Components
+			if got == nil || !slices.Equal(got, tt.want) {
+				t.Fatalf("NewReport().Components = %#v, want %#v", got, tt.want)
 			}
-			defer func() {
-				if recover() == nil {
-					t.Errorf("RegisterComponent(%q, %q) did not panic", tt.compName, tt.version)
-				}
-			}()
-			RegisterComponent(tt.compName, tt.version)
+			if !slices.Equal(in, tt.in) {
+				t.Errorf("NewReport changed its argument: %v, was %v", in, tt.in)
+			}
 		})
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
 )
 
 // fail-on conditions.
@@ -119,7 +120,7 @@ incomplete (e.g. a resource could not be listed).`,
 	flags.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+strings.Join(report.Formats, "|"))
 	flags.StringVar(&o.PSSVersion, "pss-version", o.PSSVersion, `Pod Security Standards version to evaluate: "latest" or "v1.x" (use your target cluster's version)`)
 	flags.StringSliceVar(&o.FailOn, "fail-on", nil, "exit 2 when a workload outside system namespaces fails this level, or relies on PSP mutation: "+strings.Join(failOnValues, "|"))
-	flags.StringSliceVarP(&o.Engines, "engine", "e", nil, "also predict, per pod and workload, what the policies written by convert -e ENGINE would do: "+strings.Join(translate.PredictEngines(), "|"))
+	flags.StringSliceVarP(&o.Engines, "engine", "e", nil, "also predict, per pod and workload, what the policies written by convert -e ENGINE would do: "+strings.Join(engines.PredictingNames(), "|"))
 	flags.StringVar(&o.PSP, "psp", "", "with --engine, only the verdicts of this PSP's converted rules")
 	flags.StringVar(&o.Scope, "scope", o.Scope, "with --engine, where each converted PSP applies, as in convert: rbac or cluster")
 	flags.StringVar(&o.ControllerIdentity, "controller-identity", o.ControllerIdentity, "how kube-controller-manager authenticates, which decides the PSPs controller-made pods may use: service-accounts (--use-service-account-credentials, kubeadm's default) or controller-manager (one shared identity)")
@@ -158,8 +159,8 @@ func (o *AuditOptions) Validate() error {
 		return fmt.Errorf("invalid --controller-identity %q: want one of %s", o.ControllerIdentity, strings.Join(controllerIdentityValues, ", "))
 	}
 	for _, e := range o.Engines {
-		if !slices.Contains(translate.PredictEngines(), e) {
-			return fmt.Errorf("invalid --engine %q: audit can predict %s", e, strings.Join(translate.PredictEngines(), ", "))
+		if !slices.Contains(engines.PredictingNames(), e) {
+			return fmt.Errorf("invalid --engine %q: audit can predict %s", e, strings.Join(engines.PredictingNames(), ", "))
 		}
 	}
 	if o.PSP != "" && len(o.Engines) == 0 {

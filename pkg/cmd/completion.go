@@ -11,7 +11,7 @@ import (
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
 )
 
 // completionShells are the shells `completion` writes scripts for.
@@ -157,9 +157,9 @@ func flagValues(cmd *cobra.Command, flag *pflag.Flag) (func() []string, bool) {
 		// Only engines that work are offered: audit predicts fewer than
 		// convert renders.
 		if cmd.Name() == "audit" {
-			return fixed(translate.PredictEngines()), true
+			return fixed(engines.PredictingNames()), true
 		}
-		return fixed(translate.Engines()), true
+		return fixed(engines.Names()), true
 	case "output":
 		formats, ok := outputFormats[cmd.Name()]
 		return fixed(formats), ok

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
 )
 
 // runRoot runs the plugin's root command with args and returns the exit
@@ -196,7 +196,7 @@ func TestRegisterFlagCompletions(t *testing.T) {
 		flag string
 		want []string // nil: no completion registered
 	}{
-		{name: "engine on a subcommand", cmd: convert, flag: "engine", want: translate.Engines()},
+		{name: "engine on a subcommand", cmd: convert, flag: "engine", want: engines.Names()},
 		{name: "persistent flag seen from a child", cmd: convert, flag: "pss-version", want: buildinfo.PSSVersions()},
 		{name: "output of a command without known formats", cmd: convert, flag: "output"},
 		{name: "a command's own completion is kept", cmd: own, flag: "fail-on", want: []string{"mine"}},

@@ -17,6 +17,7 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
 )
 
 // ConvertOptions holds the flags and resolved state of `convert`.
@@ -54,7 +55,7 @@ type ConvertOptions struct {
 	ToolVersion string
 
 	// resolved in Complete
-	renderers []translate.Renderer
+	renderers []translate.Engine
 }
 
 // NewConvertOptions returns the defaults.
@@ -147,7 +148,7 @@ incomplete read of the cluster.`,
 	}
 	flags := cmd.Flags()
 	o.addFlags(flags, "read")
-	flags.StringSliceVarP(&o.Engines, "engine", "e", nil, "engine to write policies for: "+strings.Join(translate.Engines(), "|")+"; repeatable or comma separated")
+	flags.StringSliceVarP(&o.Engines, "engine", "e", nil, "engine to write policies for: "+strings.Join(engines.Names(), "|")+"; repeatable or comma separated")
 	flags.StringVar(&o.Scope, "scope", o.Scope, "where each PSP applies: rbac (where the pod's service account could use it) or cluster (every pod)")
 	flags.StringVar(&o.Mode, "mode", o.Mode, "what the policies do with a pod they would reject: enforce, audit or warn")
 	flags.StringSliceVar(&o.ExcludeNamespaces, "exclude-namespaces", o.ExcludeNamespaces, `namespaces the policies leave alone; "" excludes none`)
@@ -169,11 +170,11 @@ func (o *ConvertOptions) Complete(cmd *cobra.Command, args []string) error {
 	}
 	o.renderers = nil
 	for _, e := range o.Engines {
-		r, err := translate.RendererFor(strings.TrimSpace(e))
+		r, err := engines.ByName(strings.TrimSpace(e))
 		if err != nil {
 			return fmt.Errorf("-e: %w", err)
 		}
-		if !slices.ContainsFunc(o.renderers, func(x translate.Renderer) bool { return x.Engine() == r.Engine() }) {
+		if !slices.ContainsFunc(o.renderers, func(x translate.Engine) bool { return x.Name() == r.Name() }) {
 			o.renderers = append(o.renderers, r)
 		}
 	}
@@ -188,7 +189,7 @@ func (o *ConvertOptions) Complete(cmd *cobra.Command, args []string) error {
 // Validate rejects bad flags before anything is read.
 func (o *ConvertOptions) Validate() error {
 	if len(o.renderers) == 0 {
-		return fmt.Errorf("no engine given: use -e with one of %s", strings.Join(translate.Engines(), ", "))
+		return fmt.Errorf("no engine given: use -e with one of %s", strings.Join(engines.Names(), ", "))
 	}
 	if !slices.Contains(translate.Scopes, translate.Scope(o.Scope)) {
 		return fmt.Errorf("invalid --scope %q: want rbac or cluster", o.Scope)
@@ -199,7 +200,7 @@ func (o *ConvertOptions) Validate() error {
 	if o.Prune && o.OutputDir == "" {
 		return errors.New("--prune needs --output-dir")
 	}
-	if o.Mutate && slices.ContainsFunc(o.renderers, func(r translate.Renderer) bool { return r.Engine() != translate.EngineKyverno }) {
+	if o.Mutate && slices.ContainsFunc(o.renderers, func(r translate.Engine) bool { return r.Name() != translate.EngineKyverno }) {
 		return fmt.Errorf("--mutate is only supported for -e kyverno")
 	}
 	if _, err := pss.NewEvaluator(o.PSSVersion); err != nil {
@@ -243,7 +244,7 @@ func (o *ConvertOptions) Run(ctx context.Context) error {
 
 	opts := o.options()
 	in := translate.Input{Options: opts}
-	needsSet := slices.ContainsFunc(o.renderers, func(r translate.Renderer) bool { return r.NeedsPolicySet() })
+	needsSet := slices.ContainsFunc(o.renderers, func(r translate.Engine) bool { return r.NeedsPolicySet() })
 	if needsSet {
 		if in.Set, err = translate.Compile(inv, opts); err != nil {
 			return err
@@ -259,7 +260,7 @@ func (o *ConvertOptions) Run(ctx context.Context) error {
 			}
 		}
 	}
-	if slices.ContainsFunc(o.renderers, func(r translate.Renderer) bool { return r.Engine() == translate.EnginePSA }) {
+	if slices.ContainsFunc(o.renderers, func(r translate.Engine) bool { return r.Name() == translate.EnginePSA }) {
 		if in.Namespaces, err = o.namespacePlans(inv); err != nil {
 			return err
 		}
@@ -269,10 +270,10 @@ func (o *ConvertOptions) Run(ctx context.Context) error {
 	for _, r := range o.renderers {
 		out, err := r.Render(in)
 		if err != nil {
-			return fmt.Errorf("%s: %w", r.Engine(), err)
+			return fmt.Errorf("%s: %w", r.Name(), err)
 		}
 		for _, w := range out.Warnings {
-			fmt.Fprintf(o.ErrOut, "Warning: %s: %s\n", r.Engine(), w)
+			fmt.Fprintf(o.ErrOut, "Warning: %s: %s\n", r.Name(), w)
 		}
 		objects = append(objects, out.Objects...)
 	}

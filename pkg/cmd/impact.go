@@ -35,22 +35,22 @@ type deniedPod struct {
 // without a word (as a PSP granted only to system:authenticated once did,
 // rendered as a policy no pod could use). --allow-deny-all overrides.
 func (o *ConvertOptions) impact(inv *inventory.Inventory, set *translate.PolicySet) error {
-	var engines []string
+	var predicted []translate.Engine
 	for _, r := range o.renderers {
-		if slices.Contains(translate.PredictEngines(), r.Engine()) {
-			engines = append(engines, r.Engine())
+		if translate.Predicts(r) {
+			predicted = append(predicted, r)
 		}
 	}
-	if len(engines) == 0 || len(inv.Pods) == 0 {
+	if len(predicted) == 0 || len(inv.Pods) == 0 {
 		return nil
 	}
-	pred, err := translate.NewSetPredictor(inv, set, engines)
+	pred, err := translate.NewSetPredictor(inv, set, predicted)
 	if err != nil {
 		return err
 	}
-	impacts := make([]*engineImpact, len(engines))
-	for i, e := range engines {
-		impacts[i] = &engineImpact{engine: e, perNamespace: map[string]*[2]int{}}
+	impacts := make([]*engineImpact, len(predicted))
+	for i, e := range predicted {
+		impacts[i] = &engineImpact{engine: e.Name(), perNamespace: map[string]*[2]int{}}
 	}
 	for i := range inv.Pods {
 		p := &inv.Pods[i]
@@ -66,7 +66,7 @@ func (o *ConvertOptions) impact(inv *inventory.Inventory, set *translate.PolicyS
 			}
 			c[0]++
 			im.checked++
-			if translate.Admitted(verdicts, im.engine) {
+			if pred.Admitted(verdicts, im.engine) {
 				continue
 			}
 			c[1]++

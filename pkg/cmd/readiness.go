@@ -16,6 +16,7 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/readiness"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
 )
 
 // failOnWarn makes readiness exit 2 on warnings too.
@@ -57,7 +58,7 @@ func NewReadinessOptions(streams genericiooptions.IOStreams) *ReadinessOptions {
 
 // readinessEngines are the replacements readiness plans for.
 func readinessEngines() []string {
-	return append([]string{translate.EnginePSA}, translate.PredictEngines()...)
+	return append([]string{translate.EnginePSA}, engines.PredictingNames()...)
 }
 
 // NewCmdReadiness returns `kubectl psp-migrate readiness`.
@@ -253,7 +254,7 @@ func checkEngineForTarget(engine string, cluster *readiness.Cluster, target read
 // renderEngine converts the inventory's PSPs for engine in mode, as
 // `convert --scope rbac` does.
 func renderEngine(inv *inventory.Inventory, engine string, mode translate.Mode) ([]translate.Manifest, error) {
-	r, err := translate.RendererFor(engine)
+	r, err := engines.ByName(engine)
 	if err != nil {
 		return nil, err
 	}

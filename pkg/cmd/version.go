@@ -14,6 +14,7 @@ import (
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
 )
 
 // versionOutputFormats are the values of `version -o`; "" is the text form.
@@ -88,7 +89,7 @@ type versionDocument struct {
 
 // Run prints the version report to Out.
 func (o *VersionOptions) Run() error {
-	rep := buildinfo.NewReport(o.info)
+	rep := buildinfo.NewReport(o.info, engines.Components())
 	doc := versionDocument{APIVersion: report.APIVersion, Kind: VersionKind, Report: rep}
 	switch o.Output {
 	case "":

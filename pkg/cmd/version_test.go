@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
 )
 
 var testBuild = buildinfo.Info{Version: "1.2.3", Commit: "0123abc", Date: "2026-01-02T03:04:05Z"}
@@ -47,7 +48,7 @@ func TestVersionValidate(t *testing.T) {
 
 // wantReport is what every format must carry for testBuild.
 func wantReport() buildinfo.Report {
-	return buildinfo.NewReport(testBuild)
+	return buildinfo.NewReport(testBuild, engines.Components())
 }
 
 func TestVersionRun(t *testing.T) {

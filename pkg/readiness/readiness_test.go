@@ -20,6 +20,7 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -47,7 +48,7 @@ func evaluate(t *testing.T, inv *inventory.Inventory, engine string, target Vers
 	in := Input{Inventory: inv, Engine: engine, Target: target, Cluster: cluster, Now: now, ToolVersion: "test", ObserveMode: "audit"}
 	if engine != translate.EnginePSA {
 		opts.Engines = []string{engine}
-		r, err := translate.RendererFor(engine)
+		r, err := engines.ByName(engine)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -35,4 +35,12 @@
 // PSP's rules. With ScopeRBAC a PSP is usable where the pod's service account
 // could `use` it (from the RBAC model); with ScopeCluster every PSP is usable
 // by every pod.
+//
+// # Engines
+//
+// This package is the core: the rule model, its CEL, the prediction and the
+// output files. Each engine is a package below it (vap, kyverno, kyvernocel,
+// gatekeeper, kubewarden, psa) implementing Engine, and pkg/translate/engines
+// lists them. Neither the core nor the engines carry a cluster client
+// (hack/check-deps.sh holds them to it), so they build for the browser too.
 package translate

@@ -33,63 +33,19 @@ type PodKey struct {
 	Name      string
 }
 
-// PredictEngines lists the engines with a per-pod prediction, sorted: every
-// engine that converts PSPs. psa is not one: the audit's pss verdicts
-// already are its prediction.
-func PredictEngines() []string {
-	var out []string
-	for _, e := range Engines() {
-		if renderers[e].NeedsPolicySet() {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// everyPSPEngine is implemented by renderers whose engine cannot OR the
-// converted PSPs the way PSP admission did: its per-PSP policies each apply
-// to the pods they match and all must pass (Gatekeeper constraints). The
-// prediction then follows the engine, not PSP admission, so that the audit
-// shows what this engine's output would really do.
-type everyPSPEngine interface {
-	// appliedPSPs returns the indexes into set.Policies of the PSPs whose
-	// policies check a pod of service account sa in namespace.
-	appliedPSPs(set *PolicySet, namespace, sa string) []int
-}
-
-// enginePolicies is implemented by renderers whose output enforces some
-// rules differently from the rule model, because the engine cannot express
-// them exactly (the renderer warns about each). The prediction evaluates
-// what is rendered, not what the PSP meant.
-type enginePolicies interface {
-	// enginePolicy is policy i as the engine's output enforces it: the
-	// same PSP, with the rules the engine could not express replaced by
-	// what it renders instead.
-	enginePolicy(set *PolicySet, i int) Policy
-}
-
-// requesterBlind is implemented by renderers whose engine cannot select
-// pods by who creates them (the renderer warns): their prediction ignores
-// requester grants, as their output does. Engines that AND per-PSP
-// policies (everyPSPEngine) ignore them through appliedPSPs.
-type requesterBlind interface {
-	ignoresRequester()
-}
-
-// combinesEvery reports whether engine ANDs its per-PSP policies.
-func combinesEvery(engine string) bool {
-	_, ok := renderers[engine].(everyPSPEngine)
-	return ok
-}
+// Predicts reports whether e has a per-pod prediction: every engine that
+// converts PSPs does. psa does not: the audit's pss verdicts already are
+// its prediction.
+func Predicts(e Engine) bool { return e.Prediction() != nil }
 
 // Predictor answers, pod by pod, what the converted policies would do. Build
 // it once per audit; it is safe for concurrent use.
 type Predictor struct {
 	set *PolicySet
-	// engineSets holds, for the engines implementing enginePolicies, the
-	// set as that engine's output enforces it.
+	// engineSets holds, for the engines with a Prediction.EnginePolicy,
+	// the set as that engine's output enforces it.
 	engineSets map[string]*PolicySet
-	engines    []string
+	engines    []Engine
 	focus      string
 	sas        map[string]*corev1.ServiceAccount // namespace/name
 	// minor is the Kubernetes release whose admission prepares the pods
@@ -97,15 +53,13 @@ type Predictor struct {
 	minor int
 }
 
-// NewPredictor compiles inv's PSPs for engines (each one of PredictEngines).
+// NewPredictor compiles inv's PSPs for engines (each one that Predicts).
 // pspFilter, when not empty, limits the verdicts to that PSP (which must
 // exist and be valid); opts are those of `convert` (scope, excluded
 // namespaces).
-func NewPredictor(inv *inventory.Inventory, engines []string, pspFilter string, opts Options) (*Predictor, error) {
-	for _, e := range engines {
-		if !slices.Contains(PredictEngines(), e) {
-			return nil, fmt.Errorf("engine %q has no per-pod prediction (want one of %v)", e, PredictEngines())
-		}
+func NewPredictor(inv *inventory.Inventory, engines []Engine, pspFilter string, opts Options) (*Predictor, error) {
+	if err := checkPredicts(engines); err != nil {
+		return nil, err
 	}
 	opts.PSPs = nil // usability is decided among all PSPs, as in the cluster
 	set, err := Compile(inv, opts)
@@ -129,31 +83,38 @@ func NewPredictor(inv *inventory.Inventory, engines []string, pspFilter string, 
 }
 
 // NewSetPredictor predicts what exactly set, as rendered by `convert`, does
-// for engines (each one of PredictEngines): the PSPs of the set, and no
+// for engines (each one that Predicts): the PSPs of the set, and no
 // others, are what the engines' output knows.
-func NewSetPredictor(inv *inventory.Inventory, set *PolicySet, engines []string) (*Predictor, error) {
-	for _, e := range engines {
-		if !slices.Contains(PredictEngines(), e) {
-			return nil, fmt.Errorf("engine %q has no per-pod prediction (want one of %v)", e, PredictEngines())
-		}
+func NewSetPredictor(inv *inventory.Inventory, set *PolicySet, engines []Engine) (*Predictor, error) {
+	if err := checkPredicts(engines); err != nil {
+		return nil, err
 	}
 	return newPredictor(inv, set, engines)
 }
 
-func newPredictor(inv *inventory.Inventory, set *PolicySet, engines []string) (*Predictor, error) {
+func checkPredicts(engines []Engine) error {
+	for _, e := range engines {
+		if !Predicts(e) {
+			return fmt.Errorf("engine %q has no per-pod prediction", e.Name())
+		}
+	}
+	return nil
+}
+
+func newPredictor(inv *inventory.Inventory, set *PolicySet, engines []Engine) (*Predictor, error) {
 	p := &Predictor{set: set, engines: engines, sas: map[string]*corev1.ServiceAccount{}, engineSets: map[string]*PolicySet{}}
 	var err error
 	if p.minor, err = pss.Minor(set.Options.PSSVersion); err != nil {
 		return nil, err
 	}
 	for _, e := range engines {
-		if ep, ok := renderers[e].(enginePolicies); ok {
+		if ep := e.Prediction().EnginePolicy; ep != nil {
 			es := *set
 			es.Policies = make([]Policy, len(set.Policies))
 			for i := range set.Policies {
-				es.Policies[i] = ep.enginePolicy(set, i)
+				es.Policies[i] = ep(set, i)
 			}
-			p.engineSets[e] = &es
+			p.engineSets[e.Name()] = &es
 		}
 	}
 	for i := range inv.ServiceAccounts {
@@ -215,14 +176,15 @@ func (p *Predictor) verdicts(pod *corev1.Pod, requester *rbac.User) []PolicyVerd
 	}
 	var out []PolicyVerdict
 	var shared *Verdict // p.set's verdict, for the engines without their own set
-	for _, engine := range p.engines {
+	for _, e := range p.engines {
+		engine, pred := e.Name(), e.Prediction()
 		set := p.setFor(engine)
-		if every, ok := renderers[engine].(everyPSPEngine); ok {
-			out = append(out, p.everyVerdicts(engine, every, set, pod)...)
+		if pred.AppliedPSPs != nil {
+			out = append(out, p.everyVerdicts(engine, pred.AppliedPSPs, set, pod)...)
 			continue
 		}
 		var v Verdict
-		if _, blind := renderers[engine].(requesterBlind); blind {
+		if pred.RequesterBlind {
 			v = set.Evaluate(pod, nil)
 		} else if set != p.set {
 			v = set.Evaluate(pod, requester)
@@ -258,13 +220,13 @@ func (p *Predictor) verdicts(pod *corev1.Pod, requester *rbac.User) []PolicyVerd
 // everyVerdicts is the prediction of an engine that ANDs its per-PSP
 // policies: one verdict per PSP whose policies check the pod. A pod no
 // policy checks gets none, and is admitted.
-func (p *Predictor) everyVerdicts(engine string, every everyPSPEngine, set *PolicySet, pod *corev1.Pod) []PolicyVerdict {
+func (p *Predictor) everyVerdicts(engine string, applied func(set *PolicySet, namespace, sa string) []int, set *PolicySet, pod *corev1.Pod) []PolicyVerdict {
 	ns := pod.Namespace
 	if ns == "" {
 		ns = "default"
 	}
 	var out []PolicyVerdict
-	for _, i := range every.appliedPSPs(p.set, ns, rbac.PodServiceAccountName(&pod.Spec)) {
+	for _, i := range applied(p.set, ns, rbac.PodServiceAccountName(&pod.Spec)) {
 		if p.focus != "" && p.set.Policies[i].Name != p.focus {
 			continue
 		}
@@ -274,17 +236,17 @@ func (p *Predictor) everyVerdicts(engine string, every everyPSPEngine, set *Poli
 	return out
 }
 
-// Admitted reports whether the converted policies of engine admit a pod,
-// given its verdicts. For most engines a pod is admitted when any verdict
-// of that engine allows it (PSPs OR together, as in PSP admission); for an
-// engine that ANDs its per-PSP policies (gatekeeper), when every verdict
-// does. A pod without verdicts (excluded namespace, or no policy applies
-// to it) is admitted.
-func Admitted(verdicts []PolicyVerdict, engine string) bool {
-	every := combinesEvery(engine)
+// Admitted reports whether the converted policies of e admit a pod, given
+// its verdicts. For most engines a pod is admitted when any verdict of that
+// engine allows it (PSPs OR together, as in PSP admission); for an engine
+// that ANDs its per-PSP policies (gatekeeper), when every verdict does. A
+// pod without verdicts (excluded namespace, or no policy applies to it) is
+// admitted.
+func Admitted(verdicts []PolicyVerdict, e Engine) bool {
+	every := e.Prediction() != nil && e.Prediction().AppliedPSPs != nil
 	seen := false
 	for _, v := range verdicts {
-		if v.Engine != engine {
+		if v.Engine != e.Name() {
 			continue
 		}
 		seen = true
@@ -293,6 +255,17 @@ func Admitted(verdicts []PolicyVerdict, engine string) bool {
 		}
 	}
 	return every || !seen
+}
+
+// Admitted is the package's Admitted for the engine of p named engine; a
+// name p does not predict has no verdicts, so the pod is admitted.
+func (p *Predictor) Admitted(verdicts []PolicyVerdict, engine string) bool {
+	for _, e := range p.engines {
+		if e.Name() == engine {
+			return Admitted(verdicts, e)
+		}
+	}
+	return true
 }
 
 // VerdictFor returns engine's verdict for one PSP, e.g. the PSP that admits
@@ -310,7 +283,7 @@ func VerdictFor(verdicts []PolicyVerdict, engine, psp string) (v PolicyVerdict, 
 
 // Predict is NewPredictor plus Pod for every pod of inv, each created by
 // an unknown authenticated user.
-func Predict(inv *inventory.Inventory, engines []string, pspFilter string, opts Options) (map[PodKey][]PolicyVerdict, error) {
+func Predict(inv *inventory.Inventory, engines []Engine, pspFilter string, opts Options) (map[PodKey][]PolicyVerdict, error) {
 	p, err := NewPredictor(inv, engines, pspFilter, opts)
 	if err != nil {
 		return nil, err
@@ -334,12 +307,12 @@ func (p *Predictor) Warnings() ([]string, error) {
 	set.Skipped = nil
 	var out []string
 	for _, e := range p.engines {
-		o, err := renderers[e].Render(Input{Set: &set, Options: set.Options})
+		o, err := e.Render(Input{Set: &set, Options: set.Options})
 		if err != nil {
-			return nil, fmt.Errorf("render %s: %w", e, err)
+			return nil, fmt.Errorf("render %s: %w", e.Name(), err)
 		}
 		for _, w := range o.Warnings {
-			out = append(out, e+": "+w)
+			out = append(out, e.Name()+": "+w)
 		}
 	}
 	return out, nil

@@ -7,6 +7,40 @@ import (
 	"testing"
 )
 
+// fakeEngine is an engine whose output the rule model predicts as it is
+// (as vap's is), or, with every, one that ANDs its per-PSP policies.
+type fakeEngine struct {
+	name      string
+	predicts  bool
+	every     bool
+	rendering Output
+}
+
+func (e fakeEngine) Name() string                 { return e.name }
+func (fakeEngine) Component() string              { return "fake" }
+func (e fakeEngine) NeedsPolicySet() bool         { return e.predicts }
+func (e fakeEngine) Render(Input) (Output, error) { return e.rendering, nil }
+func (e fakeEngine) Prediction() *Prediction {
+	switch {
+	case !e.predicts:
+		return nil
+	case e.every:
+		return &Prediction{AppliedPSPs: func(set *PolicySet, _, _ string) []int {
+			out := make([]int, len(set.Policies))
+			for i := range out {
+				out[i] = i
+			}
+			return out
+		}}
+	}
+	return &Prediction{}
+}
+
+var (
+	modelEngine = fakeEngine{name: EngineVAP, predicts: true}
+	noPredict   = fakeEngine{name: EnginePSA}
+)
+
 func TestPredict(t *testing.T) {
 	inv := loadInput(t)
 	tests := []struct {
@@ -54,7 +88,7 @@ func TestPredict(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Predict(inv, []string{EngineVAP}, tt.filter, tt.opts)
+			got, err := Predict(inv, []Engine{modelEngine}, tt.filter, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,12 +113,12 @@ func TestPredict(t *testing.T) {
 	})
 	t.Run("errors", func(t *testing.T) {
 		for _, tc := range []struct {
-			engines []string
+			engines []Engine
 			filter  string
 			errPart string
 		}{
-			{[]string{"psa"}, "", "no per-pod prediction"},
-			{[]string{"vap"}, "nope", "not found"},
+			{[]Engine{noPredict}, "", `engine "psa" has no per-pod prediction`},
+			{[]Engine{modelEngine}, "nope", "not found"},
 		} {
 			if _, err := Predict(inv, tc.engines, tc.filter, Options{}); err == nil || !strings.Contains(err.Error(), tc.errPart) {
 				t.Errorf("Predict(%v, %q) err = %v, want %q", tc.engines, tc.filter, err, tc.errPart)
@@ -92,7 +126,7 @@ func TestPredict(t *testing.T) {
 		}
 	})
 	t.Run("templates", func(t *testing.T) {
-		p, err := NewPredictor(inv, []string{EngineVAP}, "", Options{Scope: ScopeRBAC})
+		p, err := NewPredictor(inv, []Engine{modelEngine}, "", Options{Scope: ScopeRBAC})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,16 +135,35 @@ func TestPredict(t *testing.T) {
 		if len(got) != 1 || !got[0].Allowed || got[0].PSP != "restricted" {
 			t.Errorf("template verdicts = %+v, want restricted allows it", got)
 		}
-		if !Admitted(got, EngineVAP) {
+		if !p.Admitted(got, EngineVAP) {
 			t.Error("Admitted = false")
 		}
 	})
 }
 
 func TestAdmitted(t *testing.T) {
-	v := []PolicyVerdict{{Engine: "vap", PSP: "a"}, {Engine: "vap", PSP: "b", Allowed: true}, {Engine: "kyverno", PSP: "a"}}
-	if !Admitted(v, "vap") || Admitted(v, "kyverno") || !Admitted(nil, "vap") {
-		t.Error("Admitted: any allowed verdict of the engine admits; none of the engine's verdicts (excluded) admits")
+	p := &Predictor{engines: []Engine{modelEngine, fakeEngine{name: "kyverno", predicts: true}, fakeEngine{name: "gatekeeper", predicts: true, every: true}}}
+	v := []PolicyVerdict{{Engine: "vap", PSP: "a"}, {Engine: "vap", PSP: "b", Allowed: true}, {Engine: "kyverno", PSP: "a"},
+		{Engine: "gatekeeper", PSP: "a", Allowed: true}, {Engine: "gatekeeper", PSP: "b"}}
+	tests := []struct {
+		name     string
+		verdicts []PolicyVerdict
+		engine   string
+		want     bool
+	}{
+		{"one allowed verdict of the engine admits", v, "vap", true},
+		{"no allowed verdict rejects", v, "kyverno", false},
+		{"no verdict (excluded) admits", nil, "vap", true},
+		{"an engine ANDing its policies needs every verdict", v, "gatekeeper", false},
+		{"an engine ANDing its policies, all allowed", v[3:4], "gatekeeper", true},
+		{"an engine ANDing its policies, no policy applies", nil, "gatekeeper", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := p.Admitted(tt.verdicts, tt.engine); got != tt.want {
+				t.Errorf("Admitted(%s) = %t, want %t", tt.engine, got, tt.want)
+			}
+		})
 	}
 	if got, ok := VerdictFor(v, "vap", "b"); !ok || !got.Allowed {
 		t.Errorf("VerdictFor(vap, b) = %+v, %t", got, ok)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -24,7 +23,7 @@ type Object struct {
 	FileName string
 }
 
-// Input is what renderers work from. Policy engines read Set; the psa
+// Input is what engines render from. Policy engines read Set; the psa
 // engine reads Namespaces.
 type Input struct {
 	Set        *PolicySet
@@ -32,37 +31,85 @@ type Input struct {
 	Options    Options
 }
 
-// Output is a renderer's result.
+// NamespacePlan is the audit's Pod Security Admission recommendation for
+// one namespace (report.Namespace, without importing the report package,
+// which will itself carry this package's verdicts).
+type NamespacePlan struct {
+	Name string
+	// Labels are the recommended pod-security.kubernetes.io/* labels.
+	Labels map[string]string
+	// Conflicts are current labels that differ from Labels, one line each
+	// ("key: current → recommended: effect").
+	Conflicts map[string]string
+	// Found is false when no Namespace object was read.
+	Found bool
+	// PSPs admit the namespace's pods today; they name the object's source.
+	PSPs []string
+	// ProtectionLost are the audit's protection-lost messages: what the
+	// labels allow that every PSP usable here forbids today. Each becomes
+	// a warning when the labels are written.
+	ProtectionLost []string
+	// NotCounted names the workloads the recommendation ignores because
+	// PSP admission rejects them today and they run no pod.
+	NotCounted []string
+}
+
+// Output is an engine's rendering.
 type Output struct {
 	Objects []Object
 	// Warnings are for the user (written to stderr as "Warning: …").
 	Warnings []string
 }
 
-// Renderer turns the rule model into one engine's objects. Every engine
-// that converts PSPs implements it; register it in renderers.
-type Renderer interface {
-	// Engine is the -e value, e.g. "vap".
-	Engine() string
+// Engine is one target of `convert -e`, implemented by a package under
+// pkg/translate (vap, kyverno, ...). pkg/translate/engines lists them: the
+// core knows none of them, so that each can be built, tested and read on
+// its own.
+type Engine interface {
+	// Name is the -e value, e.g. "vap".
+	Name() string
+	// Component is what `kubectl psp-migrate version` lists for the
+	// engine: the API versions and releases its output targets.
+	Component() string
 	// NeedsPolicySet is true for engines that convert PSPs (as opposed to
 	// psa, which works from the audit's namespace recommendations).
 	NeedsPolicySet() bool
 	// Render produces the objects. It must not write anywhere.
 	Render(in Input) (Output, error)
+	// Prediction says how the engine's output decides, for the per-pod
+	// prediction of `audit -e`; nil for an engine without one (psa: the
+	// audit's pss verdicts already are its prediction).
+	Prediction() *Prediction
 }
 
-// renderers are the engines `convert -e` accepts; each engine's file
-// registers its renderer from init.
-var renderers = map[string]Renderer{}
-
-// register adds an engine. Two renderers for one engine is a programming
-// error caught by the package's tests (TestEnginesRegistered), not at run
-// time: the later one wins.
-func register(r Renderer) {
-	renderers[r.Engine()] = r
+// Prediction tells the Predictor where an engine's output departs from
+// the rule model's OR over the PSPs a pod may use. The zero value departs
+// in nothing: the prediction is PolicySet.Evaluate.
+type Prediction struct {
+	// RequesterBlind is set for engines that cannot select pods by who
+	// creates them (their renderer warns): the prediction ignores
+	// requester grants, as their output does. Engines with AppliedPSPs
+	// ignore them through it.
+	RequesterBlind bool
+	// EnginePolicy is set for engines whose output enforces some rules
+	// differently from the rule model, because the engine cannot express
+	// them exactly (the renderer warns about each): it returns policy i of
+	// set as the output enforces it, the same PSP with the rules the
+	// engine could not express replaced by what it renders instead. The
+	// prediction evaluates what is rendered, not what the PSP meant.
+	EnginePolicy func(set *PolicySet, i int) Policy
+	// AppliedPSPs is set for engines that cannot OR the converted PSPs the
+	// way PSP admission did: their per-PSP policies each apply to the pods
+	// they match and all must pass (Gatekeeper constraints). It returns
+	// the indexes into set.Policies of the PSPs whose policies check a pod
+	// of service account sa in namespace. The prediction then follows the
+	// engine, not PSP admission, so that the audit shows what this
+	// engine's output would really do.
+	AppliedPSPs func(set *PolicySet, namespace, sa string) []int
 }
 
-// Engine names.
+// Engine names, the -e values. They are the vocabulary shared by the
+// report, readiness and the engine packages, whose Name returns them.
 const (
 	EngineVAP        = "vap"
 	EnginePSA        = "psa"
@@ -71,24 +118,6 @@ const (
 	EngineKubewarden = "kubewarden"
 	EngineGatekeeper = "gatekeeper"
 )
-
-// Engines lists the engines with a renderer, sorted.
-func Engines() []string {
-	out := make([]string, 0, len(renderers))
-	for e := range renderers {
-		out = append(out, e)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// RendererFor returns the renderer of an engine.
-func RendererFor(engine string) (Renderer, error) {
-	if r, ok := renderers[engine]; ok {
-		return r, nil
-	}
-	return nil, fmt.Errorf("unknown engine %q: want one of %s", engine, strings.Join(Engines(), ", "))
-}
 
 // Labels and annotations on every rendered object, so that a cluster
 // operator can tell what produced a policy, from which PSPs, with which
@@ -116,9 +145,9 @@ func labelValue(v string) (string, bool) {
 	return v, true
 }
 
-// provenance returns the labels and annotations naming the engine, the
+// Provenance returns the labels and annotations naming the engine, the
 // source PSPs and the tool version.
-func provenance(engine string, psps []string, opts Options) (labels, annotations map[string]string) {
+func Provenance(engine string, psps []string, opts Options) (labels, annotations map[string]string) {
 	version := opts.ToolVersion
 	if version == "" {
 		version = "dev"
@@ -139,10 +168,10 @@ func provenance(engine string, psps []string, opts Options) (labels, annotations
 	return labels, annotations
 }
 
-// objectName is the name of a policy object converted from psps: all of
+// ObjectName is the name of a policy object converted from psps: all of
 // them gives "psp-migrate", a selection "psp-migrate-<names>", shortened
 // with a hash when too long for a resource name.
-func objectName(set *PolicySet) string {
+func ObjectName(set *PolicySet) string {
 	if len(set.Options.PSPs) == 0 {
 		return "psp-migrate"
 	}
@@ -154,8 +183,8 @@ func objectName(set *PolicySet) string {
 	return strings.TrimRight(name[:50], "-.") + "-" + hex.EncodeToString(sum[:])[:10]
 }
 
-// fileName builds "<engine>-<kind>-<name>.yaml".
-func fileName(engine, kind, name string) string {
+// FileName builds "<engine>-<kind>-<name>.yaml".
+func FileName(engine, kind, name string) string {
 	return fmt.Sprintf("%s-%s-%s.yaml", engine, strings.ToLower(kind), name)
 }
 
@@ -179,8 +208,8 @@ func toUnstructured(obj runtime.Object) (*unstructured.Unstructured, error) {
 	return u, nil
 }
 
-// skippedWarnings tell, for every renderer, which PSPs were not converted.
-func skippedWarnings(set *PolicySet) []string {
+// SkippedWarnings tell, for every engine, which PSPs were not converted.
+func SkippedWarnings(set *PolicySet) []string {
 	var out []string
 	for _, s := range set.Skipped {
 		out = append(out, fmt.Sprintf("PodSecurityPolicy %q not converted: admission never used it (%v)", s.Name, s.Errors))
@@ -188,10 +217,10 @@ func skippedWarnings(set *PolicySet) []string {
 	return out
 }
 
-// excludedNamespacesSelector selects every namespace but the excluded ones,
+// ExcludedNamespacesSelector selects every namespace but the excluded ones,
 // by the name label the API server sets on every namespace since 1.21; nil
 // when none is excluded.
-func excludedNamespacesSelector(excluded []string) *metav1.LabelSelector {
+func ExcludedNamespacesSelector(excluded []string) *metav1.LabelSelector {
 	if len(excluded) == 0 {
 		return nil
 	}

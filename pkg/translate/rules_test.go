@@ -6,86 +6,30 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
+	"github.com/psp-migrate/kubectl-psp-migrate/test/translatetest"
 )
 
-// basePSP allows nearly everything, so that a test case can tighten one
-// field and see only that rule.
-func basePSP() *psp.PodSecurityPolicy {
-	return &psp.PodSecurityPolicy{
-		ObjectMeta: metav1.ObjectMeta{Name: "p", Annotations: map[string]string{psp.SeccompAllowedProfilesAnnotation: "*"}},
-		Spec: psp.PodSecurityPolicySpec{
-			Privileged:            true,
-			AllowedCapabilities:   []corev1.Capability{"*"},
-			Volumes:               []psp.FSType{psp.All},
-			HostNetwork:           true,
-			HostPID:               true,
-			HostIPC:               true,
-			HostPorts:             []psp.HostPortRange{{Min: 0, Max: 65535}},
-			RunAsUser:             psp.RunAsUserStrategyOptions{Rule: psp.RunAsUserStrategyRunAsAny},
-			SELinux:               psp.SELinuxStrategyOptions{Rule: psp.SELinuxStrategyRunAsAny},
-			SupplementalGroups:    psp.SupplementalGroupsStrategyOptions{Rule: psp.SupplementalGroupsStrategyRunAsAny},
-			FSGroup:               psp.FSGroupStrategyOptions{Rule: psp.FSGroupStrategyRunAsAny},
-			AllowedUnsafeSysctls:  []string{"*"},
-			AllowedProcMountTypes: []corev1.ProcMountType{corev1.DefaultProcMount, corev1.UnmaskedProcMount},
-		},
-	}
-}
-
-func basePod() *corev1.Pod {
-	return &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: "pod", Namespace: "ns"},
-		Spec: corev1.PodSpec{
-			ServiceAccountName: "default",
-			SecurityContext:    &corev1.PodSecurityContext{},
-			Containers:         []corev1.Container{{Name: "app", Image: "app"}},
-		},
-	}
-}
-
-func sc(fn func(*corev1.SecurityContext)) func(*corev1.Pod) {
-	return func(p *corev1.Pod) {
-		if p.Spec.Containers[0].SecurityContext == nil {
-			p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{}
-		}
-		fn(p.Spec.Containers[0].SecurityContext)
-	}
-}
-
-func podSCSet(fn func(*corev1.PodSecurityContext)) func(*corev1.Pod) {
-	return func(p *corev1.Pod) { fn(p.Spec.SecurityContext) }
-}
-
-func withVolume(v corev1.Volume, mounts ...corev1.VolumeMount) func(*corev1.Pod) {
-	return func(p *corev1.Pod) {
-		p.Spec.Volumes = append(p.Spec.Volumes, v)
-		p.Spec.Containers[0].VolumeMounts = append(p.Spec.Containers[0].VolumeMounts, mounts...)
-	}
-}
-
-func hostPathVolume(path string) corev1.Volume {
-	return corev1.Volume{Name: "h", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: path}}}
-}
-
-func withInit(c corev1.Container) func(*corev1.Pod) {
-	return func(p *corev1.Pod) { p.Spec.InitContainers = append(p.Spec.InitContainers, c) }
-}
-
-func withEphemeral(c corev1.Container) func(*corev1.Pod) {
-	return func(p *corev1.Pod) {
-		p.Spec.EphemeralContainers = append(p.Spec.EphemeralContainers, corev1.EphemeralContainer{EphemeralContainerCommon: corev1.EphemeralContainerCommon(c)})
-	}
-}
-
-func all(fns ...func(*corev1.Pod)) func(*corev1.Pod) {
-	return func(p *corev1.Pod) {
-		for _, fn := range fns {
-			fn(p)
-		}
-	}
-}
+// The fixtures live in test/translatetest, shared with the engines' tests.
+var (
+	basePSP        = translatetest.BasePSP
+	basePod        = translatetest.BasePod
+	sc             = translatetest.SC
+	podSCSet       = translatetest.PodSC
+	withVolume     = translatetest.WithVolume
+	hostPathVolume = translatetest.HostPathVolume
+	withInit       = translatetest.WithInit
+	withEphemeral  = translatetest.WithEphemeral
+	all            = translatetest.All
+	mustRunAsUser  = translatetest.MustRunAsUser
+	nonRoot        = translatetest.NonRoot
+	groups         = translatetest.Groups
+	seLinux        = translatetest.SELinux
+	sysctl         = translatetest.Sysctl
+	seccomp        = translatetest.Seccomp
+	apparmor       = translatetest.AppArmor
+)
 
 func failedRuleIDs(pol Policy, pod *corev1.Pod) []string {
 	var out []string
@@ -314,39 +258,6 @@ func TestRules(t *testing.T) {
 			}
 		})
 	}
-}
-
-func mustRunAsUser(p *psp.PodSecurityPolicy) {
-	p.Spec.RunAsUser = psp.RunAsUserStrategyOptions{Rule: psp.RunAsUserStrategyMustRunAs, Ranges: []psp.IDRange{{Min: 1000, Max: 1999}, {Min: 5000, Max: 5000}}}
-}
-
-func nonRoot(p *psp.PodSecurityPolicy) {
-	p.Spec.RunAsUser = psp.RunAsUserStrategyOptions{Rule: psp.RunAsUserStrategyMustRunAsNonRoot}
-}
-
-func groups(rule string) func(*psp.PodSecurityPolicy) {
-	return func(p *psp.PodSecurityPolicy) {
-		r := []psp.IDRange{{Min: 10, Max: 20}}
-		p.Spec.RunAsGroup = &psp.RunAsGroupStrategyOptions{Rule: psp.RunAsGroupStrategy(rule), Ranges: r}
-		p.Spec.FSGroup = psp.FSGroupStrategyOptions{Rule: psp.FSGroupStrategyType(rule), Ranges: r}
-		p.Spec.SupplementalGroups = psp.SupplementalGroupsStrategyOptions{Rule: psp.SupplementalGroupsStrategyType(rule), Ranges: r}
-	}
-}
-
-func seLinux(p *psp.PodSecurityPolicy) {
-	p.Spec.SELinux = psp.SELinuxStrategyOptions{Rule: psp.SELinuxStrategyMustRunAs, SELinuxOptions: &corev1.SELinuxOptions{Type: "t", Level: "s0:c1,c2"}}
-}
-
-func sysctl(name string) func(*corev1.Pod) {
-	return podSCSet(func(s *corev1.PodSecurityContext) { s.Sysctls = []corev1.Sysctl{{Name: name, Value: "1"}} })
-}
-
-func seccomp(list string) func(*psp.PodSecurityPolicy) {
-	return func(p *psp.PodSecurityPolicy) { p.Annotations[psp.SeccompAllowedProfilesAnnotation] = list }
-}
-
-func apparmor(list string) func(*psp.PodSecurityPolicy) {
-	return func(p *psp.PodSecurityPolicy) { p.Annotations[psp.AppArmorAllowedProfilesAnnotation] = list }
 }
 
 func TestHelpers(t *testing.T) {

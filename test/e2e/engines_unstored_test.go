@@ -14,6 +14,7 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
 	"github.com/psp-migrate/kubectl-psp-migrate/test/e2e/framework"
 )
 
@@ -77,7 +78,7 @@ func unstoredPredictor(t *testing.T, inv *inventory.Inventory, engine, psp strin
 	t.Helper()
 	opts := unstoredOptions(psp)
 	opts.PSPs = nil // usability is decided among all PSPs; focus is the verdict
-	p, err := translate.NewPredictor(inv, []string{engine}, psp, opts)
+	p, err := translate.NewPredictor(inv, predicting(t, engine), psp, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func TestEnginesKyvernoOnUnstoredPods(t *testing.T) {
 	names := all.PSPNames()
 	for _, engine := range kyvernoEngines {
 		t.Run(engine, func(t *testing.T) {
-			r, err := translate.RendererFor(engine)
+			r, err := engines.ByName(engine)
 			if err != nil {
 				t.Skipf("no renderer: %v", err)
 			}
@@ -128,10 +129,10 @@ func TestEnginesKyvernoOnUnstoredPods(t *testing.T) {
 					want := map[string]kyWant{}
 					for _, p := range raw {
 						key := p.Namespace + "/" + p.Name
-						now := translate.Admitted(pred.Pod(p, nil), engine)
+						now := pred.Admitted(pred.Pod(p, nil), engine)
 						want[key] = kyWant{allowed: now}
 						after[[2]string{name, key}] = now
-						before[[2]string{name, key}] = translate.Admitted(pred.Pod(asStored(p), nil), engine)
+						before[[2]string{name, key}] = pred.Admitted(pred.Pod(asStored(p), nil), engine)
 					}
 					if err := s.addGroup(fmt.Sprintf("p%02d", from+i), name, out, want); err != nil {
 						t.Fatal(err)
@@ -217,7 +218,7 @@ func TestEnginesGatorOnUnstoredPods(t *testing.T) {
 		podObjs = append(podObjs, v)
 	}
 	writeYAML(t, podFile, podObjs)
-	r, err := translate.RendererFor(translate.EngineGatekeeper)
+	r, err := engines.ByName(translate.EngineGatekeeper)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,8 +255,8 @@ func TestEnginesGatorOnUnstoredPods(t *testing.T) {
 		for _, p := range raw {
 			key := p.Namespace + "/" + p.Name
 			engineAllowed := !rejected[key]
-			now := translate.Admitted(pred.Pod(p, nil), translate.EngineGatekeeper)
-			then := translate.Admitted(pred.Pod(asStored(p), nil), translate.EngineGatekeeper)
+			now := pred.Admitted(pred.Pod(p, nil), translate.EngineGatekeeper)
+			then := pred.Admitted(pred.Pod(asStored(p), nil), translate.EngineGatekeeper)
 			pairs++
 			if now == engineAllowed {
 				agreeAfter++

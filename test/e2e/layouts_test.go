@@ -27,6 +27,7 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
 	"github.com/psp-migrate/kubectl-psp-migrate/test/e2e/framework"
 )
 
@@ -416,7 +417,7 @@ func preparedFor(inv *inventory.Inventory, pod *corev1.Pod) *corev1.Pod {
 
 func checkLayoutVAP(t *testing.T, r layoutResult) {
 	set := layoutSet(t, r.inv)
-	pred, err := translate.NewSetPredictor(r.inv, set, []string{translate.EngineVAP})
+	pred, err := translate.NewSetPredictor(r.inv, set, predicting(t, translate.EngineVAP))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +438,7 @@ func checkLayoutVAP(t *testing.T, r layoutResult) {
 		for _, pod := range layoutPods(req.owned) {
 			prepared := preparedFor(r.inv, pod)
 			v := set.Evaluate(prepared, req.model)
-			allowed := translate.Admitted(pred.Pod(prepared, req.model), translate.EngineVAP)
+			allowed := pred.Admitted(pred.Pod(prepared, req.model), translate.EngineVAP)
 			if allowed != v.Allowed {
 				t.Fatalf("%s %s/%s: predictor %t, PolicySet %t", req.name, pod.Namespace, pod.Name, allowed, v.Allowed)
 			}
@@ -503,7 +504,7 @@ func checkLayoutVAP(t *testing.T, r layoutResult) {
 func checkLayoutKyverno(t *testing.T, results []layoutResult) {
 	cli := framework.Tool(t, envKyverno, "the Kyverno CLI; hack/ensure-kyverno.sh")
 	for _, engine := range kyvernoEngines {
-		r, err := translate.RendererFor(engine)
+		r, err := engines.ByName(engine)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -519,7 +520,7 @@ func checkLayoutKyverno(t *testing.T, results []layoutResult) {
 				var prepared []*corev1.Pod
 				for _, res := range results {
 					set := layoutSet(t, res.inv)
-					pred, err := translate.NewSetPredictor(res.inv, set, []string{engine})
+					pred, err := translate.NewSetPredictor(res.inv, set, predicting(t, engine))
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -533,7 +534,7 @@ func checkLayoutKyverno(t *testing.T, results []layoutResult) {
 						p := preparedFor(res.inv, pod)
 						prepared = append(prepared, p)
 						v := set.Evaluate(p, req.model)
-						w := kyWant{excluded: v.Excluded, allowed: translate.Admitted(pred.Pod(p, req.model), engine)}
+						w := kyWant{excluded: v.Excluded, allowed: pred.Admitted(pred.Pod(p, req.model), engine)}
 						if !w.allowed {
 							w.message = v.Message
 						}
@@ -568,7 +569,7 @@ func checkLayoutKyverno(t *testing.T, results []layoutResult) {
 // cannot select by requester, so one requester stands for all).
 func checkLayoutGator(t *testing.T, results []layoutResult) {
 	gator := framework.Tool(t, "PSP_MIGRATE_GATOR", "Gatekeeper's gator CLI; hack/ensure-gator.sh")
-	r, err := translate.RendererFor(translate.EngineGatekeeper)
+	r, err := engines.ByName(translate.EngineGatekeeper)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -578,7 +579,7 @@ func checkLayoutGator(t *testing.T, results []layoutResult) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pred, err := translate.NewSetPredictor(res.inv, set, []string{translate.EngineGatekeeper})
+			pred, err := translate.NewSetPredictor(res.inv, set, predicting(t, translate.EngineGatekeeper))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -596,7 +597,7 @@ func checkLayoutGator(t *testing.T, results []layoutResult) {
 				p := preparedFor(res.inv, pod)
 				p.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}
 				podObjs = append(podObjs, p)
-				want[p.Namespace+"/"+p.Name] = translate.Admitted(pred.Pod(p, nil), translate.EngineGatekeeper)
+				want[p.Namespace+"/"+p.Name] = pred.Admitted(pred.Pod(p, nil), translate.EngineGatekeeper)
 			}
 			policyFile, podFile := filepath.Join(dir, "policies.yaml"), filepath.Join(dir, "pods.yaml")
 			if len(objs) == 0 {

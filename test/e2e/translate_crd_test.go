@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
 	"github.com/psp-migrate/kubectl-psp-migrate/test/crdschema"
 	"github.com/psp-migrate/kubectl-psp-migrate/test/e2e/framework"
 )
@@ -82,9 +83,9 @@ var crdEngines = []crdEngine{
 // crdRenderer returns the engine's renderer. An engine whose renderer is
 // not registered yet is skipped: this is the one place to drop once every
 // renderer has landed.
-func crdRenderer(t *testing.T, engine string) translate.Renderer {
+func crdRenderer(t *testing.T, engine string) translate.Engine {
 	t.Helper()
-	r, err := translate.RendererFor(engine)
+	r, err := engines.ByName(engine)
 	if err != nil {
 		t.Skipf("engine %s: no renderer registered yet: %v", engine, err)
 	}
@@ -170,7 +171,7 @@ type crdObject struct {
 // that admits every pod of the corpus (there is nothing to enforce; the
 // gatekeeper engine says so rather than write nothing): that variant is
 // then skipped, with a log line. Any other failure is the test's.
-func crdRender(t *testing.T, r translate.Renderer, c *trCorpus, variant string, opts translate.Options) ([]crdObject, []string, bool) {
+func crdRender(t *testing.T, r translate.Engine, c *trCorpus, variant string, opts translate.Options) ([]crdObject, []string, bool) {
 	t.Helper()
 	set, err := translate.Compile(c.inv, opts)
 	if err != nil {
@@ -182,7 +183,7 @@ func crdRender(t *testing.T, r translate.Renderer, c *trCorpus, variant string, 
 	}
 	if err != nil {
 		if crdAdmitsEveryPod(c, set) {
-			t.Logf("%s: %s renders nothing for PSPs that admit every corpus pod: %v", variant, r.Engine(), err)
+			t.Logf("%s: %s renders nothing for PSPs that admit every corpus pod: %v", variant, r.Name(), err)
 			return nil, nil, false
 		}
 		t.Errorf("%s: render: %v", variant, err)
@@ -314,7 +315,7 @@ func TestTranslateCRDSchemas(t *testing.T) {
 // constraints are meant for the gatekeeper-library's templates, whose kinds
 // and parameter schemas the project's own ones copy: those schemas are the
 // ones available offline, so they judge both outputs.
-func crdCheckGatekeeper(t *testing.T, r translate.Renderer, c *trCorpus, module string, base *crdschema.Set, v crdVariant, tally *crdTally) (rendered, rendererWarnings int) {
+func crdCheckGatekeeper(t *testing.T, r translate.Engine, c *trCorpus, module string, base *crdschema.Set, v crdVariant, tally *crdTally) (rendered, rendererWarnings int) {
 	t.Helper()
 	match := crdGatekeeperMatchSchema(t, module)
 	withOpts := v.opts

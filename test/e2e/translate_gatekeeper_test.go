@@ -19,6 +19,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/gatekeeper"
 	"github.com/psp-migrate/kubectl-psp-migrate/test/e2e/framework"
 )
 
@@ -167,11 +169,11 @@ func TestTranslateGatekeeper(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := translate.RendererFor(translate.EngineGatekeeper)
+			r, err := engines.ByName(translate.EngineGatekeeper)
 			if err != nil {
 				t.Fatal(err)
 			}
-			pred, err := translate.NewPredictor(corpus.inv, []string{translate.EngineGatekeeper}, v.focus, v.opts)
+			pred, err := translate.NewPredictor(corpus.inv, predicting(t, translate.EngineGatekeeper), v.focus, v.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -183,7 +185,7 @@ func TestTranslateGatekeeper(t *testing.T) {
 				// Only a PSP that allows everything renders nothing; then
 				// the prediction must admit every pod.
 				for _, p := range pods {
-					if !translate.Admitted(pred.Pod(p, nil), translate.EngineGatekeeper) {
+					if !pred.Admitted(pred.Pod(p, nil), translate.EngineGatekeeper) {
 						t.Errorf("%s/%s: nothing rendered, but the prediction rejects it", p.Namespace, p.Name)
 					}
 				}
@@ -249,7 +251,7 @@ func TestTranslateGatekeeper(t *testing.T) {
 				}
 				sort.Strings(want)
 				sort.Strings(have)
-				if admitted := translate.Admitted(verdicts, translate.EngineGatekeeper); admitted != (len(want) == 0) {
+				if admitted := translate.Admitted(verdicts, gatekeeper.Engine{}); admitted != (len(want) == 0) {
 					t.Errorf("%s: Admitted=%t but failing PSPs %v", key, admitted, want)
 				}
 				if len(have) > 0 {
@@ -320,7 +322,7 @@ func TestTranslateGatekeeper(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, _ := translate.RendererFor(translate.EngineGatekeeper)
+		r, _ := engines.ByName(translate.EngineGatekeeper)
 		out, err := r.Render(translate.Input{Set: set, Options: set.Options})
 		if err != nil {
 			t.Fatal(err)

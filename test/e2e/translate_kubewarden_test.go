@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
 	"github.com/psp-migrate/kubectl-psp-migrate/test/e2e/framework"
 )
 
@@ -62,7 +63,7 @@ func renderKubewarden(t *testing.T, c *trCorpus, v kwVariant) []*unstructured.Un
 	if err != nil {
 		t.Fatalf("%s: compile: %v", v.name, err)
 	}
-	r, err := translate.RendererFor(translate.EngineKubewarden)
+	r, err := engines.ByName(translate.EngineKubewarden)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,8 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/kyverno"
 	"github.com/psp-migrate/kubectl-psp-migrate/test/e2e/framework"
 )
 
@@ -101,8 +103,8 @@ func TestTranslateKyvernoMutateRBAC(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, _ := translate.RendererFor(translate.EngineKyverno)
-			if _, err := r.Render(translate.Input{Set: set, Options: set.Options}); errors.Is(err, translate.ErrMutateAmbiguous) {
+			r, _ := engines.ByName(translate.EngineKyverno)
+			if _, err := r.Render(translate.Input{Set: set, Options: set.Options}); errors.Is(err, kyverno.ErrMutateAmbiguous) {
 				continue
 			} else if err != nil {
 				t.Fatal(err)
@@ -203,7 +205,7 @@ func (m *mutateCorpus) compareScope(t *testing.T, cli string, scope translate.Sc
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := translate.RendererFor(translate.EngineKyverno)
+	r, err := engines.ByName(translate.EngineKyverno)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
 	"github.com/psp-migrate/kubectl-psp-migrate/test/e2e/framework"
 )
 
@@ -80,7 +81,7 @@ func predictKyverno(t *testing.T, c *trCorpus, engine string, opts translate.Opt
 	// one PSP is that PSP's verdict.
 	popts := opts
 	popts.PSPs = nil
-	p, err := translate.NewPredictor(c.inv, []string{engine}, focus, popts)
+	p, err := translate.NewPredictor(c.inv, predicting(t, engine), focus, popts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func predictKyverno(t *testing.T, c *trCorpus, engine string, opts translate.Opt
 	out := map[string]kyWant{}
 	for _, pod := range pods {
 		v := set.Evaluate(pod, nil)
-		w := kyWant{excluded: v.Excluded, allowed: translate.Admitted(p.Pod(pod, nil), engine)}
+		w := kyWant{excluded: v.Excluded, allowed: p.Admitted(p.Pod(pod, nil), engine)}
 		if !w.allowed {
 			// The CEL engines' message; engines that OR the PSPs must
 			// also agree with the set on the verdict itself.
@@ -109,7 +110,7 @@ func predictKyverno(t *testing.T, c *trCorpus, engine string, opts translate.Opt
 // one suite in dir.
 func buildKyvernoSuite(t *testing.T, c *trCorpus, engine string, variants []kyVariant, dir string) *kySuite {
 	t.Helper()
-	r, err := translate.RendererFor(engine)
+	r, err := engines.ByName(engine)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +153,7 @@ func TestTranslateKyverno(t *testing.T) {
 	variants := kyvernoVariants(t, corpus)
 	for _, engine := range kyvernoEngines {
 		t.Run(engine, func(t *testing.T) {
-			if _, err := translate.RendererFor(engine); err != nil {
+			if _, err := engines.ByName(engine); err != nil {
 				t.Skipf("no renderer: %v", err)
 			}
 			s := buildKyvernoSuite(t, corpus, engine, variants, t.TempDir())
@@ -230,7 +231,7 @@ func TestTranslateKyvernoGuard(t *testing.T) {
 		}, false},
 	}
 	for _, engine := range kyvernoEngines {
-		if _, err := translate.RendererFor(engine); err != nil {
+		if _, err := engines.ByName(engine); err != nil {
 			continue
 		}
 		for _, tt := range tests {

@@ -27,6 +27,7 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/cmd"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
 	"github.com/psp-migrate/kubectl-psp-migrate/test/e2e/framework"
 )
 
@@ -58,7 +59,7 @@ func (tc *trCase) ephemeral() bool { return len(tc.pod.Spec.EphemeralContainers)
 // admissionregistration/v1 types (no unknown or misspelt field).
 func renderVAP(t *testing.T, set *translate.PolicySet) (*admissionregistrationv1.ValidatingAdmissionPolicy, *admissionregistrationv1.ValidatingAdmissionPolicyBinding) {
 	t.Helper()
-	r, err := translate.RendererFor(translate.EngineVAP)
+	r, err := engines.ByName(translate.EngineVAP)
 	if err != nil {
 		t.Fatal(err)
 	}

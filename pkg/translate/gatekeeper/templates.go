@@ -1,4 +1,4 @@
-package translate
+package gatekeeper
 
 import (
 	"sort"
@@ -23,26 +23,26 @@ import (
 
 // Gatekeeper kinds the renderer uses (the gatekeeper-library's names).
 const (
-	gkPrivileged  = "K8sPSPPrivilegedContainer"
-	gkHostNS      = "K8sPSPHostNamespace"
-	gkHostNetwork = "K8sPSPHostNetworkingPorts"
-	gkVolumes     = "K8sPSPVolumeTypes"
-	gkHostFS      = "K8sPSPHostFilesystem"
-	gkFlex        = "K8sPSPFlexVolumes"
-	gkUsers       = "K8sPSPAllowedUsers"
-	gkSELinux     = "K8sPSPSELinuxV2"
-	gkCaps        = "K8sPSPCapabilities"
-	gkReadOnlyFS  = "K8sPSPReadOnlyRootFilesystem"
-	gkEscalation  = "K8sPSPAllowPrivilegeEscalationContainer"
-	gkSysctls     = "K8sPSPForbiddenSysctls"
-	gkProcMount   = "K8sPSPProcMount"
-	gkSeccomp     = "K8sPSPSeccomp"
-	gkAppArmor    = "K8sPSPAppArmor"
+	kindPrivileged     = "K8sPSPPrivilegedContainer"
+	kindHostNamespace  = "K8sPSPHostNamespace"
+	kindHostNetwork    = "K8sPSPHostNetworkingPorts"
+	kindVolumes        = "K8sPSPVolumeTypes"
+	kindHostFilesystem = "K8sPSPHostFilesystem"
+	kindFlexVolumes    = "K8sPSPFlexVolumes"
+	kindUsers          = "K8sPSPAllowedUsers"
+	kindSELinux        = "K8sPSPSELinuxV2"
+	kindCapabilities   = "K8sPSPCapabilities"
+	kindReadOnlyFS     = "K8sPSPReadOnlyRootFilesystem"
+	kindEscalation     = "K8sPSPAllowPrivilegeEscalationContainer"
+	kindSysctls        = "K8sPSPForbiddenSysctls"
+	kindProcMount      = "K8sPSPProcMount"
+	kindSeccomp        = "K8sPSPSeccomp"
+	kindAppArmor       = "K8sPSPAppArmor"
 )
 
-// gkTemplate is one kind's parameter schema and Rego body (without the
-// package line and the shared helpers, which gkRego adds).
-type gkTemplate struct {
+// template is one kind's parameter schema and Rego body (without the
+// package line and the shared helpers, which rego adds).
+type template struct {
 	description string
 	// params are the properties of the parameter schema.
 	params map[string]any
@@ -51,11 +51,11 @@ type gkTemplate struct {
 	rego       string
 }
 
-func gkStrings(desc string) map[string]any {
+func stringsSchema(desc string) map[string]any {
 	return map[string]any{"type": "array", "description": desc, "items": map[string]any{"type": "string"}}
 }
 
-func gkIDRanges(desc string) map[string]any {
+func idRangesSchema(desc string) map[string]any {
 	return map[string]any{"type": "array", "description": desc, "items": map[string]any{
 		"type": "object",
 		"properties": map[string]any{
@@ -65,20 +65,20 @@ func gkIDRanges(desc string) map[string]any {
 	}}
 }
 
-func gkIDRule(desc string, rules ...any) map[string]any {
+func idRuleSchema(desc string, rules ...any) map[string]any {
 	return map[string]any{"type": "object", "description": desc, "properties": map[string]any{
 		"rule":   map[string]any{"type": "string", "enum": rules},
-		"ranges": gkIDRanges("ID ranges; an ID must fall in one of them."),
+		"ranges": idRangesSchema("ID ranges; an ID must fall in one of them."),
 	}}
 }
 
-var gkExemptImages = gkStrings("Containers whose image equals an entry, or starts with an entry's text before a trailing *, are not checked.")
+var exemptImages = stringsSchema("Containers whose image equals an entry, or starts with an entry's text before a trailing *, are not checked.")
 
-// gkTemplates are the own templates, by kind.
-var gkTemplates = map[string]gkTemplate{
-	gkPrivileged: {
+// templates are the own templates, by kind.
+var templates = map[string]template{
+	kindPrivileged: {
 		description: "Forbids privileged containers (PodSecurityPolicy spec.privileged: false).",
-		params:      map[string]any{"exemptImages": gkExemptImages},
+		params:      map[string]any{"exemptImages": exemptImages},
 		containers:  true,
 		rego: `
 violation[{"msg": msg}] {
@@ -88,7 +88,7 @@ violation[{"msg": msg}] {
 }
 `,
 	},
-	gkHostNS: {
+	kindHostNamespace: {
 		description: "Forbids the host PID and IPC namespaces (PodSecurityPolicy spec.hostPID and spec.hostIPC: false).",
 		params:      map[string]any{},
 		rego: `
@@ -103,10 +103,10 @@ violation[{"msg": msg}] {
 }
 `,
 	},
-	gkHostNetwork: {
+	kindHostNetwork: {
 		description: "Restricts the host network namespace and host ports (PodSecurityPolicy spec.hostNetwork and spec.hostPorts). Host ports must lie in min..max; an unset bound does not restrict.",
 		params: map[string]any{
-			"exemptImages": gkExemptImages,
+			"exemptImages": exemptImages,
 			"hostNetwork":  map[string]any{"type": "boolean", "description": "Whether pods may use the host network namespace."},
 			"min":          map[string]any{"type": "integer", "description": "Lowest allowed host port, inclusive."},
 			"max":          map[string]any{"type": "integer", "description": "Highest allowed host port, inclusive."},
@@ -144,9 +144,9 @@ bound(name) = "any" {
 }
 `,
 	},
-	gkVolumes: {
+	kindVolumes: {
 		description: "Restricts volume types to a list in PodSecurityPolicy syntax (spec.volumes; * allows all). When secret is listed and projected is not, the projected service account token volume is allowed, as PodSecurityPolicy allowed it.",
-		params:      map[string]any{"volumes": gkStrings("Allowed volume types, e.g. configMap, cephFS, csi; * allows every type.")},
+		params:      map[string]any{"volumes": stringsSchema("Allowed volume types, e.g. configMap, cephFS, csi; * allows every type.")},
 		rego: `
 violation[{"msg": msg}] {
 	not listed("*")
@@ -220,7 +220,7 @@ namespace_item(item) {
 }
 `,
 	},
-	gkHostFS: {
+	kindHostFilesystem: {
 		description: "Restricts hostPath volumes to path prefixes (PodSecurityPolicy spec.allowedHostPaths; an empty list allows every path). A volume under a readOnly prefix and under no writable one must be mounted read-only by every container.",
 		params: map[string]any{"allowedHostPaths": map[string]any{"type": "array", "description": "Allowed path prefixes.", "items": map[string]any{
 			"type": "object",
@@ -275,7 +275,7 @@ path_under(path, prefix) {
 }
 `,
 	},
-	gkFlex: {
+	kindFlexVolumes: {
 		description: "Restricts flexVolume drivers (PodSecurityPolicy spec.allowedFlexVolumes; an empty list allows every driver).",
 		params: map[string]any{"allowedFlexVolumes": map[string]any{"type": "array", "description": "Allowed drivers.", "items": map[string]any{
 			"type":       "object",
@@ -295,14 +295,14 @@ driver_allowed(driver) {
 }
 `,
 	},
-	gkUsers: {
+	kindUsers: {
 		description: "Restricts user and group IDs (PodSecurityPolicy spec.runAsUser, runAsGroup, supplementalGroups, fsGroup). Container values fall back to the pod's. MustRunAs: the ID must be set and in a range; MayRunAs: in a range when set; MustRunAsNonRoot: runAsNonRoot true or a non-zero runAsUser.",
 		params: map[string]any{
-			"exemptImages":       gkExemptImages,
-			"runAsUser":          gkIDRule("runAsUser strategy.", "MustRunAs", "MustRunAsNonRoot", "RunAsAny"),
-			"runAsGroup":         gkIDRule("runAsGroup strategy.", "MustRunAs", "MayRunAs", "RunAsAny"),
-			"supplementalGroups": gkIDRule("supplementalGroups strategy.", "MustRunAs", "MayRunAs", "RunAsAny"),
-			"fsGroup":            gkIDRule("fsGroup strategy.", "MustRunAs", "MayRunAs", "RunAsAny"),
+			"exemptImages":       exemptImages,
+			"runAsUser":          idRuleSchema("runAsUser strategy.", "MustRunAs", "MustRunAsNonRoot", "RunAsAny"),
+			"runAsGroup":         idRuleSchema("runAsGroup strategy.", "MustRunAs", "MayRunAs", "RunAsAny"),
+			"supplementalGroups": idRuleSchema("supplementalGroups strategy.", "MustRunAs", "MayRunAs", "RunAsAny"),
+			"fsGroup":            idRuleSchema("fsGroup strategy.", "MustRunAs", "MayRunAs", "RunAsAny"),
 		},
 		containers: true,
 		rego: `
@@ -436,10 +436,10 @@ has_group(sc, field) {
 }
 `,
 	},
-	gkSELinux: {
+	kindSELinux: {
 		description: "Requires SELinux options (PodSecurityPolicy seLinux: MustRunAs): the pod must set seLinuxOptions and they, and every container's own, must equal one allowed entry (unset fields are empty; MLS categories compare in any order).",
 		params: map[string]any{
-			"exemptImages": gkExemptImages,
+			"exemptImages": exemptImages,
 			"allowedSELinuxOptions": map[string]any{"type": "array", "description": "Allowed option sets.", "items": map[string]any{
 				"type": "object",
 				"properties": map[string]any{
@@ -491,12 +491,12 @@ level_equal(want, got) {
 }
 `,
 	},
-	gkCaps: {
+	kindCapabilities: {
 		description: "Restricts capabilities (PodSecurityPolicy spec.allowedCapabilities and requiredDropCapabilities). Containers may add only allowedCapabilities (* any; unset none) and must drop each of requiredDropCapabilities, compared exactly.",
 		params: map[string]any{
-			"exemptImages":             gkExemptImages,
-			"allowedCapabilities":      gkStrings("Capabilities containers may add; * allows any."),
-			"requiredDropCapabilities": gkStrings("Capabilities every container must drop."),
+			"exemptImages":             exemptImages,
+			"allowedCapabilities":      stringsSchema("Capabilities containers may add; * allows any."),
+			"requiredDropCapabilities": stringsSchema("Capabilities every container must drop."),
 		},
 		containers: true,
 		rego: `
@@ -524,9 +524,9 @@ dropped(c, name) {
 }
 `,
 	},
-	gkReadOnlyFS: {
+	kindReadOnlyFS: {
 		description: "Requires readOnlyRootFilesystem: true on every container (PodSecurityPolicy spec.readOnlyRootFilesystem: true).",
-		params:      map[string]any{"exemptImages": gkExemptImages},
+		params:      map[string]any{"exemptImages": exemptImages},
 		containers:  true,
 		rego: `
 violation[{"msg": msg}] {
@@ -536,9 +536,9 @@ violation[{"msg": msg}] {
 }
 `,
 	},
-	gkEscalation: {
+	kindEscalation: {
 		description: "Requires allowPrivilegeEscalation: false on every container (PodSecurityPolicy spec.allowPrivilegeEscalation: false).",
-		params:      map[string]any{"exemptImages": gkExemptImages},
+		params:      map[string]any{"exemptImages": exemptImages},
 		containers:  true,
 		rego: `
 violation[{"msg": msg}] {
@@ -548,11 +548,11 @@ violation[{"msg": msg}] {
 }
 `,
 	},
-	gkSysctls: {
+	kindSysctls: {
 		description: "Restricts sysctls (PodSecurityPolicy spec.forbiddenSysctls and allowedUnsafeSysctls). A sysctl matching forbiddenSysctls is rejected; when allowedSysctls is set, one matching none of it is too. Entries are names or prefix* globs; slash-separated names are read as the kubelet reads them.",
 		params: map[string]any{
-			"allowedSysctls":   gkStrings("Allowed sysctls (the safe set is not implied); * allows all."),
-			"forbiddenSysctls": gkStrings("Forbidden sysctls; they win over allowedSysctls."),
+			"allowedSysctls":   stringsSchema("Allowed sysctls (the safe set is not implied); * allows all."),
+			"forbiddenSysctls": stringsSchema("Forbidden sysctls; they win over allowedSysctls."),
 		},
 		rego: `
 violation[{"msg": msg}] {
@@ -605,10 +605,10 @@ slash_first(name) {
 }
 `,
 	},
-	gkProcMount: {
+	kindProcMount: {
 		description: "Restricts procMount (PodSecurityPolicy spec.allowedProcMountTypes): Default requires the default proc mount (unset means Default); Unmasked allows both.",
 		params: map[string]any{
-			"exemptImages": gkExemptImages,
+			"exemptImages": exemptImages,
 			"procMount":    map[string]any{"type": "string", "enum": []any{"Default", "Unmasked"}, "description": "Most exposed proc mount allowed."},
 		},
 		containers: true,
@@ -622,12 +622,12 @@ violation[{"msg": msg}] {
 }
 `,
 	},
-	gkSeccomp: {
+	kindSeccomp: {
 		description: "Restricts seccomp profiles (PodSecurityPolicy annotation seccomp.security.alpha.kubernetes.io/allowedProfileNames) on the pod and every container's effective seccompProfile field. Names are in annotation syntax (runtime/default, unconfined, localhost/<file>); * allows any set profile, an empty entry allows none to be set. allowedLocalhostFiles is accepted for compatibility and not read.",
 		params: map[string]any{
-			"exemptImages":          gkExemptImages,
-			"allowedProfiles":       gkStrings("Allowed profiles in annotation syntax; * any set profile; an empty entry allows an unset profile."),
-			"allowedLocalhostFiles": gkStrings("Accepted for compatibility with the gatekeeper-library; not read."),
+			"exemptImages":          exemptImages,
+			"allowedProfiles":       stringsSchema("Allowed profiles in annotation syntax; * any set profile; an empty entry allows an unset profile."),
+			"allowedLocalhostFiles": stringsSchema("Accepted for compatibility with the gatekeeper-library; not read."),
 		},
 		containers: true,
 		rego: `
@@ -689,11 +689,11 @@ profile_name(p) = name {
 }
 `,
 	},
-	gkAppArmor: {
+	kindAppArmor: {
 		description: "Restricts AppArmor profiles (PodSecurityPolicy annotation apparmor.security.beta.kubernetes.io/allowedProfileNames) by each container's effective profile: its appArmorProfile field, else its container.apparmor.security.beta.kubernetes.io annotation, else the pod's field. Names are in annotation syntax; * allows any set profile, an empty entry allows none.",
 		params: map[string]any{
-			"exemptImages":    gkExemptImages,
-			"allowedProfiles": gkStrings("Allowed profiles in annotation syntax (runtime/default, localhost/<name>, unconfined); * any set profile; an empty entry allows an unset profile."),
+			"exemptImages":    exemptImages,
+			"allowedProfiles": stringsSchema("Allowed profiles in annotation syntax (runtime/default, localhost/<name>, unconfined); * any set profile; an empty entry allows an unset profile."),
 		},
 		containers: true,
 		rego: `
@@ -776,16 +776,16 @@ known_type(t) {
 	},
 }
 
-// gkHelpers are defined in every template: has_key, and for per-container
+// helpers are defined in every template: has_key, and for per-container
 // kinds the containers PSP checked (init, regular, ephemeral) less the
 // exempt ones.
 const (
-	gkKeyHelper = `
+	keyHelper = `
 has_key(obj, key) {
 	_ = obj[key]
 }
 `
-	gkContainerHelpers = `
+	containerHelpers = `
 containers[c] {
 	c := input.review.object.spec.initContainers[_]
 }
@@ -817,26 +817,26 @@ exempt(c) {
 `
 )
 
-// gkRego is the full Rego module of a kind's own template.
-func gkRego(kind string) string {
-	t := gkTemplates[kind]
+// rego is the full Rego module of a kind's own template.
+func rego(kind string) string {
+	t := templates[kind]
 	var b strings.Builder
 	b.WriteString("package " + strings.ToLower(kind) + "\n\n")
 	b.WriteString("# Written by kubectl psp-migrate from its PodSecurityPolicy rule model.\n\n")
 	b.WriteString(strings.TrimLeft(t.rego, "\n"))
-	b.WriteString(gkKeyHelper)
+	b.WriteString(keyHelper)
 	if t.containers {
-		b.WriteString(gkContainerHelpers)
+		b.WriteString(containerHelpers)
 	}
 	// Spaces, not tabs: YAML writes a string with tabs quoted on one line,
 	// which nobody can review.
 	return strings.ReplaceAll(b.String(), "\t", "    ")
 }
 
-// gkTemplateKinds lists the kinds with an own template, sorted.
-func gkTemplateKinds() []string {
-	out := make([]string, 0, len(gkTemplates))
-	for k := range gkTemplates {
+// templateKinds lists the kinds with an own template, sorted.
+func templateKinds() []string {
+	out := make([]string, 0, len(templates))
+	for k := range templates {
 		out = append(out, k)
 	}
 	sort.Strings(out)

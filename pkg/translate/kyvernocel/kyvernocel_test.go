@@ -1,4 +1,4 @@
-package translate
+package kyvernocel
 
 import (
 	"slices"
@@ -9,7 +9,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
+	"github.com/psp-migrate/kubectl-psp-migrate/test/translatetest"
+	"github.com/psp-migrate/kubectl-psp-migrate/test/translatetest/enginetest"
 )
 
 // kyvernoCELDoc is the whole rendered document, for a strict decode: a
@@ -18,55 +20,55 @@ import (
 type kyvernoCELDoc struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata"`
-	Spec              kyvernoValidatingPolicySpec `json:"spec"`
+	Spec              validatingPolicySpec `json:"spec"`
 }
 
 func TestRenderKyvernoCEL(t *testing.T) {
-	inv := loadInput(t)
+	inv := translatetest.LoadInput(t, translatetest.Input)
 	tests := []struct {
 		name    string
-		opts    Options
+		opts    translate.Options
 		golden  string
 		actions []admissionregistrationv1.ValidationAction
 		exclude []string
 	}{
-		{"rbac scope, enforce, default exclusions", Options{Scope: ScopeRBAC, ToolVersion: "1.2.3"},
-			"kyverno-cel-rbac.yaml", []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}, DefaultExcludedNamespaces},
-		{"cluster scope, warn, no exclusions", Options{Scope: ScopeCluster, Mode: ModeWarn, ExcludeNamespaces: []string{}, ToolVersion: "1.2.3"},
+		{"rbac scope, enforce, default exclusions", translate.Options{Scope: translate.ScopeRBAC, ToolVersion: "1.2.3"},
+			"kyverno-cel-rbac.yaml", []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}, translate.DefaultExcludedNamespaces},
+		{"cluster scope, warn, no exclusions", translate.Options{Scope: translate.ScopeCluster, Mode: translate.ModeWarn, ExcludeNamespaces: []string{}, ToolVersion: "1.2.3"},
 			"kyverno-cel-cluster-warn.yaml", []admissionregistrationv1.ValidationAction{admissionregistrationv1.Warn}, nil},
-		{"one PSP, audit", Options{Scope: ScopeCluster, Mode: ModeAudit, PSPs: []string{"agents.host"}, ExcludeNamespaces: []string{"ops"}, ToolVersion: "1.2.3+dirty"},
+		{"one PSP, audit", translate.Options{Scope: translate.ScopeCluster, Mode: translate.ModeAudit, PSPs: []string{"agents.host"}, ExcludeNamespaces: []string{"ops"}, ToolVersion: "1.2.3+dirty"},
 			"kyverno-cel-one-psp-audit.yaml", []admissionregistrationv1.ValidationAction{admissionregistrationv1.Audit}, []string{"ops"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			set, err := Compile(inv, tt.opts)
+			set, err := translate.Compile(inv, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, data := render(t, EngineKyvernoCEL, Input{Set: set, Options: set.Options})
-			checkGolden(t, tt.golden, data)
+			out, data := enginetest.Render(t, Engine{}, translate.Input{Set: set, Options: set.Options})
+			translatetest.CheckGolden(t, tt.golden, data)
 			if len(out.Objects) != 1 {
 				t.Fatalf("rendered %d objects, want one ValidatingPolicy", len(out.Objects))
 			}
-			ms, err := Marshal(out.Objects)
+			ms, err := translate.Marshal(out.Objects)
 			if err != nil {
 				t.Fatal(err)
 			}
 			m := ms[0]
-			if want := "kyverno-cel-validatingpolicy-" + objectName(set) + ".yaml"; m.FileName != want {
+			if want := "kyverno-cel-validatingpolicy-" + translate.ObjectName(set) + ".yaml"; m.FileName != want {
 				t.Errorf("file name %s, want %s", m.FileName, want)
 			}
 			var doc kyvernoCELDoc
 			if err := yaml.UnmarshalStrict(m.YAML, &doc); err != nil {
 				t.Fatalf("strict decode: %v", err)
 			}
-			if doc.APIVersion != KyvernoCELAPIVersion || doc.Kind != "ValidatingPolicy" || doc.Name != objectName(set) {
+			if doc.APIVersion != APIVersion || doc.Kind != "ValidatingPolicy" || doc.Name != translate.ObjectName(set) {
 				t.Errorf("object is %s %s %s", doc.APIVersion, doc.Kind, doc.Name)
 			}
-			if doc.Labels[LabelManagedBy] != ManagedByValue || doc.Labels[LabelEngine] != EngineKyvernoCEL ||
-				doc.Annotations[AnnotationSourcePSPs] != strings.Join(set.PSPNames(), ",") ||
-				doc.Annotations[AnnotationToolVersion] != tt.opts.ToolVersion ||
-				doc.Annotations[AnnotationScope] != string(set.Options.Scope) || doc.Annotations[AnnotationMode] != string(set.Options.Mode) {
+			if doc.Labels[translate.LabelManagedBy] != translate.ManagedByValue || doc.Labels[translate.LabelEngine] != translate.EngineKyvernoCEL ||
+				doc.Annotations[translate.AnnotationSourcePSPs] != strings.Join(set.PSPNames(), ",") ||
+				doc.Annotations[translate.AnnotationToolVersion] != tt.opts.ToolVersion ||
+				doc.Annotations[translate.AnnotationScope] != string(set.Options.Scope) || doc.Annotations[translate.AnnotationMode] != string(set.Options.Mode) {
 				t.Errorf("provenance: labels %v annotations %v", doc.Labels, doc.Annotations)
 			}
 			spec := doc.Spec
@@ -131,34 +133,25 @@ func TestRenderKyvernoCEL(t *testing.T) {
 }
 
 func TestRenderKyvernoCELErrors(t *testing.T) {
-	r, err := RendererFor(EngineKyvernoCEL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := Engine{}
 	if !r.NeedsPolicySet() {
 		t.Error("kyverno-cel does not ask for a policy set")
 	}
-	if _, err := r.Render(Input{}); err == nil {
+	if _, err := r.Render(translate.Input{}); err == nil {
 		t.Error("rendering without a policy set succeeded")
 	}
-	set, err := Compile(loadInput(t), Options{})
+	set, err := translate.Compile(translatetest.LoadInput(t, translatetest.Input), translate.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	set.Options.Mode = "loud"
-	if _, err := r.Render(Input{Set: set}); err == nil || !strings.Contains(err.Error(), `invalid mode "loud"`) {
+	if _, err := r.Render(translate.Input{Set: set}); err == nil || !strings.Contains(err.Error(), `invalid mode "loud"`) {
 		t.Errorf("bad mode: err = %v", err)
 	}
 }
 
 func TestKyvernoCELComponent(t *testing.T) {
-	for _, c := range buildinfo.Components() {
-		if c.Name == EngineKyvernoCEL {
-			if !strings.Contains(c.Version, KyvernoCELAPIVersion) || !strings.Contains(c.Version, KyvernoCELMinVersion) {
-				t.Errorf("component %s = %q", c.Name, c.Version)
-			}
-			return
-		}
+	if c := (Engine{}).Component(); !strings.Contains(c, APIVersion) || !strings.Contains(c, MinVersion) {
+		t.Errorf("component = %q", c)
 	}
-	t.Errorf("no %s component in %+v", EngineKyvernoCEL, buildinfo.Components())
 }

@@ -1,6 +1,8 @@
-package translate
+package gatekeeper
 
 import (
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
+
 	"regexp"
 	"slices"
 	"strings"
@@ -13,30 +15,32 @@ import (
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
+	"github.com/psp-migrate/kubectl-psp-migrate/test/translatetest"
+	"github.com/psp-migrate/kubectl-psp-migrate/test/translatetest/enginetest"
 )
 
 func TestRenderGatekeeper(t *testing.T) {
-	inv := loadInput(t)
+	inv := translatetest.LoadInput(t, translatetest.Input)
 	tests := []struct {
 		name     string
-		opts     Options
+		opts     translate.Options
 		golden   string
 		warnings []string // substrings, each found in some warning
 	}{
-		{"rbac scope, enforce, default exclusions", Options{Scope: ScopeRBAC, ToolVersion: "1.2.3"}, "gatekeeper-rbac.yaml",
+		{"rbac scope, enforce, default exclusions", translate.Options{Scope: translate.ScopeRBAC, ToolVersion: "1.2.3"}, "gatekeeper-rbac.yaml",
 			[]string{`"agents.host": granted to service accounts monitoring/node-exporter`, "host ports 9100 are rejected", "monitoring (agents.host, restricted)"}},
-		{"cluster scope, warn, no exclusions, own templates", Options{Scope: ScopeCluster, Mode: ModeWarn, ExcludeNamespaces: []string{}, ToolVersion: "1.2.3", GatekeeperTemplates: true}, "gatekeeper-cluster-warn-templates.yaml",
+		{"cluster scope, warn, no exclusions, own templates", translate.Options{Scope: translate.ScopeCluster, Mode: translate.ModeWarn, ExcludeNamespaces: []string{}, ToolVersion: "1.2.3", GatekeeperTemplates: true}, "gatekeeper-cluster-warn-templates.yaml",
 			[]string{"must now satisfy all of agents.host, restricted"}},
-		{"one PSP, audit", Options{Scope: ScopeCluster, Mode: ModeAudit, PSPs: []string{"agents.host"}, ToolVersion: "1.2.3+dirty"}, "gatekeeper-one-psp-audit.yaml", []string{`"agents.host": spec.hostPorts`}},
+		{"one PSP, audit", translate.Options{Scope: translate.ScopeCluster, Mode: translate.ModeAudit, PSPs: []string{"agents.host"}, ToolVersion: "1.2.3+dirty"}, "gatekeeper-one-psp-audit.yaml", []string{`"agents.host": spec.hostPorts`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			set, err := Compile(inv, tt.opts)
+			set, err := translate.Compile(inv, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, data := render(t, EngineGatekeeper, Input{Set: set, Options: set.Options})
-			checkGolden(t, tt.golden, data)
+			out, data := enginetest.Render(t, Engine{}, translate.Input{Set: set, Options: set.Options})
+			translatetest.CheckGolden(t, tt.golden, data)
 			for _, w := range tt.warnings {
 				if !slices.ContainsFunc(out.Warnings, func(s string) bool { return strings.Contains(s, w) }) {
 					t.Errorf("no warning contains %q; warnings:\n%s", w, strings.Join(out.Warnings, "\n"))
@@ -48,8 +52,8 @@ func TestRenderGatekeeper(t *testing.T) {
 			templates := 0
 			for _, o := range out.Objects {
 				u := o.Object.(*unstructured.Unstructured)
-				if u.GetLabels()[LabelManagedBy] != ManagedByValue || u.GetAnnotations()[AnnotationSourcePSPs] == "" ||
-					u.GetAnnotations()[AnnotationToolVersion] != tt.opts.ToolVersion {
+				if u.GetLabels()[translate.LabelManagedBy] != translate.ManagedByValue || u.GetAnnotations()[translate.AnnotationSourcePSPs] == "" ||
+					u.GetAnnotations()[translate.AnnotationToolVersion] != tt.opts.ToolVersion {
 					t.Errorf("%s lacks provenance: labels %v annotations %v", o.FileName, u.GetLabels(), u.GetAnnotations())
 				}
 				if !strings.HasPrefix(o.FileName, "gatekeeper-") {
@@ -63,7 +67,7 @@ func TestRenderGatekeeper(t *testing.T) {
 					continue
 				}
 				action, _, _ := unstructured.NestedString(u.Object, "spec", "enforcementAction")
-				if want := gkActions[set.Options.Mode]; action != want {
+				if want := modeActions[set.Options.Mode]; action != want {
 					t.Errorf("%s: enforcementAction %q, want %q", o.FileName, action, want)
 				}
 				excluded, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "match", "excludedNamespaces")
@@ -81,13 +85,13 @@ func TestRenderGatekeeper(t *testing.T) {
 // TestGatekeeperTemplatesCoverKinds: every kind the renderer uses has an
 // own template whose schema declares every parameter the renderer writes.
 func TestGatekeeperTemplatesCoverKinds(t *testing.T) {
-	psps := []psp.PodSecurityPolicy{gkTestPSP("all-rules"), gkTestPSP("other")}
+	psps := []psp.PodSecurityPolicy{testPSP("all-rules"), testPSP("other")}
 	psps[1].Spec.HostPID = true
 	psps[1].Spec.Volumes = []psp.FSType{psp.All}
 	for _, p := range psps {
-		pol := CompilePolicy(&p)
-		for _, c := range planGatekeeper(&pol).constraints {
-			tmpl, ok := gkTemplates[c.kind]
+		pol := translate.CompilePolicy(&p)
+		for _, c := range planPSP(&pol).constraints {
+			tmpl, ok := templates[c.kind]
 			if !ok {
 				t.Errorf("kind %s has no own template", c.kind)
 				continue
@@ -99,8 +103,8 @@ func TestGatekeeperTemplatesCoverKinds(t *testing.T) {
 			}
 		}
 	}
-	for _, kind := range gkTemplateKinds() {
-		rego := gkRego(kind)
+	for _, kind := range templateKinds() {
+		rego := rego(kind)
 		if !strings.HasPrefix(rego, "package "+strings.ToLower(kind)+"\n") || !strings.Contains(rego, "violation[{\"msg\": msg}]") {
 			t.Errorf("%s: Rego lacks its package or a violation rule", kind)
 		}
@@ -112,8 +116,8 @@ func TestGatekeeperTemplatesCoverKinds(t *testing.T) {
 	}
 }
 
-// gkTestPSP is a PSP with every field set to a restricting value.
-func gkTestPSP(name string) psp.PodSecurityPolicy {
+// testPSP is a PSP with every field set to a restricting value.
+func testPSP(name string) psp.PodSecurityPolicy {
 	return psp.PodSecurityPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{
 			psp.SeccompAllowedProfilesAnnotation:  "runtime/default,localhost/x.json",
@@ -144,9 +148,9 @@ func gkTestPSP(name string) psp.PodSecurityPolicy {
 // TestPlanGatekeeper checks the approximations one by one: what is
 // rendered, what the prediction evaluates, and that each is warned about.
 func TestPlanGatekeeper(t *testing.T) {
-	p := gkTestPSP("team")
-	pol := CompilePolicy(&p)
-	plan := planGatekeeper(&pol)
+	p := testPSP("team")
+	pol := translate.CompilePolicy(&p)
+	plan := planPSP(&pol)
 	params := map[string]map[string]any{}
 	for _, c := range plan.constraints {
 		params[c.kind] = c.params
@@ -156,49 +160,49 @@ func TestPlanGatekeeper(t *testing.T) {
 		ids[r.ID()]++
 	}
 	t.Run("host ports: adjacent ranges merge, the widest of the rest is kept", func(t *testing.T) {
-		if got := params[gkHostNetwork]; got["min"] != int64(1000) || got["max"] != int64(2000) || got["hostNetwork"] != false {
+		if got := params[kindHostNetwork]; got["min"] != int64(1000) || got["max"] != int64(2000) || got["hostNetwork"] != false {
 			t.Errorf("parameters %v, want hostNetwork false, 1000-2000", got)
 		}
-		gkWantWarning(t, plan.warnings, `"team": spec.hostPorts:`, "80-90, 443, 1000-2000", "host ports 80-90, 443 are rejected")
+		wantWarning(t, plan.warnings, `"team": spec.hostPorts:`, "80-90, 443, 1000-2000", "host ports 80-90, 443 are rejected")
 	})
 	t.Run("hostIPC allowed alone: both forbidden", func(t *testing.T) {
-		if _, ok := params[gkHostNS]; !ok || ids["hostPID"] != 1 || ids["hostIPC"] != 1 {
-			t.Errorf("%s rendered %t, rules %v", gkHostNS, ok, ids)
+		if _, ok := params[kindHostNamespace]; !ok || ids["hostPID"] != 1 || ids["hostIPC"] != 1 {
+			t.Errorf("%s rendered %t, rules %v", kindHostNamespace, ok, ids)
 		}
-		gkWantWarning(t, plan.warnings, `"team": spec.hostIPC:`)
+		wantWarning(t, plan.warnings, `"team": spec.hostIPC:`)
 	})
 	t.Run("CSI drivers: inline CSI forbidden", func(t *testing.T) {
-		if got := params[gkVolumes]["volumes"]; !slices.Equal(got.([]any), []any{"hostPath", "flexVolume", "secret"}) {
+		if got := params[kindVolumes]["volumes"]; !slices.Equal(got.([]any), []any{"hostPath", "flexVolume", "secret"}) {
 			t.Errorf("volumes %v", got)
 		}
 		if ids["allowedCSIDrivers"] != 0 {
 			t.Error("CSI drivers rule kept")
 		}
-		gkWantWarning(t, plan.warnings, `"team": spec.allowedCSIDrivers:`, "csi.example.com")
+		wantWarning(t, plan.warnings, `"team": spec.allowedCSIDrivers:`, "csi.example.com")
 	})
 	t.Run("defaultAllowPrivilegeEscalation: false is required", func(t *testing.T) {
-		if _, ok := params[gkEscalation]; !ok || ids["allowPrivilegeEscalation"] != 1 || ids["defaultAllowPrivilegeEscalation"] != 0 {
-			t.Errorf("%s rendered %t, rules %v", gkEscalation, ok, ids)
+		if _, ok := params[kindEscalation]; !ok || ids["allowPrivilegeEscalation"] != 1 || ids["defaultAllowPrivilegeEscalation"] != 0 {
+			t.Errorf("%s rendered %t, rules %v", kindEscalation, ok, ids)
 		}
-		gkWantWarning(t, plan.warnings, `"team": spec.defaultAllowPrivilegeEscalation:`)
+		wantWarning(t, plan.warnings, `"team": spec.defaultAllowPrivilegeEscalation:`)
 	})
 	t.Run("runtime class: not converted, said so", func(t *testing.T) {
 		if ids["runtimeClass"] != 0 {
 			t.Error("runtimeClass rule kept though nothing renders it")
 		}
-		gkWantWarning(t, plan.warnings, `"team": spec.runtimeClass: not converted`)
+		wantWarning(t, plan.warnings, `"team": spec.runtimeClass: not converted`)
 	})
 	t.Run("exact rules carry every list entry", func(t *testing.T) {
-		if got := params[gkSeccomp]["allowedProfiles"]; !slices.Equal(got.([]any), []any{"runtime/default", "localhost/x.json"}) {
+		if got := params[kindSeccomp]["allowedProfiles"]; !slices.Equal(got.([]any), []any{"runtime/default", "localhost/x.json"}) {
 			t.Errorf("seccomp with a pod default: allowedProfiles %v, want runtime/default without the unset marker", got)
 		}
-		if got := params[gkSysctls]["allowedSysctls"].([]any); len(got) != len(psp.SafeSysctls()) {
+		if got := params[kindSysctls]["allowedSysctls"].([]any); len(got) != len(psp.SafeSysctls()) {
 			t.Errorf("allowedSysctls %v, want the safe set", got)
 		}
-		users := params[gkUsers]
+		users := params[kindUsers]
 		for _, k := range []string{"runAsUser", "runAsGroup", "fsGroup", "supplementalGroups"} {
 			if users[k] == nil {
-				t.Errorf("%s: no %s", gkUsers, k)
+				t.Errorf("%s: no %s", kindUsers, k)
 			}
 		}
 		if len(plan.warnings) != 5 {
@@ -208,7 +212,7 @@ func TestPlanGatekeeper(t *testing.T) {
 	t.Run("the plan's rules decide like the constraints on sample pods", func(t *testing.T) {
 		pod := &corev1.Pod{Spec: corev1.PodSpec{HostIPC: true, Containers: []corev1.Container{{Name: "a",
 			Ports: []corev1.ContainerPort{{ContainerPort: 80, HostPort: 80}}}}}}
-		eff := Policy{Rules: plan.rules}
+		eff := translate.Policy{Rules: plan.rules}
 		got := eff.Evaluate(pod)
 		for _, want := range []string{"spec.hostIPC", "spec.hostPorts"} {
 			if !slices.ContainsFunc(got.Reasons, func(r string) bool { return strings.HasPrefix(r, want) }) {
@@ -218,7 +222,7 @@ func TestPlanGatekeeper(t *testing.T) {
 	})
 }
 
-func gkWantWarning(t *testing.T, warnings []string, parts ...string) {
+func wantWarning(t *testing.T, warnings []string, parts ...string) {
 	t.Helper()
 	if !slices.ContainsFunc(warnings, func(w string) bool {
 		for _, p := range parts {
@@ -237,7 +241,7 @@ func TestGatekeeperConstraintName(t *testing.T) {
 	long := strings.Repeat("a", 60)
 	names := map[string]string{}
 	for _, in := range []string{"restricted", "agents.host", "agents-host", long, long + "b", "x." + long} {
-		got := gkConstraintName(in)
+		got := constraintName(in)
 		if len(got) > 63 || !label.MatchString(got) {
 			t.Errorf("%q -> %q: not a DNS-1123 label", in, got)
 		}
@@ -246,7 +250,7 @@ func TestGatekeeperConstraintName(t *testing.T) {
 		}
 		names[got] = in
 	}
-	if got := gkConstraintName("restricted"); got != "psp-migrate-restricted" {
+	if got := constraintName("restricted"); got != "psp-migrate-restricted" {
 		t.Errorf("short name changed: %q", got)
 	}
 }
@@ -254,16 +258,16 @@ func TestGatekeeperConstraintName(t *testing.T) {
 // TestGatekeeperPrediction: the audit's gatekeeper verdicts follow the
 // constraints (AND, scope widened to namespaces), not PSP admission.
 func TestGatekeeperPrediction(t *testing.T) {
-	inv := loadInput(t)
+	inv := translatetest.LoadInput(t, translatetest.Input)
 	type want struct {
 		psps    []string
 		allowed bool
 	}
 	tests := []struct {
-		scope Scope
+		scope translate.Scope
 		pods  map[string]want // namespace/name
 	}{
-		{ScopeRBAC, map[string]want{
+		{translate.ScopeRBAC, map[string]want{
 			// restricted applies everywhere; agents.host to all of
 			// monitoring (granted to one account there), so the exporter
 			// must pass restricted too and fails.
@@ -271,28 +275,28 @@ func TestGatekeeperPrediction(t *testing.T) {
 			"apps/sneaky":         {[]string{"restricted"}, false},
 			"monitoring/exporter": {[]string{"agents.host", "restricted"}, false},
 		}},
-		{ScopeCluster, map[string]want{
+		{translate.ScopeCluster, map[string]want{
 			"apps/web":            {[]string{"agents.host", "restricted"}, true},
 			"monitoring/exporter": {[]string{"agents.host", "restricted"}, false},
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.scope), func(t *testing.T) {
-			got, err := Predict(inv, []string{EngineGatekeeper}, "", Options{Scope: tt.scope})
+			got, err := translate.Predict(inv, []translate.Engine{Engine{}}, "", translate.Options{Scope: tt.scope})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, ok := got[PodKey{Namespace: "kube-system", Name: "proxy"}]; ok {
+			if _, ok := got[translate.PodKey{Namespace: "kube-system", Name: "proxy"}]; ok {
 				t.Error("excluded kube-system pod has verdicts")
 			}
 			for key, w := range tt.pods {
 				ns, name, _ := strings.Cut(key, "/")
-				vs := got[PodKey{Namespace: ns, Name: name}]
+				vs := got[translate.PodKey{Namespace: ns, Name: name}]
 				var names []string
 				for _, v := range vs {
 					names = append(names, v.PSP)
 				}
-				if !slices.Equal(names, w.psps) || Admitted(vs, EngineGatekeeper) != w.allowed {
+				if !slices.Equal(names, w.psps) || translate.Admitted(vs, Engine{}) != w.allowed {
 					t.Errorf("%s: verdicts %+v, want PSPs %v admitted %t", key, vs, w.psps, w.allowed)
 				}
 			}
@@ -310,28 +314,28 @@ func TestGatekeeperNoConstraint(t *testing.T) {
 			RunAsUser:             psp.RunAsUserStrategyOptions{Rule: psp.RunAsUserStrategyRunAsAny}, SELinux: psp.SELinuxStrategyOptions{Rule: psp.SELinuxStrategyRunAsAny},
 			FSGroup: psp.FSGroupStrategyOptions{Rule: psp.FSGroupStrategyRunAsAny}, SupplementalGroups: psp.SupplementalGroupsStrategyOptions{Rule: psp.SupplementalGroupsStrategyRunAsAny}}}
 	inv := &inventory.Inventory{PodSecurityPolicies: []psp.PodSecurityPolicy{privileged}}
-	for _, scope := range Scopes {
-		set, err := Compile(inv, Options{Scope: scope})
+	for _, scope := range translate.Scopes {
+		set, err := translate.Compile(inv, translate.Options{Scope: scope})
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, _ := RendererFor(EngineGatekeeper)
-		out, err := r.Render(Input{Set: set})
+		r := Engine{}
+		out, err := r.Render(translate.Input{Set: set})
 		if err != nil || len(out.Objects) != 0 || !slices.ContainsFunc(out.Warnings, func(w string) bool { return strings.Contains(w, "nothing to write") }) {
 			t.Errorf("scope %s: objects %d, warnings %q, err %v; want nothing written, a warning and no error", scope, len(out.Objects), out.Warnings, err)
 		}
 	}
-	restricted := gkTestPSP("restricted")
+	restricted := testPSP("restricted")
 	inv.PodSecurityPolicies = append(inv.PodSecurityPolicies, restricted)
-	set, err := Compile(inv, Options{Scope: ScopeCluster})
+	set, err := translate.Compile(inv, translate.Options{Scope: translate.ScopeCluster})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(set.Skipped) > 0 {
 		t.Fatalf("test PSP invalid: %+v", set.Skipped)
 	}
-	out, data := render(t, EngineGatekeeper, Input{Set: set})
-	gkWantWarning(t, out.Warnings, `"privileged": allows everything`)
+	out, data := enginetest.Render(t, Engine{}, translate.Input{Set: set})
+	wantWarning(t, out.Warnings, `"privileged": allows everything`)
 	for _, w := range out.Warnings {
 		if strings.Contains(w, "must now satisfy all") {
 			t.Errorf("AND warning though only one PSP has constraints: %s", w)

@@ -1,4 +1,8 @@
-package translate
+// Package gatekeeper renders the rule model as Gatekeeper constraints of the
+// gatekeeper-library pod-security-policy kinds and, on request, the
+// project's own ConstraintTemplates for them (templates.go, with the Rego
+// in rego/).
+package gatekeeper
 
 import (
 	"crypto/sha256"
@@ -13,59 +17,77 @@ import (
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
 )
 
-// gatekeeperRenderer writes, per converted PSP, one Gatekeeper constraint
+// Engine writes, per converted PSP, one Gatekeeper constraint
 // per gatekeeper-library pod-security-policy kind its rules need, and with
 // --gatekeeper-templates the project's own ConstraintTemplates for those
-// kinds (gatekeeper_templates.go).
+// kinds (templates.go).
 //
 // Gatekeeper ANDs constraints: a pod must satisfy every constraint that
 // matches it. PSP admission ORed the PSPs a pod could use. The renderer
 // cannot change that, so it scopes each PSP's constraints as narrowly as
 // Gatekeeper's match allows, says where the result differs from PSP
-// admission, and implements everyPSPEngine so that the audit predicts what
-// Gatekeeper will do rather than what PSP did.
-type gatekeeperRenderer struct{}
-
-func init() { register(gatekeeperRenderer{}) }
-
-func (gatekeeperRenderer) Engine() string       { return EngineGatekeeper }
-func (gatekeeperRenderer) NeedsPolicySet() bool { return true }
+// admission, and sets Prediction.AppliedPSPs so that the audit predicts
+// what Gatekeeper will do rather than what PSP did.
+type Engine struct{}
 
 // API versions of the rendered objects. Constraints use v1beta1, which every
 // Gatekeeper release since 3.0 serves; templates v1 (Gatekeeper 3.6+).
 const (
-	GatekeeperTemplateAPIVersion   = "templates.gatekeeper.sh/v1"
-	GatekeeperConstraintAPIVersion = "constraints.gatekeeper.sh/v1beta1"
-	gkTarget                       = "admission.k8s.gatekeeper.sh"
+	TemplateAPIVersion   = "templates.gatekeeper.sh/v1"
+	ConstraintAPIVersion = "constraints.gatekeeper.sh/v1beta1"
+	// TemplatesMinVersion is the first Gatekeeper release serving
+	// TemplateAPIVersion.
+	TemplatesMinVersion = "v3.6"
+	target              = "admission.k8s.gatekeeper.sh"
 )
 
-// gkActions maps --mode to spec.enforcementAction.
-var gkActions = map[Mode]string{ModeEnforce: "deny", ModeAudit: "dryrun", ModeWarn: "warn"}
+// Name implements translate.Engine.
+func (Engine) Name() string { return translate.EngineGatekeeper }
 
-// gkConstraint is one constraint of one PSP, before rendering.
-type gkConstraint struct {
+// Component implements translate.Engine.
+func (Engine) Component() string {
+	return ConstraintAPIVersion + " gatekeeper-library pod-security-policy kinds; --gatekeeper-templates " +
+		TemplateAPIVersion + " (Gatekeeper >= " + TemplatesMinVersion + ")"
+}
+
+// NeedsPolicySet implements translate.Engine.
+func (Engine) NeedsPolicySet() bool { return true }
+
+// Prediction implements translate.Engine: constraints are ANDed, and
+// select pods by namespace only (appliedPSPs); some kinds enforce a rule
+// differently from the PSP (enginePolicy).
+func (Engine) Prediction() *translate.Prediction {
+	return &translate.Prediction{AppliedPSPs: appliedPSPs, EnginePolicy: enginePolicy}
+}
+
+// modeActions maps --mode to spec.enforcementAction.
+var modeActions = map[translate.Mode]string{translate.ModeEnforce: "deny", translate.ModeAudit: "dryrun", translate.ModeWarn: "warn"}
+
+// constraint is one constraint of one PSP, before rendering.
+type constraint struct {
 	kind string
 	// params is spec.parameters; nil renders none.
 	params map[string]any
 }
 
-// gkPlan is what one PSP becomes in Gatekeeper.
-type gkPlan struct {
-	constraints []gkConstraint
+// pspPlan is what one PSP becomes in Gatekeeper.
+type pspPlan struct {
+	constraints []constraint
 	// rules are what the constraints enforce with the project's own
 	// templates, in the rule model: the PSP's rules, except where a kind
 	// cannot express one (see warnings), where they hold the stricter (or,
 	// for runtimeClass, absent) rule actually rendered.
-	rules []Rule
+	rules []translate.Rule
 	// warnings name the PSP and field of every such difference.
 	warnings []string
 }
 
-// planGatekeeper maps one PSP's rules onto the library kinds.
-func planGatekeeper(pol *Policy) gkPlan {
-	var plan gkPlan
+// planPSP maps one PSP's rules onto the library kinds.
+func planPSP(pol *translate.Policy) pspPlan {
+	var plan pspPlan
 	warn := func(field, format string, args ...any) {
 		plan.warnings = append(plan.warnings, fmt.Sprintf("PodSecurityPolicy %q: %s: ", pol.Name, field)+fmt.Sprintf(format, args...))
 	}
@@ -76,30 +98,30 @@ func planGatekeeper(pol *Policy) gkPlan {
 		}
 		return params[kind]
 	}
-	keep := func(r Rule) { plan.rules = append(plan.rules, r) }
+	keep := func(r translate.Rule) { plan.rules = append(plan.rules, r) }
 
 	var (
 		hostPID, hostIPC bool
-		volumes          *VolumeTypes
-		csi              *CSIDrivers
+		volumes          *translate.VolumeTypes
+		csi              *translate.CSIDrivers
 	)
 	for _, r := range pol.Rules {
 		switch r := r.(type) {
-		case ForbidPrivileged:
-			use(gkPrivileged)
+		case translate.ForbidPrivileged:
+			use(kindPrivileged)
 			keep(r)
-		case ForbidHostNamespace:
+		case translate.ForbidHostNamespace:
 			switch r.Namespace {
 			case "hostNetwork":
-				use(gkHostNetwork)["hostNetwork"] = false
+				use(kindHostNetwork)["hostNetwork"] = false
 				keep(r)
 			case "hostPID":
 				hostPID = true
 			case "hostIPC":
 				hostIPC = true
 			}
-		case HostPorts:
-			p := use(gkHostNetwork)
+		case translate.HostPorts:
+			p := use(kindHostNetwork)
 			ranges := mergePortRanges(r.Ranges)
 			switch len(ranges) {
 			case 0:
@@ -118,84 +140,84 @@ func planGatekeeper(pol *Policy) gkPlan {
 				var dropped []string
 				for _, pr := range ranges {
 					if pr != widest {
-						dropped = append(dropped, rangeString(int64(pr.Min), int64(pr.Max)))
+						dropped = append(dropped, translate.RangeString(int64(pr.Min), int64(pr.Max)))
 					}
 				}
 				all := make([]string, len(ranges))
 				for i, pr := range ranges {
-					all[i] = rangeString(int64(pr.Min), int64(pr.Max))
+					all[i] = translate.RangeString(int64(pr.Min), int64(pr.Max))
 				}
 				warn(r.Field(), "the PodSecurityPolicy allows host ports %s, but %s takes one min-max range and constraints cannot be ORed: only the widest, %s, is allowed; host ports %s are rejected",
-					strings.Join(all, ", "), gkHostNetwork, rangeString(int64(widest.Min), int64(widest.Max)), strings.Join(dropped, ", "))
+					strings.Join(all, ", "), kindHostNetwork, translate.RangeString(int64(widest.Min), int64(widest.Max)), strings.Join(dropped, ", "))
 				ranges = []psp.HostPortRange{widest}
 			}
-			keep(HostPorts{Ranges: ranges})
-		case VolumeTypes:
+			keep(translate.HostPorts{Ranges: ranges})
+		case translate.VolumeTypes:
 			volumes = &r
-		case CSIDrivers:
+		case translate.CSIDrivers:
 			csi = &r
-		case HostPathPrefixes:
-			use(gkHostFS)["allowedHostPaths"] = gkHostPaths(r.Prefixes)
+		case translate.HostPathPrefixes:
+			use(kindHostFilesystem)["allowedHostPaths"] = hostPaths(r.Prefixes)
 			keep(r)
-		case HostPathReadOnly:
-			use(gkHostFS)["allowedHostPaths"] = gkHostPaths(r.Prefixes)
+		case translate.HostPathReadOnly:
+			use(kindHostFilesystem)["allowedHostPaths"] = hostPaths(r.Prefixes)
 			keep(r)
-		case FlexVolumeDrivers:
+		case translate.FlexVolumeDrivers:
 			drivers := make([]any, len(r.Drivers))
 			for i, d := range r.Drivers {
 				drivers[i] = map[string]any{"driver": d}
 			}
-			use(gkFlex)["allowedFlexVolumes"] = drivers
+			use(kindFlexVolumes)["allowedFlexVolumes"] = drivers
 			keep(r)
-		case RunAsUser:
-			use(gkUsers)["runAsUser"] = gkIDParams(string(r.Rule), r.Ranges, r.Rule == psp.RunAsUserStrategyMustRunAs)
+		case translate.RunAsUser:
+			use(kindUsers)["runAsUser"] = idParams(string(r.Rule), r.Ranges, r.Rule == psp.RunAsUserStrategyMustRunAs)
 			keep(r)
-		case GroupRule:
+		case translate.GroupRule:
 			rule := "MayRunAs"
 			if r.Must {
 				rule = "MustRunAs"
 			}
-			use(gkUsers)[r.Kind] = gkIDParams(rule, r.Ranges, true)
+			use(kindUsers)[r.Kind] = idParams(rule, r.Ranges, true)
 			keep(r)
-		case SELinux:
+		case translate.SELinux:
 			o := r.Options
-			use(gkSELinux)["allowedSELinuxOptions"] = []any{map[string]any{"user": o.User, "role": o.Role, "type": o.Type, "level": o.Level}}
+			use(kindSELinux)["allowedSELinuxOptions"] = []any{map[string]any{"user": o.User, "role": o.Role, "type": o.Type, "level": o.Level}}
 			keep(r)
-		case AllowedCapabilities:
-			use(gkCaps)["allowedCapabilities"] = anyStrings(r.Allowed)
+		case translate.AllowedCapabilities:
+			use(kindCapabilities)["allowedCapabilities"] = anyStrings(r.Allowed)
 			keep(r)
-		case RequiredDropCapabilities:
-			use(gkCaps)["requiredDropCapabilities"] = anyStrings(r.Required)
+		case translate.RequiredDropCapabilities:
+			use(kindCapabilities)["requiredDropCapabilities"] = anyStrings(r.Required)
 			keep(r)
-		case ReadOnlyRootFilesystem:
-			use(gkReadOnlyFS)
+		case translate.ReadOnlyRootFilesystem:
+			use(kindReadOnlyFS)
 			keep(r)
-		case ForbidPrivilegeEscalation:
-			use(gkEscalation)
+		case translate.ForbidPrivilegeEscalation:
+			use(kindEscalation)
 			keep(r)
-		case PrivilegeEscalationSet:
-			use(gkEscalation)
-			keep(ForbidPrivilegeEscalation{})
-			warn(r.Field(), "no gatekeeper-library kind requires allowPrivilegeEscalation to be set without fixing its value; %s requires allowPrivilegeEscalation: false instead, so containers asking for true, which the PodSecurityPolicy allowed, are rejected", gkEscalation)
-		case ForbiddenSysctls:
-			use(gkSysctls)["forbiddenSysctls"] = anyStrings(r.Patterns)
+		case translate.PrivilegeEscalationSet:
+			use(kindEscalation)
+			keep(translate.ForbidPrivilegeEscalation{})
+			warn(r.Field(), "no gatekeeper-library kind requires allowPrivilegeEscalation to be set without fixing its value; %s requires allowPrivilegeEscalation: false instead, so containers asking for true, which the PodSecurityPolicy allowed, are rejected", kindEscalation)
+		case translate.ForbiddenSysctls:
+			use(kindSysctls)["forbiddenSysctls"] = anyStrings(r.Patterns)
 			keep(r)
-		case UnsafeSysctls:
+		case translate.UnsafeSysctls:
 			// The library's allow-list has no implied safe set.
-			use(gkSysctls)["allowedSysctls"] = anyStrings(append(slices.Clone(r.Safe), r.Allowed...))
+			use(kindSysctls)["allowedSysctls"] = anyStrings(append(slices.Clone(r.Safe), r.Allowed...))
 			keep(r)
-		case ProcMountTypes:
-			use(gkProcMount)["procMount"] = "Default"
+		case translate.ProcMountTypes:
+			use(kindProcMount)["procMount"] = "Default"
 			if !slices.Equal(r.Allowed, []string{"Default"}) {
-				warn(r.Field(), "only procMount Default is allowed (%s knows Default and Unmasked only), not %v", gkProcMount, r.Allowed)
+				warn(r.Field(), "only procMount Default is allowed (%s knows Default and Unmasked only), not %v", kindProcMount, r.Allowed)
 			}
-			keep(ProcMountTypes{Allowed: []string{"Default"}})
-		case RuntimeClassNames:
+			keep(translate.ProcMountTypes{Allowed: []string{"Default"}})
+		case translate.RuntimeClassNames:
 			warn(r.Field(), "not converted, since no gatekeeper-library kind checks runtimeClassName: nothing enforces what the PodSecurityPolicy required (%s)", strings.TrimPrefix(r.Message(), r.Field()+": "))
-		case SeccompProfiles:
-			use(gkSeccomp)["allowedProfiles"] = gkSeccompProfiles(r)
+		case translate.SeccompProfiles:
+			use(kindSeccomp)["allowedProfiles"] = seccompProfiles(r)
 			keep(r)
-		case AppArmorProfiles:
+		case translate.AppArmorProfiles:
 			allowed := []any{"*"}
 			if r.Allowed != nil {
 				allowed = anyStrings(r.Allowed)
@@ -203,7 +225,7 @@ func planGatekeeper(pol *Policy) gkPlan {
 			if !r.Required {
 				allowed = append(allowed, "")
 			}
-			use(gkAppArmor)["allowedProfiles"] = allowed
+			use(kindAppArmor)["allowedProfiles"] = allowed
 			keep(r)
 		default:
 			warn(r.Field(), "rule %s is not converted to Gatekeeper", r.ID())
@@ -211,15 +233,15 @@ func planGatekeeper(pol *Policy) gkPlan {
 	}
 
 	if hostPID || hostIPC {
-		use(gkHostNS)
-		keep(ForbidHostNamespace{Namespace: "hostPID"})
-		keep(ForbidHostNamespace{Namespace: "hostIPC"})
+		use(kindHostNamespace)
+		keep(translate.ForbidHostNamespace{Namespace: "hostPID"})
+		keep(translate.ForbidHostNamespace{Namespace: "hostIPC"})
 		if hostPID != hostIPC {
 			allowed := map[bool]string{true: "hostIPC", false: "hostPID"}[hostPID]
-			warn("spec."+allowed, "%s forbids the host PID and IPC namespaces together, so pods using %s, which the PodSecurityPolicy allowed, are rejected", gkHostNS, allowed)
+			warn("spec."+allowed, "%s forbids the host PID and IPC namespaces together, so pods using %s, which the PodSecurityPolicy allowed, are rejected", kindHostNamespace, allowed)
 		}
 	}
-	if p := params[gkHostNetwork]; p != nil {
+	if p := params[kindHostNetwork]; p != nil {
 		if _, ok := p["hostNetwork"]; !ok {
 			p["hostNetwork"] = true
 		}
@@ -233,14 +255,14 @@ func planGatekeeper(pol *Policy) gkPlan {
 		// No library kind reads a CSI volume's driver. Inline CSI volumes
 		// go: rejecting them is the side that cannot let a pod through
 		// that the PSP stopped.
-		v := VolumeTypes{}
+		v := translate.VolumeTypes{}
 		allTypes := volumes == nil
 		if !allTypes {
 			v.Allowed = slices.DeleteFunc(slices.Clone(volumes.Allowed), func(t psp.FSType) bool { return t == psp.CSI })
 		} else {
-			for _, s := range volumeSources {
-				if s.fsType != psp.CSI {
-					v.Allowed = append(v.Allowed, s.fsType)
+			for _, s := range translate.VolumeSources() {
+				if s.Type != psp.CSI {
+					v.Allowed = append(v.Allowed, s.Type)
 				}
 			}
 		}
@@ -258,7 +280,7 @@ func planGatekeeper(pol *Policy) gkPlan {
 		for i, t := range volumes.Allowed {
 			names[i] = string(t)
 		}
-		use(gkVolumes)["volumes"] = anyStrings(names)
+		use(kindVolumes)["volumes"] = anyStrings(names)
 		keep(*volumes)
 	}
 
@@ -268,7 +290,7 @@ func planGatekeeper(pol *Policy) gkPlan {
 	}
 	sort.Strings(kinds)
 	for _, k := range kinds {
-		c := gkConstraint{kind: k}
+		c := constraint{kind: k}
 		if len(params[k]) > 0 {
 			c.params = params[k]
 		}
@@ -293,7 +315,7 @@ func mergePortRanges(ranges []psp.HostPortRange) []psp.HostPortRange {
 	return out
 }
 
-func gkHostPaths(prefixes []psp.AllowedHostPath) []any {
+func hostPaths(prefixes []psp.AllowedHostPath) []any {
 	out := make([]any, len(prefixes))
 	for i, p := range prefixes {
 		out[i] = map[string]any{"pathPrefix": p.PathPrefix, "readOnly": p.ReadOnly}
@@ -301,7 +323,7 @@ func gkHostPaths(prefixes []psp.AllowedHostPath) []any {
 	return out
 }
 
-func gkIDParams(rule string, ranges []psp.IDRange, withRanges bool) map[string]any {
+func idParams(rule string, ranges []psp.IDRange, withRanges bool) map[string]any {
 	out := map[string]any{"rule": rule}
 	if withRanges {
 		rs := make([]any, len(ranges))
@@ -313,11 +335,11 @@ func gkIDParams(rule string, ranges []psp.IDRange, withRanges bool) map[string]a
 	return out
 }
 
-// gkSeccompProfiles encodes the rule in allowedProfiles: "*" for any set
+// seccompProfiles encodes the rule in allowedProfiles: "*" for any set
 // profile, "" for an unset one. A required pod-level profile needs no
 // marker: with the pod's field set, every container has a profile, so
 // leaving "" out requires exactly that.
-func gkSeccompProfiles(r SeccompProfiles) []any {
+func seccompProfiles(r translate.SeccompProfiles) []any {
 	out := anyStrings(r.Named)
 	if r.Any {
 		out = append(out, "*")
@@ -336,11 +358,11 @@ func anyStrings(s []string) []any {
 	return out
 }
 
-// gkNamespaces lists where a PSP's constraints apply under ScopeRBAC: the
+// usableNamespaces lists where a PSP's constraints apply under ScopeRBAC: the
 // namespaces whose every service account may use it, widened by the
 // namespaces of the single service accounts that may (a constraint cannot
 // select a service account); everywhere when it is usable in every namespace.
-func gkNamespaces(u *rbac.Usability) (namespaces []string, everywhere bool) {
+func usableNamespaces(u *rbac.Usability) (namespaces []string, everywhere bool) {
 	if u == nil {
 		return nil, false
 	}
@@ -355,20 +377,20 @@ func gkNamespaces(u *rbac.Usability) (namespaces []string, everywhere bool) {
 		ns, _, _ := strings.Cut(sa, "/")
 		set[ns] = true
 	}
-	return sortedKeys(set), false
+	return translate.SortedKeys(set), false
 }
 
-// appliedPSPs implements everyPSPEngine: the PSPs whose constraints match a
+// appliedPSPs is Prediction.AppliedPSPs: the PSPs whose constraints match a
 // pod in namespace, exactly as Render scopes them. The service account does
 // not matter: Gatekeeper cannot tell them apart.
-func (gatekeeperRenderer) appliedPSPs(set *PolicySet, namespace, _ string) []int {
+func appliedPSPs(set *translate.PolicySet, namespace, _ string) []int {
 	var out []int
 	for i := range set.Policies {
-		if set.Options.Scope != ScopeRBAC {
+		if set.Options.Scope != translate.ScopeRBAC {
 			out = append(out, i)
 			continue
 		}
-		nss, everywhere := gkNamespaces(set.Usability[set.Policies[i].Name])
+		nss, everywhere := usableNamespaces(set.Usability[set.Policies[i].Name])
 		if everywhere || slices.Contains(nss, namespace) {
 			out = append(out, i)
 		}
@@ -376,19 +398,19 @@ func (gatekeeperRenderer) appliedPSPs(set *PolicySet, namespace, _ string) []int
 	return out
 }
 
-// enginePolicy implements everyPSPEngine: policy i as its constraints
+// enginePolicy is Prediction.EnginePolicy: policy i as its constraints
 // enforce it with the project's own templates.
-func (gatekeeperRenderer) enginePolicy(set *PolicySet, i int) Policy {
+func enginePolicy(set *translate.PolicySet, i int) translate.Policy {
 	pol := &set.Policies[i]
-	return Policy{Name: pol.Name, Rules: planGatekeeper(pol).rules, Notes: pol.Notes, DefaultNotes: pol.DefaultNotes}
+	return translate.Policy{Name: pol.Name, Rules: planPSP(pol).rules, Notes: pol.Notes, DefaultNotes: pol.DefaultNotes}
 }
 
-// gkConstraintName is the name of every constraint converted from one PSP
+// constraintName is the name of every constraint converted from one PSP
 // (one per kind, so the name need only be unique per PSP): a DNS-1123
 // label, since Gatekeeper reuses constraint names in labels. PSP names may
 // hold dots and be up to 253 characters; when the name had to change, a
 // hash of the PSP name keeps two PSPs apart.
-func gkConstraintName(pspName string) string {
+func constraintName(pspName string) string {
 	name := "psp-migrate-" + strings.ReplaceAll(pspName, ".", "-")
 	if !strings.Contains(pspName, ".") && len(name) <= 63 {
 		return name
@@ -400,18 +422,19 @@ func gkConstraintName(pspName string) string {
 	return name + "-" + hex.EncodeToString(sum[:])[:10]
 }
 
-func (r gatekeeperRenderer) Render(in Input) (Output, error) {
+// Render implements translate.Engine.
+func (e Engine) Render(in translate.Input) (translate.Output, error) {
 	set := in.Set
 	if set == nil {
-		return Output{}, errors.New("gatekeeper: no policies to render")
+		return translate.Output{}, errors.New("gatekeeper: no policies to render")
 	}
-	action, ok := gkActions[set.Options.Mode]
+	action, ok := modeActions[set.Options.Mode]
 	if !ok {
-		return Output{}, fmt.Errorf("gatekeeper: invalid mode %q", set.Options.Mode)
+		return translate.Output{}, fmt.Errorf("gatekeeper: invalid mode %q", set.Options.Mode)
 	}
-	var out Output
+	var out translate.Output
 	kindsUsed := map[string]bool{}
-	var constraints []Object
+	var constraints []translate.Object
 	rendered := 0
 	for i := range set.Policies {
 		pol := &set.Policies[i]
@@ -424,9 +447,9 @@ func (r gatekeeperRenderer) Render(in Input) (Output, error) {
 		if ex := set.Options.ExcludeNamespaces; len(ex) > 0 {
 			match["excludedNamespaces"] = anyStrings(ex)
 		}
-		if set.Options.Scope == ScopeRBAC {
+		if set.Options.Scope == translate.ScopeRBAC {
 			u := set.Usability[pol.Name]
-			nss, everywhere := gkNamespaces(u)
+			nss, everywhere := usableNamespaces(u)
 			if !everywhere {
 				if len(nss) == 0 {
 					out.Warnings = append(out.Warnings, fmt.Sprintf("PodSecurityPolicy %q: no service account may use it (--scope rbac), so no constraint is written for it", pol.Name))
@@ -435,21 +458,21 @@ func (r gatekeeperRenderer) Render(in Input) (Output, error) {
 				match["namespaces"] = anyStrings(nss)
 			}
 		}
-		plan := planGatekeeper(pol)
+		plan := planPSP(pol)
 		if len(plan.constraints) == 0 {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("PodSecurityPolicy %q: allows everything, so no constraint is written for it", pol.Name))
 			continue
 		}
-		if u := set.Usability[pol.Name]; set.Options.Scope == ScopeRBAC && u != nil && !u.Everywhere && len(u.ServiceAccounts) > 0 {
+		if u := set.Usability[pol.Name]; set.Options.Scope == translate.ScopeRBAC && u != nil && !u.Everywhere && len(u.ServiceAccounts) > 0 {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("PodSecurityPolicy %q: granted to service accounts %s; a constraint cannot select a service account, so its constraints apply to every pod of namespace(s) %s",
 				pol.Name, strings.Join(u.ServiceAccounts, ", "), strings.Join(saNamespaces(u.ServiceAccounts), ", ")))
 		}
 		out.Warnings = append(out.Warnings, plan.warnings...)
 		rendered++
-		name := gkConstraintName(pol.Name)
-		labels, annotations := provenance(EngineGatekeeper, []string{pol.Name}, set.Options)
-		annotations[AnnotationScope] = string(set.Options.Scope)
-		annotations[AnnotationMode] = string(set.Options.Mode)
+		name := constraintName(pol.Name)
+		labels, annotations := translate.Provenance(translate.EngineGatekeeper, []string{pol.Name}, set.Options)
+		annotations[translate.AnnotationScope] = string(set.Options.Scope)
+		annotations[translate.AnnotationMode] = string(set.Options.Mode)
 		for _, c := range plan.constraints {
 			kindsUsed[c.kind] = true
 			spec := map[string]any{"enforcementAction": action, "match": deepCopyMap(match)}
@@ -457,12 +480,12 @@ func (r gatekeeperRenderer) Render(in Input) (Output, error) {
 				spec["parameters"] = c.params
 			}
 			obj := &unstructured.Unstructured{Object: map[string]any{
-				"apiVersion": GatekeeperConstraintAPIVersion,
+				"apiVersion": ConstraintAPIVersion,
 				"kind":       c.kind,
-				"metadata":   gkMeta(name, labels, annotations),
+				"metadata":   meta(name, labels, annotations),
 				"spec":       spec,
 			}}
-			constraints = append(constraints, Object{Engine: EngineGatekeeper, Object: obj, FileName: fileName(EngineGatekeeper, c.kind, name)})
+			constraints = append(constraints, translate.Object{Engine: translate.EngineGatekeeper, Object: obj, FileName: translate.FileName(translate.EngineGatekeeper, c.kind, name)})
 		}
 	}
 	if rendered == 0 {
@@ -473,26 +496,26 @@ func (r gatekeeperRenderer) Render(in Input) (Output, error) {
 	}
 
 	if set.Options.GatekeeperTemplates {
-		labels, annotations := provenance(EngineGatekeeper, set.PSPNames(), set.Options)
-		for _, kind := range gkTemplateKinds() {
+		labels, annotations := translate.Provenance(translate.EngineGatekeeper, set.PSPNames(), set.Options)
+		for _, kind := range templateKinds() {
 			if kindsUsed[kind] {
-				out.Objects = append(out.Objects, gkTemplateObject(kind, labels, annotations))
+				out.Objects = append(out.Objects, templateObject(kind, labels, annotations))
 			}
 		}
 	}
 	out.Objects = append(out.Objects, constraints...)
-	out.Warnings = append(out.Warnings, r.scopeWarnings(set)...)
-	out.Warnings = append(out.Warnings, requesterIgnoredWarnings(set, "a Gatekeeper constraint cannot select pods by who creates them, so those grants are not converted: its constraints apply only where a pod's service account, or every authenticated user, may use it")...)
-	out.Warnings = append(out.Warnings, skippedWarnings(set)...)
+	out.Warnings = append(out.Warnings, e.scopeWarnings(set)...)
+	out.Warnings = append(out.Warnings, translate.RequesterIgnoredWarnings(set, "a Gatekeeper constraint cannot select pods by who creates them, so those grants are not converted: its constraints apply only where a pod's service account, or every authenticated user, may use it")...)
+	out.Warnings = append(out.Warnings, translate.SkippedWarnings(set)...)
 	return out, nil
 }
 
 // scopeWarnings says where ANDed constraints differ from PSP admission's OR.
-func (r gatekeeperRenderer) scopeWarnings(set *PolicySet) []string {
-	if set.Options.Scope != ScopeRBAC {
+func (Engine) scopeWarnings(set *translate.PolicySet) []string {
+	if set.Options.Scope != translate.ScopeRBAC {
 		var names []string
 		for i := range set.Policies {
-			if len(planGatekeeper(&set.Policies[i]).constraints) > 0 {
+			if len(planPSP(&set.Policies[i]).constraints) > 0 {
 				names = append(names, set.Policies[i].Name)
 			}
 		}
@@ -511,12 +534,12 @@ func (r gatekeeperRenderer) scopeWarnings(set *PolicySet) []string {
 	var all []string
 	for i := range set.Policies {
 		pol := &set.Policies[i]
-		nss, e := gkNamespaces(set.Usability[pol.Name])
+		nss, e := usableNamespaces(set.Usability[pol.Name])
 		everywhere = everywhere || e
 		for _, ns := range nss {
 			usable[ns] = true
 		}
-		if len(planGatekeeper(pol).constraints) == 0 {
+		if len(planPSP(pol).constraints) == 0 {
 			continue
 		}
 		if e {
@@ -527,7 +550,7 @@ func (r gatekeeperRenderer) scopeWarnings(set *PolicySet) []string {
 		}
 	}
 	var several []string
-	for _, ns := range sortedKeys(namespaceSet(byNamespace)) {
+	for _, ns := range translate.SortedKeys(namespaceSet(byNamespace)) {
 		if set.Excluded(ns) {
 			continue
 		}
@@ -545,7 +568,7 @@ func (r gatekeeperRenderer) scopeWarnings(set *PolicySet) []string {
 	}
 	if !everywhere {
 		warnings = append(warnings, "PSP admission rejected every pod of a namespace where no PodSecurityPolicy was usable; no constraint matches such a namespace (every namespace but "+
-			strings.Join(sortedKeys(usable), ", ")+"), so Gatekeeper admits any pod there")
+			strings.Join(translate.SortedKeys(usable), ", ")+"), so Gatekeeper admits any pod there")
 	}
 	return warnings
 }
@@ -564,10 +587,10 @@ func saNamespaces(accounts []string) []string {
 		ns, _, _ := strings.Cut(sa, "/")
 		set[ns] = true
 	}
-	return sortedKeys(set)
+	return translate.SortedKeys(set)
 }
 
-func gkMeta(name string, labels, annotations map[string]string) map[string]any {
+func meta(name string, labels, annotations map[string]string) map[string]any {
 	l := make(map[string]any, len(labels))
 	for k, v := range labels {
 		l[k] = v
@@ -579,27 +602,27 @@ func gkMeta(name string, labels, annotations map[string]string) map[string]any {
 	return map[string]any{"name": name, "labels": l, "annotations": a}
 }
 
-// gkTemplateObject is the project's own ConstraintTemplate of kind.
-func gkTemplateObject(kind string, labels, annotations map[string]string) Object {
-	t := gkTemplates[kind]
+// templateObject is the project's own ConstraintTemplate of kind.
+func templateObject(kind string, labels, annotations map[string]string) translate.Object {
+	t := templates[kind]
 	name := strings.ToLower(kind)
 	schema := map[string]any{"type": "object", "description": t.description}
 	if len(t.params) > 0 {
 		schema["properties"] = deepCopyMap(t.params)
 	}
 	obj := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": GatekeeperTemplateAPIVersion,
+		"apiVersion": TemplateAPIVersion,
 		"kind":       "ConstraintTemplate",
-		"metadata":   gkMeta(name, labels, annotations),
+		"metadata":   meta(name, labels, annotations),
 		"spec": map[string]any{
 			"crd": map[string]any{"spec": map[string]any{
 				"names":      map[string]any{"kind": kind},
 				"validation": map[string]any{"openAPIV3Schema": schema},
 			}},
-			"targets": []any{map[string]any{"target": gkTarget, "rego": gkRego(kind)}},
+			"targets": []any{map[string]any{"target": target, "rego": rego(kind)}},
 		},
 	}}
-	return Object{Engine: EngineGatekeeper, Object: obj, FileName: fileName(EngineGatekeeper, "ConstraintTemplate", name)}
+	return translate.Object{Engine: translate.EngineGatekeeper, Object: obj, FileName: translate.FileName(translate.EngineGatekeeper, "ConstraintTemplate", name)}
 }
 
 // deepCopyMap copies a tree of maps and slices, so that objects sharing a

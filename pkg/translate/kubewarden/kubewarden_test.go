@@ -1,53 +1,57 @@
-package translate
+package kubewarden
 
 import (
-	corev1 "k8s.io/api/core/v1"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/vap"
+	"github.com/psp-migrate/kubectl-psp-migrate/test/translatetest"
+	"github.com/psp-migrate/kubectl-psp-migrate/test/translatetest/enginetest"
 )
 
 func TestRenderKubewarden(t *testing.T) {
-	inv := loadInput(t)
+	inv := translatetest.LoadInput(t, translatetest.Input)
 	tests := []struct {
 		name   string
-		opts   Options
+		opts   translate.Options
 		golden string
 		kinds  []string
 	}{
-		{"rbac scope, enforce, default exclusions", Options{Scope: ScopeRBAC, ToolVersion: "1.2.3"}, "kubewarden-rbac.yaml",
+		{"rbac scope, enforce, default exclusions", translate.Options{Scope: translate.ScopeRBAC, ToolVersion: "1.2.3"}, "kubewarden-rbac.yaml",
 			[]string{"ClusterAdmissionPolicyGroup", "ClusterAdmissionPolicyGroup"}},
-		{"cluster scope, warn, no exclusions", Options{Scope: ScopeCluster, Mode: ModeWarn, ExcludeNamespaces: []string{}, ToolVersion: "1.2.3"}, "kubewarden-cluster-warn.yaml",
+		{"cluster scope, warn, no exclusions", translate.Options{Scope: translate.ScopeCluster, Mode: translate.ModeWarn, ExcludeNamespaces: []string{}, ToolVersion: "1.2.3"}, "kubewarden-cluster-warn.yaml",
 			[]string{"ClusterAdmissionPolicyGroup"}},
-		{"one PSP, audit", Options{Scope: ScopeCluster, Mode: ModeAudit, PSPs: []string{"agents.host"}, ToolVersion: "1.2.3+dirty"}, "kubewarden-one-psp-audit.yaml",
+		{"one PSP, audit", translate.Options{Scope: translate.ScopeCluster, Mode: translate.ModeAudit, PSPs: []string{"agents.host"}, ToolVersion: "1.2.3+dirty"}, "kubewarden-one-psp-audit.yaml",
 			slices.Repeat([]string{"ClusterAdmissionPolicy"}, 6)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			set, err := Compile(inv, tt.opts)
+			set, err := translate.Compile(inv, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, data := render(t, EngineKubewarden, Input{Set: set, Options: set.Options})
-			checkGolden(t, tt.golden, data)
+			out, data := enginetest.Render(t, Engine{}, translate.Input{Set: set, Options: set.Options})
+			translatetest.CheckGolden(t, tt.golden, data)
 			var kinds []string
 			for _, o := range out.Objects {
 				u := o.Object.(*unstructured.Unstructured)
 				kinds = append(kinds, u.GetKind())
-				if u.GetAPIVersion() != KubewardenAPIVersion {
+				if u.GetAPIVersion() != APIVersion {
 					t.Errorf("%s: apiVersion %s", o.FileName, u.GetAPIVersion())
 				}
-				if u.GetLabels()[LabelManagedBy] != ManagedByValue || u.GetAnnotations()[AnnotationSourcePSPs] == "" ||
-					u.GetAnnotations()[AnnotationToolVersion] != tt.opts.ToolVersion {
+				if u.GetLabels()[translate.LabelManagedBy] != translate.ManagedByValue || u.GetAnnotations()[translate.AnnotationSourcePSPs] == "" ||
+					u.GetAnnotations()[translate.AnnotationToolVersion] != tt.opts.ToolVersion {
 					t.Errorf("%s lacks provenance: labels %v annotations %v", o.FileName, u.GetLabels(), u.GetAnnotations())
 				}
-				wantMode := kubewardenModes[set.Options.Mode]
+				wantMode := modes[set.Options.Mode]
 				if m, _, _ := unstructured.NestedString(u.Object, "spec", "mode"); m != wantMode {
 					t.Errorf("%s: mode %q, want %q", o.FileName, m, wantMode)
 				}
@@ -69,30 +73,30 @@ func TestRenderKubewarden(t *testing.T) {
 // TestKubewardenModulesCoverEveryRule checks that every rule of every PSP
 // goes to exactly one module, and that every module referenced is pinned.
 func TestKubewardenModulesCoverEveryRule(t *testing.T) {
-	inv := loadInput(t)
-	set, err := Compile(inv, Options{Scope: ScopeCluster})
+	inv := translatetest.LoadInput(t, translatetest.Input)
+	set, err := translate.Compile(inv, translate.Options{Scope: translate.ScopeCluster})
 	if err != nil {
 		t.Fatal(err)
 	}
-	extra := []Policy{{Name: "every-rule", Rules: []Rule{
-		ForbidPrivileged{}, ForbidHostNamespace{Namespace: "hostPID"}, HostPorts{Ranges: []psp.HostPortRange{{Min: 80, Max: 80}, {Min: 8000, Max: 9000}}},
-		VolumeTypes{Allowed: []psp.FSType{psp.CephFS, psp.ConfigMap}}, HostPathPrefixes{}, HostPathReadOnly{}, FlexVolumeDrivers{Drivers: []string{"x"}},
-		CSIDrivers{Drivers: []string{"y"}}, RunAsUser{Rule: psp.RunAsUserStrategyMustRunAs, Ranges: []psp.IDRange{{Min: 1, Max: 2}}},
-		GroupRule{Kind: "runAsGroup", Must: true, Ranges: []psp.IDRange{{Min: 1, Max: 2}}}, GroupRule{Kind: "fsGroup", Ranges: []psp.IDRange{{Min: 1, Max: 2}}},
-		GroupRule{Kind: "supplementalGroups", Ranges: []psp.IDRange{{Min: 1, Max: 2}}}, SELinux{}, AllowedCapabilities{Allowed: []string{"CHOWN"}},
-		RequiredDropCapabilities{Required: []string{"ALL"}}, ReadOnlyRootFilesystem{}, ForbidPrivilegeEscalation{}, PrivilegeEscalationSet{},
-		ForbiddenSysctls{Patterns: []string{"kernel.*"}}, UnsafeSysctls{Safe: psp.SafeSysctls(), Allowed: []string{"net.core.somaxconn"}, Forbidden: []string{"kernel.*"}},
-		ProcMountTypes{Allowed: []string{"Default"}}, RuntimeClassNames{Allowed: []string{"gvisor"}}, SeccompProfiles{Unset: true}, AppArmorProfiles{Required: true},
+	extra := []translate.Policy{{Name: "every-rule", Rules: []translate.Rule{
+		translate.ForbidPrivileged{}, translate.ForbidHostNamespace{Namespace: "hostPID"}, translate.HostPorts{Ranges: []psp.HostPortRange{{Min: 80, Max: 80}, {Min: 8000, Max: 9000}}},
+		translate.VolumeTypes{Allowed: []psp.FSType{psp.CephFS, psp.ConfigMap}}, translate.HostPathPrefixes{}, translate.HostPathReadOnly{}, translate.FlexVolumeDrivers{Drivers: []string{"x"}},
+		translate.CSIDrivers{Drivers: []string{"y"}}, translate.RunAsUser{Rule: psp.RunAsUserStrategyMustRunAs, Ranges: []psp.IDRange{{Min: 1, Max: 2}}},
+		translate.GroupRule{Kind: "runAsGroup", Must: true, Ranges: []psp.IDRange{{Min: 1, Max: 2}}}, translate.GroupRule{Kind: "fsGroup", Ranges: []psp.IDRange{{Min: 1, Max: 2}}},
+		translate.GroupRule{Kind: "supplementalGroups", Ranges: []psp.IDRange{{Min: 1, Max: 2}}}, translate.SELinux{}, translate.AllowedCapabilities{Allowed: []string{"CHOWN"}},
+		translate.RequiredDropCapabilities{Required: []string{"ALL"}}, translate.ReadOnlyRootFilesystem{}, translate.ForbidPrivilegeEscalation{}, translate.PrivilegeEscalationSet{},
+		translate.ForbiddenSysctls{Patterns: []string{"kernel.*"}}, translate.UnsafeSysctls{Safe: psp.SafeSysctls(), Allowed: []string{"net.core.somaxconn"}, Forbidden: []string{"kernel.*"}},
+		translate.ProcMountTypes{Allowed: []string{"Default"}}, translate.RuntimeClassNames{Allowed: []string{"gvisor"}}, translate.SeccompProfiles{Unset: true}, translate.AppArmorProfiles{Required: true},
 	}}}
 	ident := regexp.MustCompile(`^[_a-zA-Z][_a-zA-Z0-9]*$`)
 	for _, p := range append(set.Policies, extra...) {
 		t.Run(p.Name, func(t *testing.T) {
-			var got []Rule
-			for _, u := range kubewardenModules(&p) {
-				if KubewardenModules[u.module] == "" {
+			var got []translate.Rule
+			for _, u := range moduleUses(&p) {
+				if Modules[u.module] == "" {
 					t.Errorf("module %s is not pinned", u.module)
 				}
-				if !ident.MatchString(kwMemberName(p.Name, u.module, map[string]bool{})) {
+				if !ident.MatchString(memberName(p.Name, u.module, map[string]bool{})) {
 					t.Errorf("member name of %s is not a CEL identifier", u.module)
 				}
 				got = append(got, u.rules...)
@@ -101,18 +105,18 @@ func TestKubewardenModulesCoverEveryRule(t *testing.T) {
 				t.Fatalf("%d rules rendered, want %d", len(got), len(p.Rules))
 			}
 			for _, r := range p.Rules {
-				if !slices.ContainsFunc(got, func(g Rule) bool { return g.ID() == r.ID() && g.Message() == r.Message() }) {
+				if !slices.ContainsFunc(got, func(g translate.Rule) bool { return g.ID() == r.ID() && g.Message() == r.Message() }) {
 					t.Errorf("rule %s not rendered", r.ID())
 				}
 			}
 		})
 	}
 	// The sysctl-psp settings keep PSP's v1.24 safe list.
-	s, ok := kwSysctlSettings(UnsafeSysctls{Safe: psp.SafeSysctls()})
+	s, ok := sysctlSettings(translate.UnsafeSysctls{Safe: psp.SafeSysctls()})
 	if !ok || !slices.Contains(s["allowedUnsafeSysctls"].([]any), any("net.ipv4.ip_unprivileged_port_start")) {
 		t.Errorf("sysctl-psp settings %v lack the safe sysctls the module does not know", s)
 	}
-	if _, ok := kwSysctlSettings(UnsafeSysctls{Allowed: []string{"net.*"}}); ok {
+	if _, ok := sysctlSettings(translate.UnsafeSysctls{Allowed: []string{"net.*"}}); ok {
 		t.Error("sysctl-psp accepted an allowed glob it cannot express")
 	}
 	if got := volumeFields([]psp.FSType{psp.CephFS, psp.ConfigMap}); !slices.Equal(got, []string{"cephfs", "configMap"}) {
@@ -124,16 +128,16 @@ func TestKubewardenModulesCoverEveryRule(t *testing.T) {
 // the way the usability table does: each candidate service account falls in
 // exactly the class holding the PSPs it may use.
 func TestKubewardenClasses(t *testing.T) {
-	set := &PolicySet{
-		Options:  Options{Scope: ScopeRBAC},
-		Policies: []Policy{{Name: "a"}, {Name: "b"}, {Name: "c"}},
+	set := &translate.PolicySet{
+		Options:  translate.Options{Scope: translate.ScopeRBAC},
+		Policies: []translate.Policy{{Name: "a"}, {Name: "b"}, {Name: "c"}},
 		Usability: rbac.UseTable{
 			"a": {Everywhere: true},
 			"b": {Namespaces: []string{"apps", "web"}, ServiceAccounts: []string{"ops/deployer"}},
 			"c": {ServiceAccounts: []string{"apps/admin", "web/default"}},
 		},
 	}
-	classes := kubewardenClasses(set)
+	classes := classes(set)
 	// A tiny evaluator of the conditions this renderer writes.
 	inList := func(expr, x string) bool {
 		return strings.Contains(expr, `"`+x+`"`)
@@ -144,7 +148,7 @@ func TestKubewardenClasses(t *testing.T) {
 	for _, c := range cases {
 		var want []int
 		for i := range set.Policies {
-			if set.usable(i, c.ns, c.sa, nil) {
+			if set.Usable(i, c.ns, c.sa, nil) {
 				want = append(want, i)
 			}
 		}
@@ -171,8 +175,8 @@ func TestKubewardenClasses(t *testing.T) {
 // kubewarden prediction says so where the vap one (which checks them)
 // rejects it.
 func TestKubewardenPredictsWhatModulesCheck(t *testing.T) {
-	inv := loadInput(t)
-	set, err := Compile(inv, Options{Scope: ScopeCluster, PSPs: []string{"restricted"}})
+	inv := translatetest.LoadInput(t, translatetest.Input)
+	set, err := translate.Compile(inv, translate.Options{Scope: translate.ScopeCluster, PSPs: []string{"restricted"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,15 +210,15 @@ func TestKubewardenPredictsWhatModulesCheck(t *testing.T) {
 			}
 			ec.SecurityContext.AllowPrivilegeEscalation = tc.sc.AllowPrivilegeEscalation
 			pod.Spec.EphemeralContainers = []corev1.EphemeralContainer{ec}
-			p, err := NewPredictor(inv, []string{EngineVAP, EngineKubewarden}, "restricted", Options{Scope: ScopeCluster})
+			p, err := translate.NewPredictor(inv, []translate.Engine{vap.Engine{}, Engine{}}, "restricted", translate.Options{Scope: translate.ScopeCluster})
 			if err != nil {
 				t.Fatal(err)
 			}
 			v := p.Pod(pod, nil)
-			if got := Admitted(v, EngineKubewarden); got != tc.wantKW {
+			if got := p.Admitted(v, translate.EngineKubewarden); got != tc.wantKW {
 				t.Errorf("kubewarden admitted = %v, want %v (%+v)", got, tc.wantKW, v)
 			}
-			if got := Admitted(v, EngineVAP); got != tc.wantVAP {
+			if got := p.Admitted(v, translate.EngineVAP); got != tc.wantVAP {
 				t.Errorf("vap admitted = %v, want %v (%+v)", got, tc.wantVAP, v)
 			}
 		})

@@ -1,4 +1,4 @@
-package translate
+package kyverno
 
 import (
 	"encoding/json"
@@ -22,7 +22,9 @@ import (
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
 	"github.com/psp-migrate/kubectl-psp-migrate/test/e2e/framework"
+	"github.com/psp-migrate/kubectl-psp-migrate/test/translatetest"
 )
 
 // These tests evaluate the JMESPath rendering with the JMESPath library
@@ -32,9 +34,9 @@ import (
 // its Go evaluator on many pods without the Kyverno CLI; the end-to-end
 // test (test/e2e, engine kyverno) runs the real CLI on the corpus.
 
-// kyvernoFunctions are stand-ins for regex_match, replace, replace_all,
+// functions are stand-ins for regex_match, replace, replace_all,
 // split and items.
-func kyvernoFunctions() *gojmespath.FunctionCaller {
+func functions() *gojmespath.FunctionCaller {
 	fc := gojmespath.NewFunctionCaller()
 	str := []gojmespath.JpType{gojmespath.JpString}
 	fc.Register(gojmespath.FunctionEntry{Name: "regex_match",
@@ -87,10 +89,10 @@ func kyvernoFunctions() *gojmespath.FunctionCaller {
 	return fc
 }
 
-// jpContext is Kyverno's context for a pod admission: request.object as
+// evalContext is Kyverno's context for a pod admission: request.object as
 // JSON (numbers float64, as from the webhook) or as an unstructured object
 // (numbers int64, as from a resource file).
-func jpContext(t testing.TB, pod *corev1.Pod, unstructuredNumbers bool) map[string]any {
+func evalContext(t testing.TB, pod *corev1.Pod, unstructuredNumbers bool) map[string]any {
 	t.Helper()
 	var obj map[string]any
 	if unstructuredNumbers {
@@ -110,18 +112,18 @@ func jpContext(t testing.TB, pod *corev1.Pod, unstructuredNumbers bool) map[stri
 	return map[string]any{"request": map[string]any{"object": obj, "namespace": pod.Namespace, "operation": "CREATE"}}
 }
 
-type jpEvaluator struct {
+type evaluator struct {
 	fc    *gojmespath.FunctionCaller
 	cache map[string]*gojmespath.JMESPath
 }
 
-func newJPEvaluator() *jpEvaluator {
-	return &jpEvaluator{fc: kyvernoFunctions(), cache: map[string]*gojmespath.JMESPath{}}
+func newJPEvaluator() *evaluator {
+	return &evaluator{fc: functions(), cache: map[string]*gojmespath.JMESPath{}}
 }
 
 // truthy evaluates expr and reports JMESPath truthiness; an error (Kyverno
 // would report the rule as errored) fails the test.
-func (e *jpEvaluator) eval(t testing.TB, expr string, ctx map[string]any) any {
+func (e *evaluator) eval(t testing.TB, expr string, ctx map[string]any) any {
 	t.Helper()
 	c, ok := e.cache[expr]
 	if !ok {
@@ -138,7 +140,7 @@ func (e *jpEvaluator) eval(t testing.TB, expr string, ctx map[string]any) any {
 	return v
 }
 
-func jpTruthy(v any) bool {
+func truthy(v any) bool {
 	switch x := v.(type) {
 	case nil:
 		return false
@@ -158,9 +160,9 @@ func jpTruthy(v any) bool {
 	return true
 }
 
-// jpPSPVariants tighten a permissive PSP so that together they produce every
+// pspVariants tighten a permissive PSP so that together they produce every
 // rule type, with the variants each rendering distinguishes.
-func jpPSPVariants() map[string]func(*psp.PodSecurityPolicy) {
+func pspVariants() map[string]func(*psp.PodSecurityPolicy) {
 	return map[string]func(*psp.PodSecurityPolicy){
 		"privileged": func(p *psp.PodSecurityPolicy) { p.Spec.Privileged = false },
 		"host namespaces": func(p *psp.PodSecurityPolicy) {
@@ -181,11 +183,11 @@ func jpPSPVariants() map[string]func(*psp.PodSecurityPolicy) {
 		"root path read-only": func(p *psp.PodSecurityPolicy) {
 			p.Spec.AllowedHostPaths = []psp.AllowedHostPath{{PathPrefix: "/", ReadOnly: true}}
 		},
-		"must run as": mustRunAsUser,
-		"non-root":    nonRoot,
-		"groups must": groups("MustRunAs"),
-		"groups may":  groups("MayRunAs"),
-		"selinux":     seLinux,
+		"must run as": translatetest.MustRunAsUser,
+		"non-root":    translatetest.NonRoot,
+		"groups must": translatetest.Groups("MustRunAs"),
+		"groups may":  translatetest.Groups("MayRunAs"),
+		"selinux":     translatetest.SELinux,
 		"selinux plain level": func(p *psp.PodSecurityPolicy) {
 			p.Spec.SELinux = psp.SELinuxStrategyOptions{Rule: psp.SELinuxStrategyMustRunAs, SELinuxOptions: &corev1.SELinuxOptions{User: "u", Role: "r", Level: "s0"}}
 		},
@@ -214,23 +216,23 @@ func jpPSPVariants() map[string]func(*psp.PodSecurityPolicy) {
 			p.Spec.RuntimeClass = &psp.RuntimeClassStrategyOptions{AllowedRuntimeClassNames: []string{"kata"}}
 		},
 		"seccomp none": func(p *psp.PodSecurityPolicy) { delete(p.Annotations, psp.SeccompAllowedProfilesAnnotation) },
-		"seccomp list": seccomp("runtime/default,localhost/profiles/a.json"),
+		"seccomp list": translatetest.Seccomp("runtime/default,localhost/profiles/a.json"),
 		"seccomp any, required": func(p *psp.PodSecurityPolicy) {
 			p.Annotations[psp.SeccompDefaultProfileAnnotation] = "unconfined"
 		},
 		"seccomp default": func(p *psp.PodSecurityPolicy) {
 			p.Annotations[psp.SeccompDefaultProfileAnnotation] = "runtime/default"
 		},
-		"apparmor list": apparmor("runtime/default,localhost/k8s-deny-write"),
+		"apparmor list": translatetest.AppArmor("runtime/default,localhost/k8s-deny-write"),
 		"apparmor default": func(p *psp.PodSecurityPolicy) {
 			p.Annotations[psp.AppArmorDefaultProfileAnnotation] = "runtime/default"
 		},
-		"apparmor empty list": apparmor(""),
+		"apparmor empty list": translatetest.AppArmor(""),
 	}
 }
 
-// jpPod builds a pseudo-random pod out of the values the rules tell apart.
-func jpPod(r *rand.Rand) *corev1.Pod {
+// testPod builds a pseudo-random pod out of the values the rules tell apart.
+func testPod(r *rand.Rand) *corev1.Pod {
 	pick := func(n int) int { return r.IntN(n) }
 	maybeInt := func(vals ...int64) *int64 {
 		i := pick(len(vals) + 1)
@@ -363,7 +365,7 @@ func jpPod(r *rand.Rand) *corev1.Pod {
 		pod.Annotations = map[string]string{"other": "x"}
 		for _, n := range []string{"app", "side", "init", "debug", "gone", "app.x"} {
 			if pick(3) == 0 {
-				pod.Annotations[appArmorContainerAnnotationPrefix+n] = []string{"runtime/default", "unconfined", "localhost/k8s-deny-write", "", "localhost/other"}[pick(5)]
+				pod.Annotations[translate.AppArmorContainerAnnotationPrefix+n] = []string{"runtime/default", "unconfined", "localhost/k8s-deny-write", "", "localhost/other"}[pick(5)]
 			}
 		}
 	}
@@ -416,7 +418,7 @@ func jpPod(r *rand.Rand) *corev1.Pod {
 func TestKyvernoRulesAgreeWithGo(t *testing.T) {
 	const pods = 400
 	e := newJPEvaluator()
-	variants := jpPSPVariants()
+	variants := pspVariants()
 	names := make([]string, 0, len(variants))
 	for n := range variants {
 		names = append(names, n)
@@ -425,28 +427,28 @@ func TestKyvernoRulesAgreeWithGo(t *testing.T) {
 	seen := map[string]bool{}
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
-			p := basePSP()
+			p := translatetest.BasePSP()
 			variants[name](p)
 			if errs := psp.Validate(p); len(errs) > 0 {
 				t.Fatalf("invalid PSP: %v", errs)
 			}
-			pol := CompilePolicy(p)
+			pol := translate.CompilePolicy(p)
 			if len(pol.Rules) == 0 {
 				t.Fatal("variant makes no rule")
 			}
 			r := rand.New(rand.NewPCG(1, uint64(len(name))))
 			fails := map[string][2]int{}
 			for i := range pods {
-				pod := jpPod(r)
-				ctxs := []map[string]any{jpContext(t, pod, false), jpContext(t, pod, true)}
+				pod := testPod(r)
+				ctxs := []map[string]any{evalContext(t, pod, false), evalContext(t, pod, true)}
 				for _, rule := range pol.Rules {
-					expr, ok := kyvernoFailure(rule)
+					expr, ok := failure(rule)
 					if !ok {
 						t.Fatalf("rule %s has no rendering", rule.ID())
 					}
 					want := !rule.Allows(pod)
 					for j, ctx := range ctxs {
-						if got := jpTruthy(e.eval(t, expr, ctx)); got != want {
+						if got := truthy(e.eval(t, expr, ctx)); got != want {
 							b, _ := json.Marshal(pod)
 							t.Fatalf("pod %d, rule %s (int64 numbers: %t): JMESPath fails = %t, Go = %t\npod: %s\nexpr: %s", i, rule.ID(), j == 1, got, want, b, expr)
 						}
@@ -468,10 +470,10 @@ func TestKyvernoRulesAgreeWithGo(t *testing.T) {
 			}
 		})
 	}
-	for _, typ := range []Rule{ForbidPrivileged{}, ForbidHostNamespace{}, HostPorts{}, VolumeTypes{}, HostPathPrefixes{}, HostPathReadOnly{},
-		FlexVolumeDrivers{}, CSIDrivers{}, RunAsUser{}, GroupRule{}, SELinux{}, AllowedCapabilities{}, RequiredDropCapabilities{},
-		ReadOnlyRootFilesystem{}, ForbidPrivilegeEscalation{}, PrivilegeEscalationSet{}, ForbiddenSysctls{}, UnsafeSysctls{},
-		ProcMountTypes{}, RuntimeClassNames{}, SeccompProfiles{}, AppArmorProfiles{}} {
+	for _, typ := range []translate.Rule{translate.ForbidPrivileged{}, translate.ForbidHostNamespace{}, translate.HostPorts{}, translate.VolumeTypes{}, translate.HostPathPrefixes{}, translate.HostPathReadOnly{},
+		translate.FlexVolumeDrivers{}, translate.CSIDrivers{}, translate.RunAsUser{}, translate.GroupRule{}, translate.SELinux{}, translate.AllowedCapabilities{}, translate.RequiredDropCapabilities{},
+		translate.ReadOnlyRootFilesystem{}, translate.ForbidPrivilegeEscalation{}, translate.PrivilegeEscalationSet{}, translate.ForbiddenSysctls{}, translate.UnsafeSysctls{},
+		translate.ProcMountTypes{}, translate.RuntimeClassNames{}, translate.SeccompProfiles{}, translate.AppArmorProfiles{}} {
 		if n := fmt.Sprintf("%T", typ); !seen[n] {
 			t.Errorf("no variant produces %s", n)
 		}
@@ -482,21 +484,21 @@ func TestKyvernoRulesAgreeWithGo(t *testing.T) {
 // pods PolicySet.Evaluate rejects, for both scopes, on the PSPs and RBAC of
 // testdata/input.yaml plus variants.
 func TestKyvernoDenyAgreesWithEvaluate(t *testing.T) {
-	inv := loadInput(t)
+	inv := translatetest.LoadInput(t, translatetest.Input)
 	e := newJPEvaluator()
-	for _, scope := range Scopes {
+	for _, scope := range translate.Scopes {
 		t.Run(string(scope), func(t *testing.T) {
-			set, err := Compile(inv, Options{Scope: scope, ExcludeNamespaces: []string{}})
+			set, err := translate.Compile(inv, translate.Options{Scope: scope, ExcludeNamespaces: []string{}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			expr, _ := set.kyvernoDenyExpression()
+			expr, _ := denyExpression(set)
 			r := rand.New(rand.NewPCG(2, 3))
 			denied := 0
 			for i := range 600 {
-				pod := jpPod(r)
+				pod := testPod(r)
 				want := !set.Evaluate(pod, nil).Allowed
-				got := e.eval(t, expr, jpContext(t, pod, i%2 == 0))
+				got := e.eval(t, expr, evalContext(t, pod, i%2 == 0))
 				if b, ok := got.(bool); !ok || b != want {
 					pb, _ := json.Marshal(pod)
 					t.Fatalf("pod %d: deny = %v, Go denies = %t\npod: %s", i, got, want, pb)
@@ -511,9 +513,9 @@ func TestKyvernoDenyAgreesWithEvaluate(t *testing.T) {
 		})
 	}
 	t.Run("no usable PSP", func(t *testing.T) {
-		set := &PolicySet{Options: Options{Scope: ScopeRBAC}, Policies: []Policy{{Name: "a"}}, Usability: rbac.UseTable{"a": {}}}
-		expr, _ := set.kyvernoDenyExpression()
-		if got := e.eval(t, expr, jpContext(t, basePod(), false)); got != true {
+		set := &translate.PolicySet{Options: translate.Options{Scope: translate.ScopeRBAC}, Policies: []translate.Policy{{Name: "a"}}, Usability: rbac.UseTable{"a": {}}}
+		expr, _ := denyExpression(set)
+		if got := e.eval(t, expr, evalContext(t, translatetest.BasePod(), false)); got != true {
 			t.Errorf("deny = %v, want true", got)
 		}
 	})
@@ -522,63 +524,63 @@ func TestKyvernoDenyAgreesWithEvaluate(t *testing.T) {
 // TestKyvernoEdgeCases are the cases the rendering splits by hand.
 func TestKyvernoEdgeCases(t *testing.T) {
 	e := newJPEvaluator()
-	ro := HostPathReadOnly{Prefixes: []psp.AllowedHostPath{{PathPrefix: "/var/log", ReadOnly: true}}}
-	aa := AppArmorProfiles{Allowed: []string{"runtime/default"}, Required: true}
+	ro := translate.HostPathReadOnly{Prefixes: []psp.AllowedHostPath{{PathPrefix: "/var/log", ReadOnly: true}}}
+	aa := translate.AppArmorProfiles{Allowed: []string{"runtime/default"}, Required: true}
 	tests := []struct {
 		name string
-		rule Rule
+		rule translate.Rule
 		pod  func(*corev1.Pod)
 	}{
-		{"read-only volume mounted writable by an init container", ro, all(
-			withVolume(hostPathVolume("/var/log")),
-			withInit(corev1.Container{Name: "i", VolumeMounts: []corev1.VolumeMount{{Name: "h", MountPath: "/x"}}}))},
-		{"read-only volume, writable mount of another volume with a longer name", ro, all(
-			withVolume(hostPathVolume("/var/log"), corev1.VolumeMount{Name: "h", MountPath: "/l", ReadOnly: true}),
-			withVolume(corev1.Volume{Name: "hh", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}, corev1.VolumeMount{Name: "hh", MountPath: "/m"}))},
-		{"apparmor annotation of a container with the field is ignored", aa, all(
+		{"read-only volume mounted writable by an init container", ro, translatetest.All(
+			translatetest.WithVolume(translatetest.HostPathVolume("/var/log")),
+			translatetest.WithInit(corev1.Container{Name: "i", VolumeMounts: []corev1.VolumeMount{{Name: "h", MountPath: "/x"}}}))},
+		{"read-only volume, writable mount of another volume with a longer name", ro, translatetest.All(
+			translatetest.WithVolume(translatetest.HostPathVolume("/var/log"), corev1.VolumeMount{Name: "h", MountPath: "/l", ReadOnly: true}),
+			translatetest.WithVolume(corev1.Volume{Name: "hh", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}, corev1.VolumeMount{Name: "hh", MountPath: "/m"}))},
+		{"apparmor annotation of a container with the field is ignored", aa, translatetest.All(
 			func(p *corev1.Pod) {
-				p.Annotations = map[string]string{appArmorContainerAnnotationPrefix + "app": "unconfined"}
+				p.Annotations = map[string]string{translate.AppArmorContainerAnnotationPrefix + "app": "unconfined"}
 			},
-			sc(func(s *corev1.SecurityContext) {
+			translatetest.SC(func(s *corev1.SecurityContext) {
 				s.AppArmorProfile = &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeRuntimeDefault}
 			}))},
 		{"apparmor annotation of another container does not count", aa, func(p *corev1.Pod) {
-			p.Annotations = map[string]string{appArmorContainerAnnotationPrefix + "ap": "runtime/default"}
+			p.Annotations = map[string]string{translate.AppArmorContainerAnnotationPrefix + "ap": "runtime/default"}
 		}},
-		{"apparmor pod field with an annotated container", aa, all(
+		{"apparmor pod field with an annotated container", aa, translatetest.All(
 			func(p *corev1.Pod) {
-				p.Annotations = map[string]string{appArmorContainerAnnotationPrefix + "app": "runtime/default"}
+				p.Annotations = map[string]string{translate.AppArmorContainerAnnotationPrefix + "app": "runtime/default"}
 			},
-			podSCSet(func(s *corev1.PodSecurityContext) {
+			translatetest.PodSC(func(s *corev1.PodSecurityContext) {
 				s.AppArmorProfile = &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeUnconfined}
 			}),
-			withEphemeral(corev1.Container{Name: "debug"}))},
+			translatetest.WithEphemeral(corev1.Container{Name: "debug"}))},
 		{"apparmor empty annotation", aa, func(p *corev1.Pod) {
-			p.Annotations = map[string]string{appArmorContainerAnnotationPrefix + "app": ""}
+			p.Annotations = map[string]string{translate.AppArmorContainerAnnotationPrefix + "app": ""}
 		}},
-		{"apparmor unknown type", aa, sc(func(s *corev1.SecurityContext) { s.AppArmorProfile = &corev1.AppArmorProfile{Type: "Other"} })},
-		{"sysctl pattern with a slash-first name", ForbiddenSysctls{Patterns: []string{"net.ipv4.conf.eth0/100.*"}}, sysctl("net/ipv4/conf/eth0.100/rp_filter")},
-		{"odd characters in literals", FlexVolumeDrivers{Drivers: []string{"it's{{a}}$(b)`c\\d"}},
-			withVolume(corev1.Volume{Name: "f", VolumeSource: corev1.VolumeSource{FlexVolume: &corev1.FlexVolumeSource{Driver: "it's{{a}}$(b)`c\\d"}}})},
-		{"selinux level with duplicated categories", SELinux{Options: corev1.SELinuxOptions{Level: "s0:c1,c1"}},
-			podSCSet(func(s *corev1.PodSecurityContext) { s.SELinuxOptions = &corev1.SELinuxOptions{Level: "s0:c1,c2"} })},
-		{"selinux level with a colon in the categories", SELinux{Options: corev1.SELinuxOptions{Level: "s0:c1:x,c2"}},
-			podSCSet(func(s *corev1.PodSecurityContext) { s.SELinuxOptions = &corev1.SELinuxOptions{Level: "s0:c2,c1:x"} })},
-		{"non-root: container false overrides pod true", RunAsUser{Rule: psp.RunAsUserStrategyMustRunAsNonRoot}, all(
-			podSCSet(func(s *corev1.PodSecurityContext) { s.RunAsNonRoot = new(true) }),
-			sc(func(s *corev1.SecurityContext) { s.RunAsNonRoot = new(false) }))},
-		{"non-root: pod UID 0, container non-root", RunAsUser{Rule: psp.RunAsUserStrategyMustRunAsNonRoot}, all(
-			podSCSet(func(s *corev1.PodSecurityContext) { s.RunAsUser = new(int64(0)) }),
-			sc(func(s *corev1.SecurityContext) { s.RunAsNonRoot = new(true) }))},
+		{"apparmor unknown type", aa, translatetest.SC(func(s *corev1.SecurityContext) { s.AppArmorProfile = &corev1.AppArmorProfile{Type: "Other"} })},
+		{"sysctl pattern with a slash-first name", translate.ForbiddenSysctls{Patterns: []string{"net.ipv4.conf.eth0/100.*"}}, translatetest.Sysctl("net/ipv4/conf/eth0.100/rp_filter")},
+		{"odd characters in literals", translate.FlexVolumeDrivers{Drivers: []string{"it's{{a}}$(b)`c\\d"}},
+			translatetest.WithVolume(corev1.Volume{Name: "f", VolumeSource: corev1.VolumeSource{FlexVolume: &corev1.FlexVolumeSource{Driver: "it's{{a}}$(b)`c\\d"}}})},
+		{"selinux level with duplicated categories", translate.SELinux{Options: corev1.SELinuxOptions{Level: "s0:c1,c1"}},
+			translatetest.PodSC(func(s *corev1.PodSecurityContext) { s.SELinuxOptions = &corev1.SELinuxOptions{Level: "s0:c1,c2"} })},
+		{"selinux level with a colon in the categories", translate.SELinux{Options: corev1.SELinuxOptions{Level: "s0:c1:x,c2"}},
+			translatetest.PodSC(func(s *corev1.PodSecurityContext) { s.SELinuxOptions = &corev1.SELinuxOptions{Level: "s0:c2,c1:x"} })},
+		{"non-root: container false overrides pod true", translate.RunAsUser{Rule: psp.RunAsUserStrategyMustRunAsNonRoot}, translatetest.All(
+			translatetest.PodSC(func(s *corev1.PodSecurityContext) { s.RunAsNonRoot = new(true) }),
+			translatetest.SC(func(s *corev1.SecurityContext) { s.RunAsNonRoot = new(false) }))},
+		{"non-root: pod UID 0, container non-root", translate.RunAsUser{Rule: psp.RunAsUserStrategyMustRunAsNonRoot}, translatetest.All(
+			translatetest.PodSC(func(s *corev1.PodSecurityContext) { s.RunAsUser = new(int64(0)) }),
+			translatetest.SC(func(s *corev1.SecurityContext) { s.RunAsNonRoot = new(true) }))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pod := basePod()
+			pod := translatetest.BasePod()
 			tt.pod(pod)
-			expr, _ := kyvernoFailure(tt.rule)
+			expr, _ := failure(tt.rule)
 			want := !tt.rule.Allows(pod)
 			for _, ints := range []bool{false, true} {
-				if got := jpTruthy(e.eval(t, expr, jpContext(t, pod, ints))); got != want {
+				if got := truthy(e.eval(t, expr, evalContext(t, pod, ints))); got != want {
 					t.Errorf("JMESPath fails = %t, Go = %t\n%s", got, want, expr)
 				}
 			}
@@ -592,7 +594,7 @@ func TestKyvernoEdgeCases(t *testing.T) {
 // "(!a).b", always null.)
 func TestKyvernoOperations(t *testing.T) {
 	e := newJPEvaluator()
-	expr := strings.TrimSuffix(strings.TrimPrefix(kyvernoOperations, "{{ "), " }}")
+	expr := strings.TrimSuffix(strings.TrimPrefix(operations, "{{ "), " }}")
 	for _, tc := range []struct {
 		request map[string]any
 		want    bool
@@ -627,7 +629,7 @@ func TestKyvernoRandomPodsCLI(t *testing.T) {
 	var docs []string
 	var all []*corev1.Pod
 	for i := range pods {
-		pod := jpPod(r)
+		pod := testPod(r)
 		pod.Name = fmt.Sprintf("p%d", i)
 		b, err := yaml.Marshal(pod)
 		if err != nil {
@@ -639,7 +641,7 @@ func TestKyvernoRandomPodsCLI(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "pods.yaml"), []byte(strings.Join(docs, "---\n")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	variants := jpPSPVariants()
+	variants := pspVariants()
 	names := make([]string, 0, len(variants))
 	for n := range variants {
 		names = append(names, n)
@@ -662,16 +664,16 @@ func TestKyvernoRandomPodsCLI(t *testing.T) {
 	}{APIVersion: "cli.kyverno.io/v1alpha1", Kind: "Test", Metadata: map[string]string{"name": "random-pods"}, Resources: []string{"pods.yaml"}}
 	denied := 0
 	for i, name := range names {
-		p := basePSP()
+		p := translatetest.BasePSP()
 		p.Name = fmt.Sprintf("v%02d", i)
 		variants[name](p)
-		set := &PolicySet{Options: Options{Scope: ScopeCluster, Mode: ModeEnforce, ExcludeNamespaces: []string{}, PSPs: []string{p.Name}},
-			Policies: []Policy{CompilePolicy(p)}}
-		out, err := kyvernoRenderer{}.Render(Input{Set: set, Options: set.Options})
+		set := &translate.PolicySet{Options: translate.Options{Scope: translate.ScopeCluster, Mode: translate.ModeEnforce, ExcludeNamespaces: []string{}, PSPs: []string{p.Name}},
+			Policies: []translate.Policy{translate.CompilePolicy(p)}}
+		out, err := Engine{}.Render(translate.Input{Set: set, Options: set.Options})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ms, err := Marshal(out.Objects)
+		ms, err := translate.Marshal(out.Objects)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -685,7 +687,7 @@ func TestKyvernoRandomPodsCLI(t *testing.T) {
 				res = "fail"
 				denied++
 			}
-			test.Results = append(test.Results, result{Policy: objectName(set), Rule: kyvernoRuleName,
+			test.Results = append(test.Results, result{Policy: translate.ObjectName(set), Rule: ruleName,
 				Resources: []string{pod.Namespace + "/" + pod.Name}, Kind: "Pod", Result: res})
 		}
 	}

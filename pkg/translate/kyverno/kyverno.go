@@ -1,4 +1,7 @@
-package translate
+// Package kyverno renders the rule model as a classic Kyverno ClusterPolicy
+// whose deny condition is a JMESPath expression (jmespath.go), and with
+// --mutate the PSPs' defaults as a mutate ClusterPolicy (mutate.go).
+package kyverno
 
 import (
 	"errors"
@@ -8,64 +11,71 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
 )
 
 // The Kyverno releases the kyverno engine targets, pinned here and only
 // here.
 const (
-	// KyvernoAPIVersion is the API version of the ClusterPolicy the kyverno
+	// APIVersion is the API version of the ClusterPolicy the kyverno
 	// engine writes.
-	KyvernoAPIVersion = "kyverno.io/v1"
-	// KyvernoKind is the kind of the policy.
-	KyvernoKind = "ClusterPolicy"
-	// KyvernoMinVersion is the oldest Kyverno release that evaluates the
+	APIVersion = "kyverno.io/v1"
+	// Kind is the kind of the policy.
+	Kind = "ClusterPolicy"
+	// MinVersion is the oldest Kyverno release that evaluates the
 	// policy: the capitalised Enforce/Audit actions, match/exclude any
 	// blocks and the JMESPath function items (v1.7), on the Kubernetes
 	// releases that still serve PodSecurityPolicy (1.24 and 1.25).
-	KyvernoMinVersion = "v1.8"
-	// KyvernoEphemeralMinVersion is the first release whose webhook sends
+	MinVersion = "v1.8"
+	// EphemeralMinVersion is the first release whose webhook sends
 	// the pods/ephemeralcontainers subresource to policies matching Pod
 	// (an older one without the fix never sees ephemeral containers).
-	KyvernoEphemeralMinVersion = "v1.9"
-	// KyvernoWarnMinVersion is the first release that knows
+	EphemeralMinVersion = "v1.9"
+	// WarnMinVersion is the first release that knows
 	// spec.emitWarning, which --mode warn sets.
-	KyvernoWarnMinVersion = "v1.13"
+	WarnMinVersion = "v1.13"
 )
 
-func init() {
-	register(kyvernoRenderer{})
-	buildinfo.RegisterComponent(EngineKyverno, KyvernoAPIVersion+" "+KyvernoKind+", JMESPath deny conditions (Kyverno >= "+KyvernoMinVersion+
-		"; ephemeral containers >= "+KyvernoEphemeralMinVersion+"; --mode warn >= "+KyvernoWarnMinVersion+")")
-}
-
-// kyvernoRenderer writes one classic Kyverno ClusterPolicy with one rule
-// whose deny condition is a single JMESPath expression: the pod is denied
-// when no PSP it may use admits it (PolicySet.kyvernoDenyExpression).
+// Engine writes one classic Kyverno ClusterPolicy with one rule whose deny
+// condition is a single JMESPath expression: the pod is denied when no PSP
+// it may use admits it (denyExpression).
 // Kyverno ANDs rules and policies, so the OR over PSPs must live inside one
-// condition. The policy uses nothing newer than KyvernoMinVersion (no
+// condition. The policy uses nothing newer than MinVersion (no
 // validate.cel, no per-rule failureAction), so that clusters still on
 // Kubernetes 1.24 or 1.25 can run it with the Kyverno they have.
-type kyvernoRenderer struct{}
+type Engine struct{}
 
-func (kyvernoRenderer) Engine() string       { return EngineKyverno }
-func (kyvernoRenderer) NeedsPolicySet() bool { return true }
+// Name implements translate.Engine.
+func (Engine) Name() string { return translate.EngineKyverno }
 
-// kyvernoRuleName is the name of the policy's only rule.
-const kyvernoRuleName = "pod-security-policies"
+// Component implements translate.Engine.
+func (Engine) Component() string {
+	return APIVersion + " " + Kind + ", JMESPath deny conditions (Kyverno >= " + MinVersion +
+		"; ephemeral containers >= " + EphemeralMinVersion + "; --mode warn >= " + WarnMinVersion + ")"
+}
 
-// kyvernoOperations is true for a pod CREATE and for an UPDATE of the
+// NeedsPolicySet implements translate.Engine.
+func (Engine) NeedsPolicySet() bool { return true }
+
+// Prediction implements translate.Engine: the deny condition is the rule
+// model's, rule for rule (jmespath_test.go holds them to each other).
+func (Engine) Prediction() *translate.Prediction { return &translate.Prediction{} }
+
+// ruleName is the name of the policy's only rule.
+const ruleName = "pod-security-policies"
+
+// operations is true for a pod CREATE and for an UPDATE of the
 // pods/ephemeralcontainers subresource. Absent request fields read as null
 // (no substitution error), and the result is always a boolean.
-const kyvernoOperations = "{{ (request.operation == 'CREATE' && !(request.subResource)) || (request.operation == 'UPDATE' && request.subResource == 'ephemeralcontainers') }}"
+const operations = "{{ (request.operation == 'CREATE' && !(request.subResource)) || (request.operation == 'UPDATE' && request.subResource == 'ephemeralcontainers') }}"
 
-// kyvernoAutogenAnnotation turns off Kyverno's rules for pod controllers:
+// autogenAnnotation turns off Kyverno's rules for pod controllers:
 // PSP checked pods, never their controllers (a Deployment whose pods it
 // rejected was still stored), and a generated rule would judge the
 // template as written, without the API defaults and the service account
 // token volume the pod gets, so it would disagree with the pod rule. Pods
 // made by controllers are checked as pods all the same.
-const kyvernoAutogenAnnotation = "pod-policies.kyverno.io/autogen-controllers"
+const autogenAnnotation = "pod-policies.kyverno.io/autogen-controllers"
 
 // The spec of a kyverno.io/v1 ClusterPolicy, limited to the fields this
 // engine writes and to fields that Kyverno v1.8 already had: an unknown
@@ -125,33 +135,34 @@ type clusterPolicyDeny struct {
 	Conditions clusterPolicyConditions `json:"conditions"`
 }
 
-// kyvernoActions maps --mode to validationFailureAction. Kyverno has no
+// modeActions maps --mode to validationFailureAction. Kyverno has no
 // warn action: warn audits (policy reports) and asks for warnings with
 // emitWarning.
-var kyvernoActions = map[Mode]string{
-	ModeEnforce: "Enforce",
-	ModeAudit:   "Audit",
-	ModeWarn:    "Audit",
+var modeActions = map[translate.Mode]string{
+	translate.ModeEnforce: "Enforce",
+	translate.ModeAudit:   "Audit",
+	translate.ModeWarn:    "Audit",
 }
 
-func (kyvernoRenderer) Render(in Input) (Output, error) {
+// Render implements translate.Engine.
+func (Engine) Render(in translate.Input) (translate.Output, error) {
 	set := in.Set
 	if set == nil {
-		return Output{}, errors.New("kyverno: no policies to render")
+		return translate.Output{}, errors.New("kyverno: no policies to render")
 	}
-	action, ok := kyvernoActions[set.Options.Mode]
+	action, ok := modeActions[set.Options.Mode]
 	if !ok {
-		return Output{}, fmt.Errorf("kyverno: invalid mode %q", set.Options.Mode)
+		return translate.Output{}, fmt.Errorf("kyverno: invalid mode %q", set.Options.Mode)
 	}
-	name := objectName(set)
-	deny, warnings := set.kyvernoDenyExpression()
-	labels, annotations := provenance(EngineKyverno, set.PSPNames(), set.Options)
-	annotations[AnnotationScope] = string(set.Options.Scope)
-	annotations[AnnotationMode] = string(set.Options.Mode)
-	annotations[kyvernoAutogenAnnotation] = "none"
+	name := translate.ObjectName(set)
+	deny, warnings := denyExpression(set)
+	labels, annotations := translate.Provenance(translate.EngineKyverno, set.PSPNames(), set.Options)
+	annotations[translate.AnnotationScope] = string(set.Options.Scope)
+	annotations[translate.AnnotationMode] = string(set.Options.Mode)
+	annotations[autogenAnnotation] = "none"
 
 	rule := clusterPolicyRule{
-		Name:  kyvernoRuleName,
+		Name:  ruleName,
 		Match: clusterPolicyMatch{Any: []clusterPolicyFilter{{Resources: clusterPolicyResources{Kinds: []string{"Pod"}}}}},
 		// PSP checked pods on create; ephemeral containers arrive later
 		// through their subresource, which Kyverno sends to Pod rules.
@@ -163,9 +174,9 @@ func (kyvernoRenderer) Render(in Input) (Output, error) {
 		// update (allowExistingViolations, a field v1.8 does not know):
 		// that the pod already failed must not let a failing ephemeral
 		// container through.
-		Preconditions: &clusterPolicyConditions{All: []clusterPolicyCondition{{Key: kyvernoOperations, Operator: "Equals", Value: true}}},
+		Preconditions: &clusterPolicyConditions{All: []clusterPolicyCondition{{Key: operations, Operator: "Equals", Value: true}}},
 		Validate: clusterPolicyValidate{
-			Message: kyvernoMessage(set),
+			Message: message(set),
 			Deny: clusterPolicyDeny{Conditions: clusterPolicyConditions{All: []clusterPolicyCondition{
 				{Key: "{{ " + deny + " }}", Operator: "Equals", Value: true},
 			}}},
@@ -182,43 +193,43 @@ func (kyvernoRenderer) Render(in Input) (Output, error) {
 		FailurePolicy: "Fail",
 		Rules:         []clusterPolicyRule{rule},
 	}
-	if set.Options.Mode == ModeWarn {
+	if set.Options.Mode == translate.ModeWarn {
 		spec.EmitWarning = new(true)
-		warnings = append(warnings, fmt.Sprintf("kyverno: --mode warn writes an Audit policy with spec.emitWarning, which Kyverno before %s does not know: there it only writes policy reports, and `kubectl apply` with strict field validation refuses the field (remove it for such releases)", KyvernoWarnMinVersion))
+		warnings = append(warnings, fmt.Sprintf("kyverno: --mode warn writes an Audit policy with spec.emitWarning, which Kyverno before %s does not know: there it only writes policy reports, and `kubectl apply` with strict field validation refuses the field (remove it for such releases)", WarnMinVersion))
 	}
 	specMap, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&spec)
 	if err != nil {
-		return Output{}, fmt.Errorf("kyverno: ClusterPolicy %s: %w", name, err)
+		return translate.Output{}, fmt.Errorf("kyverno: ClusterPolicy %s: %w", name, err)
 	}
 	policy := &unstructured.Unstructured{Object: map[string]any{"spec": specMap}}
-	policy.SetAPIVersion(KyvernoAPIVersion)
-	policy.SetKind(KyvernoKind)
+	policy.SetAPIVersion(APIVersion)
+	policy.SetKind(Kind)
 	policy.SetName(name)
 	policy.SetLabels(labels)
 	policy.SetAnnotations(annotations)
 
-	out := Output{Objects: []Object{
-		{Engine: EngineKyverno, Object: policy, FileName: fileName(EngineKyverno, KyvernoKind, name)},
+	out := translate.Output{Objects: []translate.Object{
+		{Engine: translate.EngineKyverno, Object: policy, FileName: translate.FileName(translate.EngineKyverno, Kind, name)},
 	}}
 	if set.Options.Mutate {
-		mutate, w, err := set.kyvernoMutatePolicy(mutateName(name))
+		mutate, w, err := mutatePolicy(set, mutateName(name))
 		if err != nil {
-			return Output{}, fmt.Errorf("--mutate: %w", err)
+			return translate.Output{}, fmt.Errorf("--mutate: %w", err)
 		}
 		if mutate != nil {
-			out.Objects = append(out.Objects, Object{Engine: EngineKyverno, Object: mutate, FileName: fileName(EngineKyverno, KyvernoKind, mutate.GetName())})
+			out.Objects = append(out.Objects, translate.Object{Engine: translate.EngineKyverno, Object: mutate, FileName: translate.FileName(translate.EngineKyverno, Kind, mutate.GetName())})
 		}
 		warnings = append(warnings, w...)
 	}
-	out.Warnings = append(out.Warnings, requesterWarnings(set)...)
-	out.Warnings = append(out.Warnings, skippedWarnings(set)...)
+	out.Warnings = append(out.Warnings, translate.RequesterWarnings(set)...)
+	out.Warnings = append(out.Warnings, translate.SkippedWarnings(set)...)
 	out.Warnings = append(out.Warnings, warnings...)
 	return out, nil
 }
 
-// kyvernoMessage names the converted PSPs. It is constant: Kyverno
+// message names the converted PSPs. It is constant: Kyverno
 // substitutes variables in messages too, and a message that failed to
 // substitute would hide the denial's reason.
-func kyvernoMessage(set *PolicySet) string {
+func message(set *translate.PolicySet) string {
 	return "the pod satisfies no PodSecurityPolicy it may use (converted by kubectl psp-migrate from " + strings.Join(set.PSPNames(), ", ") + ")"
 }

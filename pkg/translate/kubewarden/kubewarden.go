@@ -1,99 +1,93 @@
-package translate
+// Package kubewarden renders the rule model as Kubewarden policies built
+// from the PSP-family policy modules, and cel-policy for what no such
+// module expresses exactly.
+package kubewarden
 
 import (
 	"errors"
 	"fmt"
-	corev1 "k8s.io/api/core/v1"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
 )
 
 // The Kubewarden release and policy modules the kubewarden engine targets,
 // pinned here and only here.
 const (
-	// KubewardenAPIVersion is the API version of the ClusterAdmissionPolicy
+	// APIVersion is the API version of the ClusterAdmissionPolicy
 	// and ClusterAdmissionPolicyGroup objects the kubewarden engine writes.
-	KubewardenAPIVersion = "policies.kubewarden.io/v1"
-	// KubewardenControllerVersion is the kubewarden-controller release whose
+	APIVersion = "policies.kubewarden.io/v1"
+	// ControllerVersion is the kubewarden-controller release whose
 	// CRDs and webhook validation the output is checked against
 	// (hack/tools/kubewarden).
-	KubewardenControllerVersion = "v1.31.0"
-	// kubewardenRegistry is where the policy modules are published.
-	kubewardenRegistry = "registry://ghcr.io/kubewarden/policies/"
+	ControllerVersion = "v1.31.0"
+	// registry is where the policy modules are published.
+	registry = "registry://ghcr.io/kubewarden/policies/"
 )
 
-// Policy modules, by their OCI name under kubewardenRegistry.
+// Policy modules, by their OCI name under registry.
 const (
-	kwPodPrivileged       = "pod-privileged"
-	kwHostNamespaces      = "host-namespaces-psp"
-	kwCapabilities        = "capabilities-psp"
-	kwReadOnlyRootFS      = "readonly-root-filesystem-psp"
-	kwPrivilegeEscalation = "allow-privilege-escalation-psp"
-	kwUserGroup           = "user-group-psp"
-	kwFSGroups            = "allowed-fsgroups-psp"
-	kwSELinux             = "selinux-psp"
-	kwProcMount           = "allowed-proc-mount-types-psp"
-	kwFlexVolumes         = "flexvolume-drivers-psp"
-	kwVolumes             = "volumes-psp"
-	kwSysctls             = "sysctl-psp"
-	kwCEL                 = "cel-policy"
+	modulePodPrivileged       = "pod-privileged"
+	moduleHostNamespaces      = "host-namespaces-psp"
+	moduleCapabilities        = "capabilities-psp"
+	moduleReadOnlyRootFS      = "readonly-root-filesystem-psp"
+	modulePrivilegeEscalation = "allow-privilege-escalation-psp"
+	moduleUserGroup           = "user-group-psp"
+	moduleFSGroups            = "allowed-fsgroups-psp"
+	moduleSELinux             = "selinux-psp"
+	moduleProcMount           = "allowed-proc-mount-types-psp"
+	moduleFlexVolumes         = "flexvolume-drivers-psp"
+	moduleVolumes             = "volumes-psp"
+	moduleSysctls             = "sysctl-psp"
+	moduleCEL                 = "cel-policy"
 )
 
-// KubewardenModules pins the version of every policy module the kubewarden
+// Modules pins the version of every policy module the kubewarden
 // engine references: the newest release of each in kubewarden/policies when
 // this table was last reviewed. A bump is one reviewed change here; the
 // settings each module documents are checked independently by kwcheck.
-var KubewardenModules = map[string]string{
-	kwPodPrivileged:       "v1.0.13",
-	kwHostNamespaces:      "v1.1.11",
-	kwCapabilities:        "v1.0.13",
-	kwReadOnlyRootFS:      "v1.0.13",
-	kwPrivilegeEscalation: "v1.0.13",
-	kwUserGroup:           "v1.1.6",
-	kwFSGroups:            "v1.0.12",
-	kwSELinux:             "v1.1.2",
-	kwProcMount:           "v1.0.15",
-	kwFlexVolumes:         "v1.0.17",
-	kwVolumes:             "v1.1.10",
-	kwSysctls:             "v1.0.14",
-	kwCEL:                 "v1.6.3",
+var Modules = map[string]string{
+	modulePodPrivileged:       "v1.0.13",
+	moduleHostNamespaces:      "v1.1.11",
+	moduleCapabilities:        "v1.0.13",
+	moduleReadOnlyRootFS:      "v1.0.13",
+	modulePrivilegeEscalation: "v1.0.13",
+	moduleUserGroup:           "v1.1.6",
+	moduleFSGroups:            "v1.0.12",
+	moduleSELinux:             "v1.1.2",
+	moduleProcMount:           "v1.0.15",
+	moduleFlexVolumes:         "v1.0.17",
+	moduleVolumes:             "v1.1.10",
+	moduleSysctls:             "v1.0.14",
+	moduleCEL:                 "v1.6.3",
 }
 
-// kubewardenModuleRef is the spec.module value of a module.
-func kubewardenModuleRef(module string) string {
-	return kubewardenRegistry + module + ":" + KubewardenModules[module]
+// moduleRef is the spec.module value of a module.
+func moduleRef(module string) string {
+	return registry + module + ":" + Modules[module]
 }
 
-func init() {
-	register(kubewardenRenderer{})
-	names := make([]string, 0, len(KubewardenModules))
-	for m := range KubewardenModules {
-		names = append(names, m+":"+KubewardenModules[m])
-	}
-	sort.Strings(names)
-	buildinfo.RegisterComponent(EngineKubewarden, KubewardenAPIVersion+" (kubewarden-controller "+KubewardenControllerVersion+"; modules "+strings.Join(names, ", ")+")")
-}
-
-// kwSkipsEphemeral lists the modules that look at containers and init
+// skipsEphemeral lists the modules that look at containers and init
 // containers but not at ephemeral containers, which only arrive through the
 // pods/ephemeralcontainers subresource (a pod cannot be created with them).
-var kwSkipsEphemeral = []string{kwCapabilities, kwReadOnlyRootFS, kwPrivilegeEscalation, kwUserGroup}
+var skipsEphemeral = []string{moduleCapabilities, moduleReadOnlyRootFS, modulePrivilegeEscalation, moduleUserGroup}
 
-// kwSysctlSafe is sysctl-psp's own list of safe sysctls. It lacks entries of
+// sysctlSafe is sysctl-psp's own list of safe sysctls. It lacks entries of
 // the v1.24 list the conversion keeps (SafeSysctlsVersion), which are then
 // passed as allowed unsafe sysctls so that the module admits what PSP did.
-var kwSysctlSafe = []string{"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range"}
+var sysctlSafe = []string{"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range"}
 
-// kubewardenRenderer writes Kubewarden policies built from the PSP-family
+// Engine writes Kubewarden policies built from the PSP-family
 // policy modules (and, for the rules no such module expresses exactly, the
 // cel-policy module with the rule's own CEL):
 //
@@ -108,21 +102,42 @@ var kwSysctlSafe = []string{"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_ra
 // Every module is configured to validate only (mutating: false): a module
 // that would default a field rejects the pod instead, which is the
 // conversion's validate-only semantics.
-type kubewardenRenderer struct{}
+type Engine struct{}
 
-func (kubewardenRenderer) Engine() string       { return EngineKubewarden }
-func (kubewardenRenderer) NeedsPolicySet() bool { return true }
+// Name implements translate.Engine.
+func (Engine) Name() string { return translate.EngineKubewarden }
 
-// kubewardenModes maps --mode to spec.mode. Kubewarden has no warning mode:
+// Component implements translate.Engine: the controller and every module
+// pinned.
+func (Engine) Component() string {
+	names := make([]string, 0, len(Modules))
+	for m := range Modules {
+		names = append(names, m+":"+Modules[m])
+	}
+	sort.Strings(names)
+	return APIVersion + " (kubewarden-controller " + ControllerVersion + "; modules " + strings.Join(names, ", ") + ")"
+}
+
+// NeedsPolicySet implements translate.Engine.
+func (Engine) NeedsPolicySet() bool { return true }
+
+// Prediction implements translate.Engine: the groups select pods by
+// namespace and service account only, and some modules skip ephemeral
+// containers (enginePolicy).
+func (Engine) Prediction() *translate.Prediction {
+	return &translate.Prediction{RequesterBlind: true, EnginePolicy: enginePolicy}
+}
+
+// modes maps --mode to spec.mode. Kubewarden has no warning mode:
 // a policy in monitor mode admits the pod and records the violation (policy
 // server logs, metrics and traces), which serves both audit and warn.
-var kubewardenModes = map[Mode]string{ModeEnforce: "protect", ModeAudit: "monitor", ModeWarn: "monitor"}
+var modes = map[translate.Mode]string{translate.ModeEnforce: "protect", translate.ModeAudit: "monitor", translate.ModeWarn: "monitor"}
 
 // The spec fields of the Kubewarden policies this engine writes. The plugin
 // does not import kubewarden-controller (it pins older Kubernetes
 // libraries); hack/tools/kubewarden holds the output to the real types, CRDs
-// and webhook validation of KubewardenControllerVersion.
-type kwSpec struct {
+// and webhook validation of ControllerVersion.
+type policySpec struct {
 	PolicyServer    string                                       `json:"policyServer"`
 	Mode            string                                       `json:"mode"`
 	Module          string                                       `json:"module,omitempty"`
@@ -135,98 +150,98 @@ type kwSpec struct {
 	// NamespaceSelector leaves the excluded namespaces out.
 	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
 	// Policies, Expression and Message are the group's.
-	Policies   map[string]kwMember `json:"policies,omitempty"`
-	Expression string              `json:"expression,omitempty"`
-	Message    string              `json:"message,omitempty"`
+	Policies   map[string]groupMember `json:"policies,omitempty"`
+	Expression string                 `json:"expression,omitempty"`
+	Message    string                 `json:"message,omitempty"`
 }
 
-type kwMember struct {
+type groupMember struct {
 	Module   string         `json:"module"`
 	Settings map[string]any `json:"settings"`
 }
 
-type kwObject struct {
+type policyObject struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata"`
-	Spec              kwSpec `json:"spec"`
+	Spec              policySpec `json:"spec"`
 }
 
-// kwModuleUse is one module configured for one PSP, with the rules it
+// moduleUse is one module configured for one PSP, with the rules it
 // checks.
-type kwModuleUse struct {
+type moduleUse struct {
 	module   string
 	settings map[string]any
-	rules    []Rule
+	rules    []translate.Rule
 }
 
-// kubewardenModules maps one PSP's rules to configured modules, in a stable
+// moduleUses maps one PSP's rules to configured modules, in a stable
 // order. Each rule goes to the PSP-family module that checks exactly what
 // the rule does for the PSP's values; the rest go, with their CEL, to one
 // cel-policy instance.
-func kubewardenModules(p *Policy) []kwModuleUse {
-	var uses []*kwModuleUse
-	byModule := map[string]*kwModuleUse{}
-	use := func(module string, r Rule, defaults func() map[string]any) *kwModuleUse {
+func moduleUses(p *translate.Policy) []moduleUse {
+	var uses []*moduleUse
+	byModule := map[string]*moduleUse{}
+	use := func(module string, r translate.Rule, defaults func() map[string]any) *moduleUse {
 		u := byModule[module]
 		if u == nil {
-			u = &kwModuleUse{module: module, settings: defaults()}
+			u = &moduleUse{module: module, settings: defaults()}
 			byModule[module] = u
 			uses = append(uses, u)
 		}
 		u.rules = append(u.rules, r)
 		return u
 	}
-	var celRules []Rule
+	var celRules []translate.Rule
 	for _, r := range p.Rules {
 		switch r := r.(type) {
-		case ForbidPrivileged:
-			use(kwPodPrivileged, r, func() map[string]any {
+		case translate.ForbidPrivileged:
+			use(modulePodPrivileged, r, func() map[string]any {
 				return map[string]any{"skip_init_containers": false, "skip_ephemeral_containers": false}
 			})
-		case ForbidHostNamespace:
-			u := use(kwHostNamespaces, r, kwHostNamespaceDefaults)
+		case translate.ForbidHostNamespace:
+			u := use(moduleHostNamespaces, r, hostNamespaceDefaults)
 			u.settings["allow_host_"+strings.ToLower(strings.TrimPrefix(r.Namespace, "host"))] = false
-		case HostPorts:
-			u := use(kwHostNamespaces, r, kwHostNamespaceDefaults)
+		case translate.HostPorts:
+			u := use(moduleHostNamespaces, r, hostNamespaceDefaults)
 			ranges := []any{}
 			for _, pr := range r.Ranges {
 				ranges = append(ranges, map[string]any{"min": int64(pr.Min), "max": int64(pr.Max)})
 			}
 			u.settings["allow_host_ports"] = ranges
-		case AllowedCapabilities:
-			u := use(kwCapabilities, r, kwCapabilityDefaults)
+		case translate.AllowedCapabilities:
+			u := use(moduleCapabilities, r, capabilityDefaults)
 			u.settings["allowed_capabilities"] = stringsAny(r.Allowed)
-		case RequiredDropCapabilities:
-			u := use(kwCapabilities, r, kwCapabilityDefaults)
+		case translate.RequiredDropCapabilities:
+			u := use(moduleCapabilities, r, capabilityDefaults)
 			u.settings["required_drop_capabilities"] = stringsAny(r.Required)
-		case ReadOnlyRootFilesystem:
-			use(kwReadOnlyRootFS, r, func() map[string]any { return map[string]any{} })
-		case ForbidPrivilegeEscalation:
+		case translate.ReadOnlyRootFilesystem:
+			use(moduleReadOnlyRootFS, r, func() map[string]any { return map[string]any{} })
+		case translate.ForbidPrivilegeEscalation:
 			// A container that leaves the field unset would be mutated to
 			// false; with mutating: false that rejects it, as the PSP
 			// (validate-only) must.
-			use(kwPrivilegeEscalation, r, func() map[string]any {
+			use(modulePrivilegeEscalation, r, func() map[string]any {
 				return map[string]any{"default_allow_privilege_escalation": false}
 			})
-		case RunAsUser:
-			u := use(kwUserGroup, r, kwUserGroupDefaults)
+		case translate.RunAsUser:
+			u := use(moduleUserGroup, r, userGroupDefaults)
 			s := map[string]any{"rule": string(r.Rule)}
 			if r.Rule == psp.RunAsUserStrategyMustRunAs {
 				s["ranges"] = idRangesAny(r.Ranges)
 			}
 			u.settings["run_as_user"] = s
-		case GroupRule:
+		case translate.GroupRule:
 			rule := map[bool]string{true: "MustRunAs", false: "MayRunAs"}[r.Must]
 			s := map[string]any{"rule": rule, "ranges": idRangesAny(r.Ranges)}
 			switch r.Kind {
 			case "fsGroup":
-				use(kwFSGroups, r, func() map[string]any { return s })
+				use(moduleFSGroups, r, func() map[string]any { return s })
 			case "runAsGroup":
-				use(kwUserGroup, r, kwUserGroupDefaults).settings["run_as_group"] = s
+				use(moduleUserGroup, r, userGroupDefaults).settings["run_as_group"] = s
 			case "supplementalGroups":
-				use(kwUserGroup, r, kwUserGroupDefaults).settings["supplemental_groups"] = s
+				use(moduleUserGroup, r, userGroupDefaults).settings["supplemental_groups"] = s
 			}
-		case SELinux:
+		case translate.SELinux:
 			o := r.Options
 			// selinux-psp compares only the fields it is given; PSP compared
 			// all four, unset ones included.
@@ -234,40 +249,40 @@ func kubewardenModules(p *Policy) []kwModuleUse {
 				celRules = append(celRules, r)
 				continue
 			}
-			use(kwSELinux, r, func() map[string]any {
+			use(moduleSELinux, r, func() map[string]any {
 				return map[string]any{"rule": "MustRunAs", "user": o.User, "role": o.Role, "type": o.Type, "level": o.Level}
 			})
-		case ProcMountTypes:
+		case translate.ProcMountTypes:
 			// The rule exists only when Unmasked is not allowed.
-			use(kwProcMount, r, func() map[string]any { return map[string]any{"allow_unmasked_proc_mount_type": false} })
-		case FlexVolumeDrivers:
-			use(kwFlexVolumes, r, func() map[string]any {
+			use(moduleProcMount, r, func() map[string]any { return map[string]any{"allow_unmasked_proc_mount_type": false} })
+		case translate.FlexVolumeDrivers:
+			use(moduleFlexVolumes, r, func() map[string]any {
 				drivers := []any{}
 				for _, d := range r.Drivers {
 					drivers = append(drivers, map[string]any{"driver": d})
 				}
 				return map[string]any{"allowedFlexVolumes": drivers}
 			})
-		case VolumeTypes:
+		case translate.VolumeTypes:
 			// volumes-psp rejects every pod when no type is allowed, and
 			// knows no exception for the service account token volume.
 			if len(r.Allowed) == 0 || r.AllowServiceAccountToken {
 				celRules = append(celRules, r)
 				continue
 			}
-			use(kwVolumes, r, func() map[string]any { return map[string]any{"allowedTypes": stringsAny(volumeFields(r.Allowed))} })
-		case UnsafeSysctls:
-			s, ok := kwSysctlSettings(r)
+			use(moduleVolumes, r, func() map[string]any { return map[string]any{"allowedTypes": stringsAny(volumeFields(r.Allowed))} })
+		case translate.UnsafeSysctls:
+			s, ok := sysctlSettings(r)
 			if !ok {
 				celRules = append(celRules, r)
 				continue
 			}
-			use(kwSysctls, r, func() map[string]any { return s })
-		case ForbiddenSysctls:
+			use(moduleSysctls, r, func() map[string]any { return s })
+		case translate.ForbiddenSysctls:
 			// Checked by sysctl-psp along with UnsafeSysctls, which carries
 			// the same forbidden list; alone (every unsafe sysctl allowed)
 			// sysctl-psp cannot express it.
-			if u := byModule[kwSysctls]; u != nil {
+			if u := byModule[moduleSysctls]; u != nil {
 				u.rules = append(u.rules, r)
 				continue
 			}
@@ -281,10 +296,10 @@ func kubewardenModules(p *Policy) []kwModuleUse {
 	}
 	// ForbiddenSysctls precedes UnsafeSysctls in the rules; move it to
 	// sysctl-psp when UnsafeSysctls went there.
-	if u := byModule[kwSysctls]; u != nil {
+	if u := byModule[moduleSysctls]; u != nil {
 		kept := celRules[:0]
 		for _, r := range celRules {
-			if _, ok := r.(ForbiddenSysctls); ok {
+			if _, ok := r.(translate.ForbiddenSysctls); ok {
 				u.rules = append(u.rules, r)
 				continue
 			}
@@ -297,27 +312,27 @@ func kubewardenModules(p *Policy) []kwModuleUse {
 		for i, r := range celRules {
 			validations[i] = map[string]any{"expression": r.CEL(), "message": r.Message()}
 		}
-		uses = append(uses, &kwModuleUse{module: kwCEL, rules: celRules, settings: map[string]any{"validations": validations}})
+		uses = append(uses, &moduleUse{module: moduleCEL, rules: celRules, settings: map[string]any{"validations": validations}})
 	}
-	out := make([]kwModuleUse, len(uses))
+	out := make([]moduleUse, len(uses))
 	for i, u := range uses {
 		out[i] = *u
 	}
 	return out
 }
 
-func kwHostNamespaceDefaults() map[string]any {
+func hostNamespaceDefaults() map[string]any {
 	return map[string]any{
 		"allow_host_ipc": true, "allow_host_network": true, "allow_host_pid": true,
 		"allow_host_ports": []any{map[string]any{"min": int64(0), "max": int64(65535)}},
 	}
 }
 
-func kwCapabilityDefaults() map[string]any {
+func capabilityDefaults() map[string]any {
 	return map[string]any{"allowed_capabilities": []any{"*"}, "required_drop_capabilities": []any{}}
 }
 
-func kwUserGroupDefaults() map[string]any {
+func userGroupDefaults() map[string]any {
 	anyRule := func() map[string]any { return map[string]any{"rule": "RunAsAny"} }
 	return map[string]any{
 		"run_as_user": anyRule(), "run_as_group": anyRule(), "supplemental_groups": anyRule(),
@@ -325,10 +340,10 @@ func kwUserGroupDefaults() map[string]any {
 	}
 }
 
-// kwSysctlSettings configures sysctl-psp for r when the module can say
+// sysctlSettings configures sysctl-psp for r when the module can say
 // exactly what r does: allowed sysctls without globs, forbidden ones with a
 // trailing glob at most.
-func kwSysctlSettings(r UnsafeSysctls) (map[string]any, bool) {
+func sysctlSettings(r translate.UnsafeSysctls) (map[string]any, bool) {
 	for _, a := range r.Allowed {
 		if strings.Contains(a, "*") {
 			return nil, false
@@ -341,7 +356,7 @@ func kwSysctlSettings(r UnsafeSysctls) (map[string]any, bool) {
 	}
 	allowed := slices.Clone(r.Allowed)
 	for _, s := range r.Safe {
-		if !slices.Contains(kwSysctlSafe, s) && !slices.Contains(allowed, s) && !psp.SysctlMatches(r.Forbidden, s) {
+		if !slices.Contains(sysctlSafe, s) && !slices.Contains(allowed, s) && !psp.SysctlMatches(r.Forbidden, s) {
 			allowed = append(allowed, s)
 		}
 	}
@@ -359,9 +374,9 @@ func kwSysctlSettings(r UnsafeSysctls) (map[string]any, bool) {
 func volumeFields(types []psp.FSType) []string {
 	var out []string
 	for _, t := range types {
-		for _, s := range volumeSources {
-			if s.fsType == t {
-				out = append(out, s.field)
+		for _, s := range translate.VolumeSources() {
+			if s.Type == t {
+				out = append(out, s.Field)
 			}
 		}
 	}
@@ -384,31 +399,31 @@ func idRangesAny(ranges []psp.IDRange) []any {
 	return out
 }
 
-// kwClass is a set of pods to which the same PSPs apply, and the condition
+// class is a set of pods to which the same PSPs apply, and the condition
 // that selects them ("" for every pod).
-type kwClass struct {
+type class struct {
 	psps      []int // indexes into set.Policies
 	condition string
 }
 
-// kwServiceAccount is the pod's service account as "namespace/name", the
+// serviceAccount is the pod's service account as "namespace/name", the
 // way Usability names it. The field is set by ServiceAccount admission
 // before webhooks run; "default" covers a pod that reached them without.
-const kwServiceAccount = `request.namespace + "/" + (has(object.spec.serviceAccountName) && object.spec.serviceAccountName != "" ? object.spec.serviceAccountName : "default")`
+const serviceAccount = `request.namespace + "/" + (has(object.spec.serviceAccountName) && object.spec.serviceAccountName != "" ? object.spec.serviceAccountName : "default")`
 
-// kubewardenClasses partitions the pods by the exact set of PSPs they may
+// classes partitions the pods by the exact set of PSPs they may
 // use. Under ScopeCluster that is one class. Under ScopeRBAC a pod's set
 // depends on its namespace and service account only: the service accounts
 // listed in some PSP's Usability get their own set, the other pods of a
 // listed namespace their namespace's, and everyone else the PSPs usable
 // everywhere.
-func kubewardenClasses(set *PolicySet) []kwClass {
+func classes(set *translate.PolicySet) []class {
 	all := make([]int, len(set.Policies))
 	for i := range all {
 		all[i] = i
 	}
-	if set.Options.Scope != ScopeRBAC {
-		return []kwClass{{psps: all}}
+	if set.Options.Scope != translate.ScopeRBAC {
+		return []class{{psps: all}}
 	}
 	var everywhere []int
 	nsSet, saSet := map[string]bool{}, map[string]bool{}
@@ -428,7 +443,7 @@ func kubewardenClasses(set *PolicySet) []kwClass {
 		var out []int
 		for i := range set.Policies {
 			// The groups select by namespace and service account only.
-			if set.usable(i, ns, sa, nil) {
+			if set.Usable(i, ns, sa, nil) {
 				out = append(out, i)
 			}
 		}
@@ -437,7 +452,7 @@ func kubewardenClasses(set *PolicySet) []kwClass {
 	key := func(ids []int) string { return fmt.Sprint(ids) }
 	// The service account that no binding names stands for every other
 	// account of its namespace.
-	nsPSPs := func(ns string) []int { return usable(ns, ghost) }
+	nsPSPs := func(ns string) []int { return usable(ns, translate.GhostServiceAccount) }
 
 	type members struct {
 		psps       []int
@@ -453,7 +468,7 @@ func kubewardenClasses(set *PolicySet) []kwClass {
 		return classes[k]
 	}
 	var special []string // accounts whose set differs from their namespace's
-	for _, sa := range sortedKeys(saSet) {
+	for _, sa := range translate.SortedKeys(saSet) {
 		ns, name, _ := strings.Cut(sa, "/")
 		ids := usable(ns, name)
 		if key(ids) == key(nsPSPs(ns)) {
@@ -463,7 +478,7 @@ func kubewardenClasses(set *PolicySet) []kwClass {
 		m := get(ids)
 		m.accounts = append(m.accounts, sa)
 	}
-	listed := sortedKeys(nsSet)
+	listed := translate.SortedKeys(nsSet)
 	for _, ns := range listed {
 		m := get(nsPSPs(ns))
 		m.namespaces = append(m.namespaces, ns)
@@ -475,30 +490,30 @@ func kubewardenClasses(set *PolicySet) []kwClass {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var out []kwClass
+	var out []class
 	for _, k := range keys {
 		m := classes[k]
 		var byNS []string
 		if len(m.namespaces) > 0 {
-			byNS = append(byNS, "request.namespace in "+celStrings(m.namespaces))
+			byNS = append(byNS, "request.namespace in "+translate.CELStrings(m.namespaces))
 		}
 		if m == def && len(listed) > 0 {
-			byNS = append(byNS, "!(request.namespace in "+celStrings(listed)+")")
+			byNS = append(byNS, "!(request.namespace in "+translate.CELStrings(listed)+")")
 		} else if m == def {
 			byNS = append(byNS, "true")
 		}
 		var terms []string
 		if len(m.accounts) > 0 {
-			terms = append(terms, kwServiceAccount+" in "+celStrings(m.accounts))
+			terms = append(terms, serviceAccount+" in "+translate.CELStrings(m.accounts))
 		}
 		if len(byNS) > 0 {
-			t := celOr(byNS)
+			t := translate.CELOr(byNS)
 			if len(special) > 0 {
-				t = "!(" + kwServiceAccount + " in " + celStrings(special) + ") && (" + t + ")"
+				t = "!(" + serviceAccount + " in " + translate.CELStrings(special) + ") && (" + t + ")"
 			}
 			terms = append(terms, t)
 		}
-		out = append(out, kwClass{psps: m.psps, condition: celOr(terms)})
+		out = append(out, class{psps: m.psps, condition: translate.CELOr(terms)})
 	}
 	if len(out) == 1 {
 		out[0].condition = ""
@@ -506,9 +521,12 @@ func kubewardenClasses(set *PolicySet) []kwClass {
 	return out
 }
 
-// kwMemberName is a group member's name: a CEL identifier, since the group
+// nonIdentifier matches what a CEL identifier may not hold.
+var nonIdentifier = regexp.MustCompile(`[^A-Za-z0-9_]`)
+
+// memberName is a group member's name: a CEL identifier, since the group
 // expression calls it.
-func kwMemberName(pspName, module string, taken map[string]bool) string {
+func memberName(pspName, module string, taken map[string]bool) string {
 	base := nonIdentifier.ReplaceAllString(pspName+"_"+module, "_")
 	if base[0] >= '0' && base[0] <= '9' {
 		base = "p_" + base
@@ -521,48 +539,49 @@ func kwMemberName(pspName, module string, taken map[string]bool) string {
 	return name
 }
 
-// kwNoPSP is the member of the group for pods that may use no converted
+// noPSP is the member of the group for pods that may use no converted
 // PSP: a cel-policy that rejects every request.
-const kwNoPSP = "no_usable_psp"
+const noPSP = "no_usable_psp"
 
-func (kubewardenRenderer) Render(in Input) (Output, error) {
+// Render implements translate.Engine.
+func (Engine) Render(in translate.Input) (translate.Output, error) {
 	set := in.Set
 	if set == nil {
-		return Output{}, errors.New("kubewarden: no policies to render")
+		return translate.Output{}, errors.New("kubewarden: no policies to render")
 	}
-	mode, ok := kubewardenModes[set.Options.Mode]
+	mode, ok := modes[set.Options.Mode]
 	if !ok {
-		return Output{}, fmt.Errorf("kubewarden: invalid mode %q", set.Options.Mode)
+		return translate.Output{}, fmt.Errorf("kubewarden: invalid mode %q", set.Options.Mode)
 	}
-	name := objectName(set)
-	base := kwSpec{
+	name := translate.ObjectName(set)
+	base := policySpec{
 		PolicyServer:  "default",
 		Mode:          mode,
 		FailurePolicy: new(admissionregistrationv1.Fail),
 		// PSP checked pods on create; ephemeral containers arrive later
 		// through their subresource (see the vap engine).
 		Rules: []admissionregistrationv1.RuleWithOperations{
-			kwPodRule("pods", admissionregistrationv1.Create),
-			kwPodRule("pods/ephemeralcontainers", admissionregistrationv1.Update),
+			podRule("pods", admissionregistrationv1.Create),
+			podRule("pods/ephemeralcontainers", admissionregistrationv1.Update),
 		},
 		// The audit scanner re-checks existing pods; it does not know the
 		// request a matchCondition reads, so it is left on only when every
 		// pod gets the same policies.
-		BackgroundAudit: set.Options.Scope != ScopeRBAC,
+		BackgroundAudit: set.Options.Scope != translate.ScopeRBAC,
 	}
-	base.NamespaceSelector = excludedNamespacesSelector(set.Options.ExcludeNamespaces)
-	modules := make([][]kwModuleUse, len(set.Policies))
+	base.NamespaceSelector = translate.ExcludedNamespacesSelector(set.Options.ExcludeNamespaces)
+	modules := make([][]moduleUse, len(set.Policies))
 	for i := range set.Policies {
-		modules[i] = kubewardenModules(&set.Policies[i])
+		modules[i] = moduleUses(&set.Policies[i])
 	}
 
-	var out Output
-	add := func(kind, objName string, psps []string, spec kwSpec) error {
-		labels, annotations := provenance(EngineKubewarden, psps, set.Options)
-		annotations[AnnotationScope] = string(set.Options.Scope)
-		annotations[AnnotationMode] = string(set.Options.Mode)
-		obj := &kwObject{
-			TypeMeta:   metav1.TypeMeta{APIVersion: KubewardenAPIVersion, Kind: kind},
+	var out translate.Output
+	add := func(kind, objName string, psps []string, spec policySpec) error {
+		labels, annotations := translate.Provenance(translate.EngineKubewarden, psps, set.Options)
+		annotations[translate.AnnotationScope] = string(set.Options.Scope)
+		annotations[translate.AnnotationMode] = string(set.Options.Mode)
+		obj := &policyObject{
+			TypeMeta:   metav1.TypeMeta{APIVersion: APIVersion, Kind: kind},
 			ObjectMeta: metav1.ObjectMeta{Name: objName, Labels: labels, Annotations: annotations},
 			Spec:       spec,
 		}
@@ -570,14 +589,14 @@ func (kubewardenRenderer) Render(in Input) (Output, error) {
 		if err != nil {
 			return fmt.Errorf("kubewarden: convert %s %s: %w", kind, objName, err)
 		}
-		out.Objects = append(out.Objects, Object{
-			Engine: EngineKubewarden, Object: &unstructured.Unstructured{Object: m},
-			FileName: fileName(EngineKubewarden, kind, objName),
+		out.Objects = append(out.Objects, translate.Object{
+			Engine: translate.EngineKubewarden, Object: &unstructured.Unstructured{Object: m},
+			FileName: translate.FileName(translate.EngineKubewarden, kind, objName),
 		})
 		return nil
 	}
 
-	classes := kubewardenClasses(set)
+	classes := classes(set)
 	if len(set.Policies) == 1 && len(classes) == 1 && classes[0].condition == "" {
 		// One PSP for every pod: one policy per module, all of which must
 		// accept, is the PSP's AND of rules.
@@ -586,19 +605,19 @@ func (kubewardenRenderer) Render(in Input) (Output, error) {
 		}
 		for _, u := range modules[0] {
 			spec := base
-			spec.Module = kubewardenModuleRef(u.module)
+			spec.Module = moduleRef(u.module)
 			spec.Settings = u.settings
 			spec.Mutating = new(false)
 			spec.NamespaceSelector = base.NamespaceSelector.DeepCopy()
 			if err := add("ClusterAdmissionPolicy", name+"-"+u.module, set.PSPNames(), spec); err != nil {
-				return Output{}, err
+				return translate.Output{}, err
 			}
 		}
 	} else {
 		for ci, c := range classes {
 			spec := base
 			spec.NamespaceSelector = base.NamespaceSelector.DeepCopy()
-			spec.Policies = map[string]kwMember{}
+			spec.Policies = map[string]groupMember{}
 			taken := map[string]bool{}
 			var ors, names []string
 			for _, i := range c.psps {
@@ -606,8 +625,8 @@ func (kubewardenRenderer) Render(in Input) (Output, error) {
 				names = append(names, p.Name)
 				var ands []string
 				for _, u := range modules[i] {
-					m := kwMemberName(p.Name, u.module, taken)
-					spec.Policies[m] = kwMember{Module: kubewardenModuleRef(u.module), Settings: u.settings}
+					m := memberName(p.Name, u.module, taken)
+					spec.Policies[m] = groupMember{Module: moduleRef(u.module), Settings: u.settings}
 					ands = append(ands, m+"()")
 				}
 				if len(ands) == 0 {
@@ -616,10 +635,10 @@ func (kubewardenRenderer) Render(in Input) (Output, error) {
 				ors = append(ors, "("+strings.Join(ands, " && ")+")")
 			}
 			if len(ors) == 0 {
-				spec.Policies[kwNoPSP] = kwMember{Module: kubewardenModuleRef(kwCEL), Settings: map[string]any{
+				spec.Policies[noPSP] = groupMember{Module: moduleRef(moduleCEL), Settings: map[string]any{
 					"validations": []any{map[string]any{"expression": "false", "message": "no converted PodSecurityPolicy may be used by the pod's service account"}},
 				}}
-				ors = []string{kwNoPSP + "()"}
+				ors = []string{noPSP + "()"}
 			}
 			spec.Expression = strings.Join(ors, " || ")
 			if len(names) > 0 {
@@ -635,7 +654,7 @@ func (kubewardenRenderer) Render(in Input) (Output, error) {
 				objName = fmt.Sprintf("%s-%d", name, ci+1)
 			}
 			if err := add("ClusterAdmissionPolicyGroup", objName, names, spec); err != nil {
-				return Output{}, err
+				return translate.Output{}, err
 			}
 		}
 	}
@@ -643,7 +662,7 @@ func (kubewardenRenderer) Render(in Input) (Output, error) {
 	for i := range set.Policies {
 		var fields []string
 		for _, u := range modules[i] {
-			if slices.Contains(kwSkipsEphemeral, u.module) {
+			if slices.Contains(skipsEphemeral, u.module) {
 				for _, r := range u.rules {
 					if !slices.Contains(fields, r.Field()) {
 						fields = append(fields, r.Field())
@@ -656,12 +675,12 @@ func (kubewardenRenderer) Render(in Input) (Output, error) {
 				set.Policies[i].Name, strings.Join(fields, ", ")))
 		}
 	}
-	out.Warnings = append(out.Warnings, requesterIgnoredWarnings(set, "the Kubewarden groups select pods by namespace and service account only, so those grants are not converted: the pods those requesters create may use it only where their service account may")...)
-	out.Warnings = append(out.Warnings, skippedWarnings(set)...)
+	out.Warnings = append(out.Warnings, translate.RequesterIgnoredWarnings(set, "the Kubewarden groups select pods by namespace and service account only, so those grants are not converted: the pods those requesters create may use it only where their service account may")...)
+	out.Warnings = append(out.Warnings, translate.SkippedWarnings(set)...)
 	return out, nil
 }
 
-func kwPodRule(resource string, op admissionregistrationv1.OperationType) admissionregistrationv1.RuleWithOperations {
+func podRule(resource string, op admissionregistrationv1.OperationType) admissionregistrationv1.RuleWithOperations {
 	return admissionregistrationv1.RuleWithOperations{
 		Operations: []admissionregistrationv1.OperationType{op},
 		Rule: admissionregistrationv1.Rule{
@@ -672,24 +691,21 @@ func kwPodRule(resource string, op admissionregistrationv1.OperationType) admiss
 	}
 }
 
-// enginePolicy implements enginePolicies: the rules that go to a module
+// enginePolicy is Prediction.EnginePolicy: the rules that go to a module
 // which skips ephemeral containers are predicted without them, so that
 // `audit -e kubewarden` says what the rendered policies will do (Render
 // warns about it).
-// ignoresRequester implements requesterBlind.
-func (kubewardenRenderer) ignoresRequester() {}
-
-func (kubewardenRenderer) enginePolicy(set *PolicySet, i int) Policy {
+func enginePolicy(set *translate.PolicySet, i int) translate.Policy {
 	pol := set.Policies[i]
 	skip := map[string]bool{}
-	for _, u := range kubewardenModules(&pol) {
-		if slices.Contains(kwSkipsEphemeral, u.module) {
+	for _, u := range moduleUses(&pol) {
+		if slices.Contains(skipsEphemeral, u.module) {
 			for _, r := range u.rules {
 				skip[r.ID()] = true
 			}
 		}
 	}
-	rules := make([]Rule, len(pol.Rules))
+	rules := make([]translate.Rule, len(pol.Rules))
 	for j, r := range pol.Rules {
 		if skip[r.ID()] {
 			r = ignoringEphemeral{r}
@@ -703,7 +719,7 @@ func (kubewardenRenderer) enginePolicy(set *PolicySet, i int) Policy {
 // ignoringEphemeral is a rule as a module enforces it that looks at
 // containers and init containers only. Its CEL is the wrapped rule's: it is
 // used for predictions, never rendered.
-type ignoringEphemeral struct{ Rule }
+type ignoringEphemeral struct{ translate.Rule }
 
 // Allows evaluates the wrapped rule on the pod without its ephemeral
 // containers.

@@ -1,126 +1,22 @@
-package translate
+package kyverno
 
 import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
 )
 
-// Defaults are what a PSP filled into a pod it admitted (the provider's
-// defaulting in v1.24 PSP admission, as pkg/pspadmission models it). Only
-// the kyverno engine's --mutate renders them; every engine validates that
-// the resulting values are there.
-type Defaults struct {
-	// RunAsUser is the UID of runAsUser MustRunAs (first range's min),
-	// written into each container that has none at either level.
-	RunAsUser *int64 `json:"runAsUser,omitempty"`
-	// RunAsNonRoot marks containers without a UID and without runAsNonRoot
-	// (runAsUser MustRunAsNonRoot).
-	RunAsNonRoot bool `json:"runAsNonRoot,omitempty"`
-	// RunAsGroup is the container GID of runAsGroup MustRunAs.
-	RunAsGroup *int64 `json:"runAsGroup,omitempty"`
-	// FSGroup and SupplementalGroup are pod-level defaults (MustRunAs).
-	FSGroup           *int64 `json:"fsGroup,omitempty"`
-	SupplementalGroup *int64 `json:"supplementalGroup,omitempty"`
-	// SELinux is the pod-level seLinuxOptions of seLinux MustRunAs. A pod
-	// without them gets them at pod level, which then counts as set for
-	// every container, so no container-level default is ever written.
-	SELinux *corev1.SELinuxOptions `json:"seLinux,omitempty"`
-	// ReadOnlyRootFilesystem defaults each container's field to true.
-	ReadOnlyRootFilesystem bool `json:"readOnlyRootFilesystem,omitempty"`
-	// AllowPrivilegeEscalation is the value of an unset container field:
-	// defaultAllowPrivilegeEscalation, else false when the PSP forbids
-	// escalation.
-	AllowPrivilegeEscalation *bool `json:"allowPrivilegeEscalation,omitempty"`
-	// AddCapabilities (defaultAddCapabilities) and DropCapabilities
-	// (requiredDropCapabilities), sorted and without duplicates.
-	AddCapabilities  []string `json:"addCapabilities,omitempty"`
-	DropCapabilities []string `json:"dropCapabilities,omitempty"`
-	// SeccompProfile is the pod-level default profile annotation value.
-	SeccompProfile string `json:"seccompProfile,omitempty"`
-	// AppArmorProfile is the default profile of each container.
-	AppArmorProfile string `json:"appArmorProfile,omitempty"`
-	// RuntimeClassName is runtimeClass.defaultRuntimeClassName.
-	RuntimeClassName *string `json:"runtimeClassName,omitempty"`
-}
-
-// CompileDefaults reads the defaults of a PSP that admission could build.
-func CompileDefaults(p *psp.PodSecurityPolicy) Defaults {
-	spec := &p.Spec
-	var d Defaults
-	first := func(ranges []psp.IDRange) *int64 {
-		if len(ranges) == 0 {
-			return nil
-		}
-		v := ranges[0].Min
-		return &v
-	}
-	switch spec.RunAsUser.Rule {
-	case psp.RunAsUserStrategyMustRunAs:
-		d.RunAsUser = first(spec.RunAsUser.Ranges)
-	case psp.RunAsUserStrategyMustRunAsNonRoot:
-		d.RunAsNonRoot = true
-	}
-	if spec.RunAsGroup != nil && spec.RunAsGroup.Rule == psp.RunAsGroupStrategyMustRunAs {
-		d.RunAsGroup = first(spec.RunAsGroup.Ranges)
-	}
-	if spec.FSGroup.Rule == psp.FSGroupStrategyMustRunAs {
-		d.FSGroup = first(spec.FSGroup.Ranges)
-	}
-	if spec.SupplementalGroups.Rule == psp.SupplementalGroupsStrategyMustRunAs {
-		d.SupplementalGroup = first(spec.SupplementalGroups.Ranges)
-	}
-	if spec.SELinux.Rule == psp.SELinuxStrategyMustRunAs && spec.SELinux.SELinuxOptions != nil {
-		d.SELinux = spec.SELinux.SELinuxOptions.DeepCopy()
-	}
-	d.ReadOnlyRootFilesystem = spec.ReadOnlyRootFilesystem
-	switch {
-	case spec.DefaultAllowPrivilegeEscalation != nil:
-		v := *spec.DefaultAllowPrivilegeEscalation
-		d.AllowPrivilegeEscalation = &v
-	case spec.AllowPrivilegeEscalation != nil && !*spec.AllowPrivilegeEscalation:
-		d.AllowPrivilegeEscalation = new(false)
-	}
-	d.AddCapabilities = uniqueCaps(spec.DefaultAddCapabilities)
-	d.DropCapabilities = uniqueCaps(spec.RequiredDropCapabilities)
-	d.SeccompProfile = p.Annotations[psp.SeccompDefaultProfileAnnotation]
-	d.AppArmorProfile = p.Annotations[psp.AppArmorDefaultProfileAnnotation]
-	if rc := spec.RuntimeClass; rc != nil && rc.DefaultRuntimeClassName != nil {
-		name := *rc.DefaultRuntimeClassName
-		d.RuntimeClassName = &name
-	}
-	return d
-}
-
-func uniqueCaps(caps []corev1.Capability) []string {
-	var out []string
-	for _, c := range caps {
-		if !slices.Contains(out, string(c)) {
-			out = append(out, string(c))
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// podLevel reports whether any pod-level default is set.
-func (d *Defaults) podLevel() bool {
-	return d.FSGroup != nil || d.SupplementalGroup != nil || d.SELinux != nil || d.RuntimeClassName != nil
-}
-
-// kyvernoUnsafe returns a default text value that Kyverno would take for a
+// unsafeDefault returns a default text value that Kyverno would take for a
 // variable or a reference.
-func (d *Defaults) kyvernoUnsafe() (string, bool) {
+func unsafeDefault(d *translate.Defaults) (string, bool) {
 	values := []string{d.SeccompProfile, d.AppArmorProfile}
 	if d.RuntimeClassName != nil {
 		values = append(values, *d.RuntimeClassName)
@@ -136,17 +32,6 @@ func (d *Defaults) kyvernoUnsafe() (string, bool) {
 	return "", false
 }
 
-// containerLevel reports whether any container-level default is set.
-func (d *Defaults) containerLevel() bool {
-	return d.RunAsUser != nil || d.RunAsNonRoot || d.RunAsGroup != nil || d.ReadOnlyRootFilesystem ||
-		d.AllowPrivilegeEscalation != nil || len(d.AddCapabilities) > 0 || len(d.DropCapabilities) > 0 || d.AppArmorProfile != ""
-}
-
-// Empty reports whether the PSP fills in nothing.
-func (d *Defaults) Empty() bool {
-	return !d.podLevel() && !d.containerLevel() && d.SeccompProfile == ""
-}
-
 // ErrMutateAmbiguous is returned for --mutate when a pod may use more than
 // one of the converted PSPs.
 var ErrMutateAmbiguous = errors.New("each pod must be able to use exactly one of the converted PodSecurityPolicies, whose defaults then apply")
@@ -159,13 +44,13 @@ var ErrMutateAmbiguous = errors.New("each pod must be able to use exactly one of
 // the defaults are only rendered when no pod may use two of the converted
 // PSPs: a single PSP, or under --scope rbac PSPs whose usability never
 // overlaps. PSPs that no one may use are left out.
-func (s *PolicySet) mutateUsable() ([]bool, error) {
+func mutateUsable(s *translate.PolicySet) ([]bool, error) {
 	out := make([]bool, len(s.Policies))
 	if len(s.Policies) == 1 {
 		out[0] = true
 		return out, nil
 	}
-	if s.Options.Scope != ScopeRBAC {
+	if s.Options.Scope != translate.ScopeRBAC {
 		return nil, fmt.Errorf("%w: with --scope %s every pod may use each of %s; convert one with --psp NAME",
 			ErrMutateAmbiguous, s.Options.Scope, strings.Join(s.PSPNames(), ", "))
 	}
@@ -210,7 +95,7 @@ func usabilityOverlap(u, v *rbac.Usability) (string, bool) {
 				return "service account " + sa, true
 			}
 		}
-		if g := requesterGrants(a[0]); len(g) > 0 {
+		if g := translate.RequesterGrants(a[0]); len(g) > 0 {
 			return "pods created by " + g[0].Kind + " " + g[0].Name, true
 		}
 	}
@@ -248,9 +133,9 @@ type mutateEach struct {
 	PatchStrategicMerge map[string]any           `json:"patchStrategicMerge"`
 }
 
-// kyvernoCreate limits mutation to pod creation: PSP mutated on CREATE
+// createOnly limits mutation to pod creation: PSP mutated on CREATE
 // only (on UPDATE it refused any change).
-const kyvernoCreate = "{{ request.operation == 'CREATE' && !(request.subResource) }}"
+const createOnly = "{{ request.operation == 'CREATE' && !(request.subResource) }}"
 
 // mutateName is the name of the mutate policy next to the validate policy
 // name.
@@ -262,10 +147,10 @@ func mutateName(name string) string {
 	return name[:63-len(suffix)] + suffix
 }
 
-// kyvernoMutatePolicy renders the defaults of the converted PSPs as a
+// mutatePolicy renders the defaults of the converted PSPs as a
 // mutate ClusterPolicy, or nil when no PSP has any.
-func (s *PolicySet) kyvernoMutatePolicy(name string) (*unstructured.Unstructured, []string, error) {
-	rendered, err := s.mutateUsable()
+func mutatePolicy(s *translate.PolicySet, name string) (*unstructured.Unstructured, []string, error) {
+	rendered, err := mutateUsable(s)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -276,9 +161,9 @@ func (s *PolicySet) kyvernoMutatePolicy(name string) (*unstructured.Unstructured
 		if !rendered[i] || p.Defaults.Empty() {
 			continue
 		}
-		conds := []clusterPolicyCondition{{Key: kyvernoCreate, Operator: "Equals", Value: true}}
-		if s.Options.Scope == ScopeRBAC && len(s.Policies) > 1 {
-			if u := usabilityJMESPath(s.Usability[p.Name]); u != jpTrue {
+		conds := []clusterPolicyCondition{{Key: createOnly, Operator: "Equals", Value: true}}
+		if s.Options.Scope == translate.ScopeRBAC && len(s.Policies) > 1 {
+			if u := usabilityJMESPath(s.Usability[p.Name]); u != trueLiteral {
 				conds = append(conds, clusterPolicyCondition{Key: "{{ " + u + " }}", Operator: "Equals", Value: true})
 			}
 		}
@@ -286,7 +171,7 @@ func (s *PolicySet) kyvernoMutatePolicy(name string) (*unstructured.Unstructured
 		if len(s.Policies) > 1 {
 			prefix = "psp" + strconv.Itoa(i) + "-"
 		}
-		for _, r := range p.Defaults.rules() {
+		for _, r := range defaultRules(&p.Defaults) {
 			r.Name = prefix + r.Name
 			r.Match = clusterPolicyMatch{Any: []clusterPolicyFilter{{Resources: clusterPolicyResources{Kinds: []string{"Pod"}}}}}
 			r.Preconditions = &clusterPolicyConditions{All: append(slices.Clone(conds), r.Preconditions.All...)}
@@ -295,7 +180,7 @@ func (s *PolicySet) kyvernoMutatePolicy(name string) (*unstructured.Unstructured
 			}
 			rules = append(rules, r)
 		}
-		if v, bad := p.Defaults.kyvernoUnsafe(); bad {
+		if v, bad := unsafeDefault(&p.Defaults); bad {
 			return nil, nil, fmt.Errorf("PodSecurityPolicy %q default %q holds \"{{\" or \"$(\", which Kyverno would read as a variable", p.Name, v)
 		}
 		if d := p.Defaults; d.SeccompProfile != "" && seccompField(d.SeccompProfile) == nil {
@@ -305,7 +190,7 @@ func (s *PolicySet) kyvernoMutatePolicy(name string) (*unstructured.Unstructured
 	if len(rules) == 0 {
 		return nil, warnings, nil
 	}
-	warnings = append(warnings, "kyverno: --mutate: the mutate policy uses only fields Kyverno "+KyvernoMinVersion+" knows (foreach with preconditions and strategic merge patches), but is proven against Kyverno's own CLI of a current release only; releases before v1.10 had known bugs with several foreach mutations on one resource: check it with `kyverno apply` of your release")
+	warnings = append(warnings, "kyverno: --mutate: the mutate policy uses only fields Kyverno "+MinVersion+" knows (foreach with preconditions and strategic merge patches), but is proven against Kyverno's own CLI of a current release only; releases before v1.10 had known bugs with several foreach mutations on one resource: check it with `kyverno apply` of your release")
 	spec := mutatePolicySpec{Background: false, FailurePolicy: "Fail", Rules: rules}
 	specMap, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&spec)
 	if err != nil {
@@ -317,12 +202,12 @@ func (s *PolicySet) kyvernoMutatePolicy(name string) (*unstructured.Unstructured
 			names = append(names, s.Policies[i].Name)
 		}
 	}
-	labels, annotations := provenance(EngineKyverno, names, s.Options)
-	annotations[AnnotationScope] = string(s.Options.Scope)
-	annotations[kyvernoAutogenAnnotation] = "none"
+	labels, annotations := translate.Provenance(translate.EngineKyverno, names, s.Options)
+	annotations[translate.AnnotationScope] = string(s.Options.Scope)
+	annotations[autogenAnnotation] = "none"
 	policy := &unstructured.Unstructured{Object: map[string]any{"spec": specMap}}
-	policy.SetAPIVersion(KyvernoAPIVersion)
-	policy.SetKind(KyvernoKind)
+	policy.SetAPIVersion(APIVersion)
+	policy.SetKind(Kind)
 	policy.SetName(name)
 	policy.SetLabels(labels)
 	policy.SetAnnotations(annotations)
@@ -331,22 +216,22 @@ func (s *PolicySet) kyvernoMutatePolicy(name string) (*unstructured.Unstructured
 
 // JMESPath pieces of the container rules; element is the container.
 const (
-	jpElemSC   = "element.securityContext"
-	jpElemAdd  = "(element.securityContext.capabilities.add || `[]`)"
-	jpElemDrop = "(element.securityContext.capabilities.drop || `[]`)"
-	jpPodSC    = "request.object.spec.securityContext"
+	elemSC   = "element.securityContext"
+	elemAdd  = "(element.securityContext.capabilities.add || `[]`)"
+	elemDrop = "(element.securityContext.capabilities.drop || `[]`)"
+	podSC    = "request.object.spec.securityContext"
 )
 
-func isNull(x string) string { return x + " == " + jpNull }
+func isNull(x string) string { return x + " == " + null }
 
-// rules are the mutate rules of one PSP's defaults, in the order PSP
+// defaultRules are the mutate rules of one PSP's defaults, in the order PSP
 // applied them: pod level, then each container.
-func (d *Defaults) rules() []mutateRule {
+func defaultRules(d *translate.Defaults) []mutateRule {
 	var out []mutateRule
 	cond := func(expr string) *clusterPolicyConditions {
 		return &clusterPolicyConditions{All: []clusterPolicyCondition{{Key: "{{ " + expr + " }}", Operator: "Equals", Value: true}}}
 	}
-	if d.podLevel() {
+	if d.PodLevel() {
 		// Add anchors: a field the pod sets is left alone.
 		sc := map[string]any{}
 		if d.SupplementalGroup != nil {
@@ -377,15 +262,15 @@ func (d *Defaults) rules() []mutateRule {
 		if f := seccompField(d.SeccompProfile); f != nil {
 			patch["spec"] = map[string]any{"securityContext": map[string]any{"seccompProfile": f}}
 		}
-		out = append(out, mutateRule{Name: "seccomp-default", Preconditions: cond(jpAnd(
-			"(request.object.metadata.annotations."+jpQuotedKey(seccompPodAnnotationKey)+" || '') == ''",
-			isNull(jpPodSC+".seccompProfile"))),
+		out = append(out, mutateRule{Name: "seccomp-default", Preconditions: cond(and(
+			"(request.object.metadata.annotations."+quotedKey(seccompPodAnnotationKey)+" || '') == ''",
+			isNull(podSC+".seccompProfile"))),
 			Mutate: mutateSpec{PatchStrategicMerge: patch}})
 	}
-	if d.containerLevel() {
+	if d.ContainerLevel() {
 		var each []mutateEach
 		for _, list := range []string{"initContainers", "containers"} {
-			each = append(each, d.containerEach(list)...)
+			each = append(each, containerEach(d, list)...)
 		}
 		out = append(out, mutateRule{Name: "container-defaults", Preconditions: &clusterPolicyConditions{}, Mutate: mutateSpec{ForEach: each}})
 	}
@@ -394,8 +279,8 @@ func (d *Defaults) rules() []mutateRule {
 
 const seccompPodAnnotationKey = "seccomp.security.alpha.kubernetes.io/pod"
 
-// jpQuotedKey quotes a map key for a JMESPath identifier.
-func jpQuotedKey(k string) string { return `"` + k + `"` }
+// quotedKey quotes a map key for a JMESPath identifier.
+func quotedKey(k string) string { return `"` + k + `"` }
 
 // seccompField is the seccompProfile field the API server derives from a
 // legacy annotation value; nil when there is none.
@@ -414,7 +299,7 @@ func seccompField(a string) map[string]any {
 // containerEach renders the container defaults for one container list:
 // one foreach entry per field, each with the condition under which PSP
 // wrote it.
-func (d *Defaults) containerEach(list string) []mutateEach {
+func containerEach(d *translate.Defaults, list string) []mutateEach {
 	var out []mutateEach
 	add := func(cond string, sc map[string]any) {
 		out = append(out, mutateEach{
@@ -428,24 +313,24 @@ func (d *Defaults) containerEach(list string) []mutateEach {
 	// runAsUser, runAsGroup and runAsNonRoot count as set when the pod
 	// level sets them.
 	if d.RunAsUser != nil {
-		add(jpAnd(isNull(jpElemSC+".runAsUser"), isNull(jpPodSC+".runAsUser")), map[string]any{"runAsUser": *d.RunAsUser})
+		add(and(isNull(elemSC+".runAsUser"), isNull(podSC+".runAsUser")), map[string]any{"runAsUser": *d.RunAsUser})
 	}
 	if d.RunAsGroup != nil {
-		add(jpAnd(isNull(jpElemSC+".runAsGroup"), isNull(jpPodSC+".runAsGroup")), map[string]any{"runAsGroup": *d.RunAsGroup})
+		add(and(isNull(elemSC+".runAsGroup"), isNull(podSC+".runAsGroup")), map[string]any{"runAsGroup": *d.RunAsGroup})
 	}
 	if d.AppArmorProfile != "" {
 		// An annotation with an empty value counts as unset.
 		set := "items(not_null(request.object.metadata.annotations, request.object.metadata), 'key', 'value')[?value != ''].key"
 		out = append(out, mutateEach{
 			List:          "request.object.spec." + list + " || `[]`",
-			Preconditions: &clusterPolicyConditions{All: []clusterPolicyCondition{{Key: "{{ !contains(" + set + ", join('', [" + jpString(appArmorContainerAnnotationPrefix) + ", element.name])) }}", Operator: "Equals", Value: true}}},
+			Preconditions: &clusterPolicyConditions{All: []clusterPolicyCondition{{Key: "{{ !contains(" + set + ", join('', [" + quote(translate.AppArmorContainerAnnotationPrefix) + ", element.name])) }}", Operator: "Equals", Value: true}}},
 			PatchStrategicMerge: map[string]any{"metadata": map[string]any{"annotations": map[string]any{
-				appArmorContainerAnnotationPrefix + "{{ element.name }}": d.AppArmorProfile,
+				translate.AppArmorContainerAnnotationPrefix + "{{ element.name }}": d.AppArmorProfile,
 			}}},
 		})
 	}
 	if d.RunAsNonRoot {
-		add(jpAnd(isNull(jpElemSC+".runAsNonRoot"), isNull(jpPodSC+".runAsNonRoot"), isNull(jpElemSC+".runAsUser"), isNull(jpPodSC+".runAsUser")),
+		add(and(isNull(elemSC+".runAsNonRoot"), isNull(podSC+".runAsNonRoot"), isNull(elemSC+".runAsUser"), isNull(podSC+".runAsUser")),
 			map[string]any{"runAsNonRoot": true})
 	}
 	if len(d.AddCapabilities) > 0 || len(d.DropCapabilities) > 0 {
@@ -454,14 +339,14 @@ func (d *Defaults) containerEach(list string) []mutateEach {
 		// alone otherwise.
 		var changed, extraAdd, extraDrop []string
 		for _, c := range d.AddCapabilities {
-			missing := jpNot(jpOr("contains("+jpElemAdd+", "+jpString(c)+")", "contains("+jpElemDrop+", "+jpString(c)+")"))
+			missing := not(or("contains("+elemAdd+", "+quote(c)+")", "contains("+elemDrop+", "+quote(c)+")"))
 			changed = append(changed, missing)
-			extraAdd = append(extraAdd, "("+missing+" && "+jpString(c)+" || '')")
+			extraAdd = append(extraAdd, "("+missing+" && "+quote(c)+" || '')")
 		}
 		for _, c := range d.DropCapabilities {
-			missing := jpNot("contains(" + jpElemDrop + ", " + jpString(c) + ")")
+			missing := not("contains(" + elemDrop + ", " + quote(c) + ")")
 			changed = append(changed, missing)
-			extraDrop = append(extraDrop, "("+missing+" && "+jpString(c)+" || '')")
+			extraDrop = append(extraDrop, "("+missing+" && "+quote(c)+" || '')")
 		}
 		list := func(cur string, extra []string) string {
 			if len(extra) == 0 {
@@ -469,16 +354,16 @@ func (d *Defaults) containerEach(list string) []mutateEach {
 			}
 			return "{{ sort([" + cur + ", [" + strings.Join(extra, ", ") + "][?@ != '']][]) }}"
 		}
-		add(jpOr(changed...), map[string]any{"capabilities": map[string]any{
-			"add":  list(jpElemAdd, extraAdd),
-			"drop": list(jpElemDrop, extraDrop),
+		add(or(changed...), map[string]any{"capabilities": map[string]any{
+			"add":  list(elemAdd, extraAdd),
+			"drop": list(elemDrop, extraDrop),
 		}})
 	}
 	if d.ReadOnlyRootFilesystem {
-		add(isNull(jpElemSC+".readOnlyRootFilesystem"), map[string]any{"readOnlyRootFilesystem": true})
+		add(isNull(elemSC+".readOnlyRootFilesystem"), map[string]any{"readOnlyRootFilesystem": true})
 	}
 	if d.AllowPrivilegeEscalation != nil {
-		add(isNull(jpElemSC+".allowPrivilegeEscalation"), map[string]any{"allowPrivilegeEscalation": *d.AllowPrivilegeEscalation})
+		add(isNull(elemSC+".allowPrivilegeEscalation"), map[string]any{"allowPrivilegeEscalation": *d.AllowPrivilegeEscalation})
 	}
 	return out
 }

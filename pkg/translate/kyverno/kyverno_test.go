@@ -1,4 +1,4 @@
-package translate
+package kyverno
 
 import (
 	"slices"
@@ -8,43 +8,45 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
+	"github.com/psp-migrate/kubectl-psp-migrate/test/translatetest"
+	"github.com/psp-migrate/kubectl-psp-migrate/test/translatetest/enginetest"
 )
 
 func TestRenderKyverno(t *testing.T) {
-	inv := loadInput(t)
+	inv := translatetest.LoadInput(t, translatetest.Input)
 	tests := []struct {
 		name   string
-		opts   Options
+		opts   translate.Options
 		golden string
 		action string
 	}{
-		{"rbac scope, enforce, default exclusions", Options{Scope: ScopeRBAC, ToolVersion: "1.2.3"}, "kyverno-clusterpolicy-rbac.yaml", "Enforce"},
-		{"cluster scope, warn, no exclusions", Options{Scope: ScopeCluster, Mode: ModeWarn, ExcludeNamespaces: []string{}, ToolVersion: "1.2.3"}, "kyverno-clusterpolicy-cluster-warn.yaml", "Audit"},
-		{"one PSP, audit", Options{Scope: ScopeCluster, Mode: ModeAudit, PSPs: []string{"agents.host"}, ToolVersion: "1.2.3+dirty"}, "kyverno-clusterpolicy-one-psp-audit.yaml", "Audit"},
+		{"rbac scope, enforce, default exclusions", translate.Options{Scope: translate.ScopeRBAC, ToolVersion: "1.2.3"}, "kyverno-clusterpolicy-rbac.yaml", "Enforce"},
+		{"cluster scope, warn, no exclusions", translate.Options{Scope: translate.ScopeCluster, Mode: translate.ModeWarn, ExcludeNamespaces: []string{}, ToolVersion: "1.2.3"}, "kyverno-clusterpolicy-cluster-warn.yaml", "Audit"},
+		{"one PSP, audit", translate.Options{Scope: translate.ScopeCluster, Mode: translate.ModeAudit, PSPs: []string{"agents.host"}, ToolVersion: "1.2.3+dirty"}, "kyverno-clusterpolicy-one-psp-audit.yaml", "Audit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			set, err := Compile(inv, tt.opts)
+			set, err := translate.Compile(inv, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, data := render(t, EngineKyverno, Input{Set: set, Options: set.Options})
-			checkGolden(t, tt.golden, data)
+			out, data := enginetest.Render(t, Engine{}, translate.Input{Set: set, Options: set.Options})
+			translatetest.CheckGolden(t, tt.golden, data)
 
 			if len(out.Objects) != 1 {
 				t.Fatalf("rendered %d objects, want one ClusterPolicy", len(out.Objects))
 			}
 			o := out.Objects[0]
-			if o.FileName != "kyverno-clusterpolicy-"+objectName(set)+".yaml" {
+			if o.FileName != "kyverno-clusterpolicy-"+translate.ObjectName(set)+".yaml" {
 				t.Errorf("file name %s", o.FileName)
 			}
 			u := o.Object.(*unstructured.Unstructured)
-			if u.GetAPIVersion() != KyvernoAPIVersion || u.GetKind() != KyvernoKind {
+			if u.GetAPIVersion() != APIVersion || u.GetKind() != Kind {
 				t.Errorf("type %s %s", u.GetAPIVersion(), u.GetKind())
 			}
-			if u.GetLabels()[LabelManagedBy] != ManagedByValue || u.GetAnnotations()[AnnotationSourcePSPs] == "" ||
-				u.GetAnnotations()[AnnotationToolVersion] != tt.opts.ToolVersion || u.GetAnnotations()[kyvernoAutogenAnnotation] != "none" {
+			if u.GetLabels()[translate.LabelManagedBy] != translate.ManagedByValue || u.GetAnnotations()[translate.AnnotationSourcePSPs] == "" ||
+				u.GetAnnotations()[translate.AnnotationToolVersion] != tt.opts.ToolVersion || u.GetAnnotations()[autogenAnnotation] != "none" {
 				t.Errorf("provenance or autogen missing: labels %v annotations %v", u.GetLabels(), u.GetAnnotations())
 			}
 			if got, _, _ := unstructured.NestedString(u.Object, "spec", "validationFailureAction"); got != tt.action {
@@ -54,10 +56,10 @@ func TestRenderKyverno(t *testing.T) {
 				t.Errorf("background = %t (found %t), want false", bg, found)
 			}
 			emit, found, _ := unstructured.NestedBool(u.Object, "spec", "emitWarning")
-			if (tt.opts.Mode == ModeWarn) != (found && emit) {
+			if (tt.opts.Mode == translate.ModeWarn) != (found && emit) {
 				t.Errorf("emitWarning = %t (found %t) for mode %s", emit, found, tt.opts.Mode)
 			}
-			if warned := slices.ContainsFunc(out.Warnings, func(w string) bool { return strings.Contains(w, "emitWarning") }); warned != (tt.opts.Mode == ModeWarn) {
+			if warned := slices.ContainsFunc(out.Warnings, func(w string) bool { return strings.Contains(w, "emitWarning") }); warned != (tt.opts.Mode == translate.ModeWarn) {
 				t.Errorf("warnings %q", out.Warnings)
 			}
 			excluded, _, _ := unstructured.NestedSlice(u.Object, "spec", "rules")
@@ -69,7 +71,7 @@ func TestRenderKyverno(t *testing.T) {
 			// targets: those are the ones this engine knows to avoid.
 			for _, newer := range []string{"failureAction:", "cel:", "operations:", "allowExistingViolations", "podSecurity:"} {
 				if strings.Contains(string(data), newer) {
-					t.Errorf("policy uses %s, unknown to Kyverno %s", newer, KyvernoMinVersion)
+					t.Errorf("policy uses %s, unknown to Kyverno %s", newer, MinVersion)
 				}
 			}
 		})
@@ -80,13 +82,13 @@ func TestRenderKyverno(t *testing.T) {
 // substitution needs: one {{ }} per condition key, no braces or "$(" inside
 // it, balanced brackets and closed string literals.
 func TestKyvernoDenyExpressionShape(t *testing.T) {
-	inv := loadInput(t)
-	for _, scope := range Scopes {
-		set, err := Compile(inv, Options{Scope: scope})
+	inv := translatetest.LoadInput(t, translatetest.Input)
+	for _, scope := range translate.Scopes {
+		set, err := translate.Compile(inv, translate.Options{Scope: scope})
 		if err != nil {
 			t.Fatal(err)
 		}
-		expr, warnings := set.kyvernoDenyExpression()
+		expr, warnings := denyExpression(set)
 		if len(warnings) > 0 {
 			t.Errorf("%s: warnings %q", scope, warnings)
 		}
@@ -146,35 +148,29 @@ func TestJPString(t *testing.T) {
 		"é":                "`\"\\u00e9\"`",
 		"😀":                "`\"\\ud83d\\ude00\"`",
 	} {
-		if got := jpString(in); got != want {
-			t.Errorf("jpString(%q) = %s, want %s", in, got, want)
+		if got := quote(in); got != want {
+			t.Errorf("quote(%q) = %s, want %s", in, got, want)
 		}
 	}
-	if got := jpStrings([]string{"c1", "x\"y"}); got != "`[\"c1\",\"x\\u0022y\"]`" {
-		t.Errorf("jpStrings = %s", got)
+	if got := quoteAll([]string{"c1", "x\"y"}); got != "`[\"c1\",\"x\\u0022y\"]`" {
+		t.Errorf("quoteAll = %s", got)
 	}
 }
 
 func TestKyvernoComponent(t *testing.T) {
-	for _, c := range buildinfo.Components() {
-		if c.Name == EngineKyverno {
-			if !strings.Contains(c.Version, KyvernoMinVersion) {
-				t.Errorf("component %s = %q", c.Name, c.Version)
-			}
-			return
-		}
+	if c := (Engine{}).Component(); !strings.Contains(c, MinVersion) || !strings.Contains(c, APIVersion) {
+		t.Errorf("component = %q", c)
 	}
-	t.Error("kyverno is not a registered component")
 }
 
 // TestKyvernoPolicyDecodes: the YAML a user gets is one object of the
 // expected type, with the condition key intact.
 func TestKyvernoPolicyDecodes(t *testing.T) {
-	set, err := Compile(loadInput(t), Options{Scope: ScopeRBAC})
+	set, err := translate.Compile(translatetest.LoadInput(t, translatetest.Input), translate.Options{Scope: translate.ScopeRBAC})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, data := render(t, EngineKyverno, Input{Set: set, Options: set.Options})
+	_, data := enginetest.Render(t, Engine{}, translate.Input{Set: set, Options: set.Options})
 	var m map[string]any
 	if err := yaml.Unmarshal(data, &m); err != nil {
 		t.Fatal(err)
@@ -182,36 +178,36 @@ func TestKyvernoPolicyDecodes(t *testing.T) {
 	rules, _, _ := unstructured.NestedSlice(m, "spec", "rules")
 	conds, _, _ := unstructured.NestedSlice(rules[0].(map[string]any), "validate", "deny", "conditions", "all")
 	key := conds[0].(map[string]any)["key"].(string)
-	expr, _ := set.kyvernoDenyExpression()
+	expr, _ := denyExpression(set)
 	if key != "{{ "+expr+" }}" {
 		t.Errorf("condition key does not round-trip")
 	}
 }
 
 func TestRenderKyvernoErrors(t *testing.T) {
-	r := kyvernoRenderer{}
-	if _, err := r.Render(Input{}); err == nil || !strings.Contains(err.Error(), "no policies") {
+	r := Engine{}
+	if _, err := r.Render(translate.Input{}); err == nil || !strings.Contains(err.Error(), "no policies") {
 		t.Errorf("nil set: err = %v", err)
 	}
-	set := &PolicySet{Options: Options{Scope: ScopeCluster, Mode: "loud"}, Policies: []Policy{{Name: "a"}}}
-	if _, err := r.Render(Input{Set: set}); err == nil || !strings.Contains(err.Error(), `invalid mode "loud"`) {
+	set := &translate.PolicySet{Options: translate.Options{Scope: translate.ScopeCluster, Mode: "loud"}, Policies: []translate.Policy{{Name: "a"}}}
+	if _, err := r.Render(translate.Input{Set: set}); err == nil || !strings.Contains(err.Error(), `invalid mode "loud"`) {
 		t.Errorf("bad mode: err = %v", err)
 	}
 	// A rule type without a rendering is reported and fails its PSP.
-	set = &PolicySet{Options: Options{Scope: ScopeCluster, Mode: ModeEnforce}, Policies: []Policy{{Name: "a", Rules: []Rule{unknownRule{}}}}}
-	out, err := r.Render(Input{Set: set})
+	set = &translate.PolicySet{Options: translate.Options{Scope: translate.ScopeCluster, Mode: translate.ModeEnforce}, Policies: []translate.Policy{{Name: "a", Rules: []translate.Rule{unknownRule{}}}}}
+	out, err := r.Render(translate.Input{Set: set})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(out.Warnings) != 1 || !strings.Contains(out.Warnings[0], `"a" field spec.unknown`) {
 		t.Errorf("warnings = %q", out.Warnings)
 	}
-	if expr, _ := set.kyvernoDenyExpression(); expr != "(request.object != `null` && `true`)" {
+	if expr, _ := denyExpression(set); expr != "(request.object != `null` && `true`)" {
 		t.Errorf("deny = %s, want every pod denied", expr)
 	}
 }
 
-type unknownRule struct{ ForbidPrivileged }
+type unknownRule struct{ translate.ForbidPrivileged }
 
 func (unknownRule) ID() string    { return "unknown" }
 func (unknownRule) Field() string { return "spec.unknown" }
