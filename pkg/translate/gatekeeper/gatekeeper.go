@@ -499,7 +499,11 @@ func (e Engine) Render(in translate.Input) (translate.Output, error) {
 		labels, annotations := translate.Provenance(translate.EngineGatekeeper, set.PSPNames(), set.Options)
 		for _, kind := range templateKinds() {
 			if kindsUsed[kind] {
-				out.Objects = append(out.Objects, templateObject(kind, labels, annotations))
+				o, err := templateObject(kind, labels, annotations)
+				if err != nil {
+					return translate.Output{}, err
+				}
+				out.Objects = append(out.Objects, o)
 			}
 		}
 	}
@@ -603,8 +607,12 @@ func meta(name string, labels, annotations map[string]string) map[string]any {
 }
 
 // templateObject is the project's own ConstraintTemplate of kind.
-func templateObject(kind string, labels, annotations map[string]string) translate.Object {
+func templateObject(kind string, labels, annotations map[string]string) (translate.Object, error) {
 	t := templates[kind]
+	module, err := rego(kind)
+	if err != nil {
+		return translate.Object{}, err
+	}
 	name := strings.ToLower(kind)
 	schema := map[string]any{"type": "object", "description": t.description}
 	if len(t.params) > 0 {
@@ -619,10 +627,10 @@ func templateObject(kind string, labels, annotations map[string]string) translat
 				"names":      map[string]any{"kind": kind},
 				"validation": map[string]any{"openAPIV3Schema": schema},
 			}},
-			"targets": []any{map[string]any{"target": target, "rego": rego(kind)}},
+			"targets": []any{map[string]any{"target": target, "rego": module}},
 		},
 	}}
-	return translate.Object{Engine: translate.EngineGatekeeper, Object: obj, FileName: translate.FileName(translate.EngineGatekeeper, "ConstraintTemplate", name)}
+	return translate.Object{Engine: translate.EngineGatekeeper, Object: obj, FileName: translate.FileName(translate.EngineGatekeeper, "ConstraintTemplate", name)}, nil
 }
 
 // deepCopyMap copies a tree of maps and slices, so that objects sharing a

@@ -1,8 +1,6 @@
 package gatekeeper
 
 import (
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
-
 	"regexp"
 	"slices"
 	"strings"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
 	"github.com/psp-migrate/kubectl-psp-migrate/test/translatetest"
 	"github.com/psp-migrate/kubectl-psp-migrate/test/translatetest/enginetest"
 )
@@ -104,15 +103,109 @@ func TestGatekeeperTemplatesCoverKinds(t *testing.T) {
 		}
 	}
 	for _, kind := range templateKinds() {
-		rego := rego(kind)
-		if !strings.HasPrefix(rego, "package "+strings.ToLower(kind)+"\n") || !strings.Contains(rego, "violation[{\"msg\": msg}]") {
+		module, err := rego(kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(module, "package "+strings.ToLower(kind)+"\n") || !strings.Contains(module, "violation[{\"msg\": msg}]") {
 			t.Errorf("%s: Rego lacks its package or a violation rule", kind)
 		}
 		// Rego v0 only: the releases clusters leaving PSP ran parse no
 		// other, and the syntax must not depend on future keywords.
-		if regexp.MustCompile(`(?m)^\s*import |\bif \{| contains |\bevery\b`).MatchString(rego) {
+		if regexp.MustCompile(`(?m)^\s*import |\bif \{| contains |\bevery\b`).MatchString(module) {
 			t.Errorf("%s: Rego uses syntax beyond v0", kind)
 		}
+	}
+}
+
+// The helpers every own template defines, in one text: each file of rego/
+// repeats them (a module must stand alone), and these are the copies'
+// reference.
+const (
+	keyHelper = `
+has_key(obj, key) {
+	_ = obj[key]
+}
+`
+	containerHelpers = `
+containers[c] {
+	c := input.review.object.spec.initContainers[_]
+}
+
+containers[c] {
+	c := input.review.object.spec.containers[_]
+}
+
+containers[c] {
+	c := input.review.object.spec.ephemeralContainers[_]
+}
+
+checked[c] {
+	c := containers[_]
+	not exempt(c)
+}
+
+exempt(c) {
+	image := input.parameters.exemptImages[_]
+	not endswith(image, "*")
+	c.image == image
+}
+
+exempt(c) {
+	image := input.parameters.exemptImages[_]
+	endswith(image, "*")
+	startswith(c.image, trim_suffix(image, "*"))
+}
+`
+)
+
+// TestRegoFiles: rego/ holds one module per kind with an own template and
+// nothing else, each under the header every template carries, ending with
+// the shared helpers exactly as written above (the container helpers only
+// where the rules read checked containers), indented with tabs as Rego
+// tooling writes it (rego turns them into spaces for YAML).
+func TestRegoFiles(t *testing.T) {
+	entries, err := regoFiles.ReadDir("rego")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, e := range entries {
+		files = append(files, e.Name())
+	}
+	var want []string
+	for _, kind := range templateKinds() {
+		want = append(want, strings.ToLower(kind)+".rego")
+	}
+	slices.Sort(want)
+	if !slices.Equal(files, want) {
+		t.Errorf("rego/ holds %v, want one file per template kind: %v", files, want)
+	}
+	for _, kind := range templateKinds() {
+		t.Run(kind, func(t *testing.T) {
+			b, err := regoFiles.ReadFile("rego/" + strings.ToLower(kind) + ".rego")
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := string(b)
+			header := "package " + strings.ToLower(kind) + "\n\n# Written by kubectl psp-migrate from its PodSecurityPolicy rule model.\n\n"
+			if !strings.HasPrefix(src, header) {
+				t.Errorf("does not start with %q", header)
+			}
+			helpers := keyHelper
+			if strings.Contains(src, "c := checked[_]") {
+				helpers += containerHelpers
+			}
+			if !strings.HasSuffix(src, "}\n"+helpers) {
+				t.Errorf("does not end with the shared helpers, as written in this test")
+			}
+			if strings.Contains(src, "    ") {
+				t.Errorf("indents with spaces; the files use tabs")
+			}
+		})
+	}
+	if _, err := rego("K8sPSPNoSuchKind"); err == nil {
+		t.Error("rego of an unknown kind: no error")
 	}
 }
 
