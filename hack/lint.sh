@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Usage: hack/lint.sh   (`make lint`; the first step of `make test`)
 #
-# The static checks: gofmt, go vet, go mod tidy -diff (the project and its
-# tools modules under hack/tools), staticcheck and shellcheck, installing
-# the last two on first use (hack/ensure-staticcheck.sh,
+# The static checks: gofmt, go vet, the translation core's dependency guard
+# (hack/check-deps.sh: no client-go, builds for wasm), go mod tidy -diff (the
+# project and its tools modules under hack/tools), staticcheck and the shell
+# linter, installing the last two on first use (hack/ensure-staticcheck.sh,
 # hack/ensure-shellcheck.sh) at the versions of hack/versions.env.
 set -euo pipefail
 
@@ -23,6 +24,9 @@ fi
 
 step "go vet"
 go vet ./...
+
+step "translation core: no client-go, builds for GOOS=js GOARCH=wasm"
+bash hack/check-deps.sh
 
 step "go mod tidy -diff (the project and its tools modules)"
 go mod tidy -diff

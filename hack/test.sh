@@ -18,7 +18,7 @@ source hack/lib.sh
 started=$SECONDS
 step() { printf '\n==> [%ds] %s\n' $((SECONDS - started)) "$*" >&2; }
 
-step "static checks (hack/lint.sh: gofmt, go vet, go mod tidy -diff, staticcheck, shellcheck)"
+step "static checks (hack/lint.sh: gofmt, go vet, translation core deps and wasm build, go mod tidy -diff, staticcheck, shellcheck)"
 bash hack/lint.sh
 
 step "real cluster binaries (etcd, kube-apiserver $E2E_KUBE_VERSIONS, kubectl)"
