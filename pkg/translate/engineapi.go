@@ -85,3 +85,12 @@ func IDRanges(rs []psp.IDRange) [][2]int64 { return idRanges(rs) }
 // SwapDotSlash turns a slash-written sysctl name into the dotted one, and
 // back.
 func SwapDotSlash(s string) string { return swapDotSlash(s) }
+
+// AnyStrings is list as the []any an unstructured object holds.
+func AnyStrings(list []string) []any {
+	out := make([]any, len(list))
+	for i, s := range list {
+		out[i] = s
+	}
+	return out
+}

@@ -184,10 +184,10 @@ func planPSP(pol *translate.Policy) pspPlan {
 			use(kindSELinux)["allowedSELinuxOptions"] = []any{map[string]any{"user": o.User, "role": o.Role, "type": o.Type, "level": o.Level}}
 			keep(r)
 		case translate.AllowedCapabilities:
-			use(kindCapabilities)["allowedCapabilities"] = anyStrings(r.Allowed)
+			use(kindCapabilities)["allowedCapabilities"] = translate.AnyStrings(r.Allowed)
 			keep(r)
 		case translate.RequiredDropCapabilities:
-			use(kindCapabilities)["requiredDropCapabilities"] = anyStrings(r.Required)
+			use(kindCapabilities)["requiredDropCapabilities"] = translate.AnyStrings(r.Required)
 			keep(r)
 		case translate.ReadOnlyRootFilesystem:
 			use(kindReadOnlyFS)
@@ -200,11 +200,11 @@ func planPSP(pol *translate.Policy) pspPlan {
 			keep(translate.ForbidPrivilegeEscalation{})
 			warn(r.Field(), "no gatekeeper-library kind requires allowPrivilegeEscalation to be set without fixing its value; %s requires allowPrivilegeEscalation: false instead, so containers asking for true, which the PodSecurityPolicy allowed, are rejected", kindEscalation)
 		case translate.ForbiddenSysctls:
-			use(kindSysctls)["forbiddenSysctls"] = anyStrings(r.Patterns)
+			use(kindSysctls)["forbiddenSysctls"] = translate.AnyStrings(r.Patterns)
 			keep(r)
 		case translate.UnsafeSysctls:
 			// The library's allow-list has no implied safe set.
-			use(kindSysctls)["allowedSysctls"] = anyStrings(append(slices.Clone(r.Safe), r.Allowed...))
+			use(kindSysctls)["allowedSysctls"] = translate.AnyStrings(append(slices.Clone(r.Safe), r.Allowed...))
 			keep(r)
 		case translate.ProcMountTypes:
 			use(kindProcMount)["procMount"] = "Default"
@@ -220,7 +220,7 @@ func planPSP(pol *translate.Policy) pspPlan {
 		case translate.AppArmorProfiles:
 			allowed := []any{"*"}
 			if r.Allowed != nil {
-				allowed = anyStrings(r.Allowed)
+				allowed = translate.AnyStrings(r.Allowed)
 			}
 			if !r.Required {
 				allowed = append(allowed, "")
@@ -280,7 +280,7 @@ func planPSP(pol *translate.Policy) pspPlan {
 		for i, t := range volumes.Allowed {
 			names[i] = string(t)
 		}
-		use(kindVolumes)["volumes"] = anyStrings(names)
+		use(kindVolumes)["volumes"] = translate.AnyStrings(names)
 		keep(*volumes)
 	}
 
@@ -340,20 +340,12 @@ func idParams(rule string, ranges []psp.IDRange, withRanges bool) map[string]any
 // marker: with the pod's field set, every container has a profile, so
 // leaving "" out requires exactly that.
 func seccompProfiles(r translate.SeccompProfiles) []any {
-	out := anyStrings(r.Named)
+	out := translate.AnyStrings(r.Named)
 	if r.Any {
 		out = append(out, "*")
 	}
 	if r.Unset && !r.PodRequired {
 		out = append(out, "")
-	}
-	return out
-}
-
-func anyStrings(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
 	}
 	return out
 }
@@ -445,7 +437,7 @@ func (e Engine) Render(in translate.Input) (translate.Output, error) {
 			"kinds": []any{map[string]any{"apiGroups": []any{""}, "kinds": []any{"Pod"}}},
 		}
 		if ex := set.Options.ExcludeNamespaces; len(ex) > 0 {
-			match["excludedNamespaces"] = anyStrings(ex)
+			match["excludedNamespaces"] = translate.AnyStrings(ex)
 		}
 		if set.Options.Scope == translate.ScopeRBAC {
 			u := set.Usability[pol.Name]
@@ -455,7 +447,7 @@ func (e Engine) Render(in translate.Input) (translate.Output, error) {
 					out.Warnings = append(out.Warnings, fmt.Sprintf("PodSecurityPolicy %q: no service account may use it (--scope rbac), so no constraint is written for it", pol.Name))
 					continue
 				}
-				match["namespaces"] = anyStrings(nss)
+				match["namespaces"] = translate.AnyStrings(nss)
 			}
 		}
 		plan := planPSP(pol)

@@ -210,10 +210,10 @@ func moduleUses(p *translate.Policy) []moduleUse {
 			u.settings["allow_host_ports"] = ranges
 		case translate.AllowedCapabilities:
 			u := use(moduleCapabilities, r, capabilityDefaults)
-			u.settings["allowed_capabilities"] = stringsAny(r.Allowed)
+			u.settings["allowed_capabilities"] = translate.AnyStrings(r.Allowed)
 		case translate.RequiredDropCapabilities:
 			u := use(moduleCapabilities, r, capabilityDefaults)
-			u.settings["required_drop_capabilities"] = stringsAny(r.Required)
+			u.settings["required_drop_capabilities"] = translate.AnyStrings(r.Required)
 		case translate.ReadOnlyRootFilesystem:
 			use(moduleReadOnlyRootFS, r, func() map[string]any { return map[string]any{} })
 		case translate.ForbidPrivilegeEscalation:
@@ -270,7 +270,9 @@ func moduleUses(p *translate.Policy) []moduleUse {
 				celRules = append(celRules, r)
 				continue
 			}
-			use(moduleVolumes, r, func() map[string]any { return map[string]any{"allowedTypes": stringsAny(volumeFields(r.Allowed))} })
+			use(moduleVolumes, r, func() map[string]any {
+				return map[string]any{"allowedTypes": translate.AnyStrings(volumeFields(r.Allowed))}
+			})
 		case translate.UnsafeSysctls:
 			s, ok := sysctlSettings(r)
 			if !ok {
@@ -366,7 +368,7 @@ func sysctlSettings(r translate.UnsafeSysctls) (map[string]any, bool) {
 			return nil, false
 		}
 	}
-	return map[string]any{"allowedUnsafeSysctls": stringsAny(allowed), "forbiddenSysctls": stringsAny(r.Forbidden)}, true
+	return map[string]any{"allowedUnsafeSysctls": translate.AnyStrings(allowed), "forbiddenSysctls": translate.AnyStrings(r.Forbidden)}, true
 }
 
 // volumeFields are the pod's volume source fields of the PSP volume types,
@@ -379,14 +381,6 @@ func volumeFields(types []psp.FSType) []string {
 				out = append(out, s.Field)
 			}
 		}
-	}
-	return out
-}
-
-func stringsAny(list []string) []any {
-	out := make([]any, len(list))
-	for i, s := range list {
-		out[i] = s
 	}
 	return out
 }

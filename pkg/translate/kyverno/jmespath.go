@@ -46,7 +46,7 @@ import (
 //     syntax, so literals never contain braces or "$(": such characters are
 //     written as JSON literals with \u escapes.
 //   - "!" binds tighter than "." ("!a.b" is "(!a).b", always null), so every
-//     negation is parenthesised (not).
+//     negation is parenthesised (see not).
 //   - Kyverno's JMESPath reports a missing key as an error, which negations,
 //     "||", comparisons, filters and function arguments read as null. Every
 //     field is read under one of those, and the condition is a negation, so
@@ -317,8 +317,9 @@ func hostPathMatch(list []string) string {
 	return or(terms...)
 }
 
-// jmesPath: the volumes under a read-only prefix (and no writable one) are
-// joined with the mounts that are not read-only, by name.
+// hostPathReadOnly is the failure of a HostPathReadOnly rule: the volumes
+// under a read-only prefix (and no writable one) are joined with the mounts
+// that are not read-only, by name.
 func hostPathReadOnly(r translate.HostPathReadOnly) string {
 	readOnly := hostPathMatch(translate.PathPrefixes(r.Prefixes, new(true)))
 	writable := hostPathMatch(translate.PathPrefixes(r.Prefixes, new(false)))
@@ -340,6 +341,7 @@ func effective(field string, fails func(x string) string) string {
 	)
 }
 
+// runAsUser is the failure of a RunAsUser rule.
 func runAsUser(r translate.RunAsUser) string {
 	if r.Rule == psp.RunAsUserStrategyMustRunAsNonRoot {
 		// Fails when the effective runAsNonRoot is false, the effective
@@ -363,6 +365,7 @@ func runAsUser(r translate.RunAsUser) string {
 	})
 }
 
+// groupRule is the failure of a GroupRule; ok is false for an unknown kind.
 func groupRule(r translate.GroupRule) (string, bool) {
 	ranges := translate.IDRanges(r.Ranges)
 	// fails: unset (MustRunAs) or out of the ranges.
@@ -389,6 +392,7 @@ func groupRule(r translate.GroupRule) (string, bool) {
 	return "", false
 }
 
+// seLinux is the failure of a SELinux rule.
 func seLinux(r translate.SELinux) string {
 	o := r.Options
 	match := func(x string) string {
@@ -474,8 +478,8 @@ func seccompAllowed(r translate.SeccompProfiles, x string) string {
 	return or(terms...)
 }
 
-// jmesPath: the pod's profile must be allowed (or absent where that is
-// allowed), and so must every container's own. A container without one
+// seccomp is the failure of a SeccompProfiles rule: the pod's profile must
+// be allowed (or absent where that is allowed), and so must every container's own. A container without one
 // inherits the pod's, which the pod-level check already holds to at least
 // the same standard.
 func seccomp(r translate.SeccompProfiles) string {
@@ -497,8 +501,9 @@ func seccomp(r translate.SeccompProfiles) string {
 // escaping twice).
 var appArmorPrefixRE = strings.ReplaceAll(translate.AppArmorContainerAnnotationPrefix, ".", "[.]")
 
-// jmesPath follows effectiveAppArmor: the container's field, else its
-// annotation, else the pod's field.
+// appArmor is the failure of an AppArmorProfiles rule, following the
+// core's effectiveAppArmor: the container's field, else its annotation,
+// else the pod's field.
 func appArmor(r translate.AppArmorProfiles) string {
 	// fieldFails: a present appArmorProfile x gives a failing name.
 	fieldFails := func(x string) string {
