@@ -14,10 +14,10 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/test/translatetest/enginetest"
 )
 
-// kyvernoCELDoc is the whole rendered document, for a strict decode: a
+// policyDoc is the whole rendered document, for a strict decode: a
 // field the renderer writes but this type (and so the review of the spec
 // against Kyverno's CRD) does not know fails the test.
-type kyvernoCELDoc struct {
+type policyDoc struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata"`
 	Spec              validatingPolicySpec `json:"spec"`
@@ -58,7 +58,7 @@ func TestRenderKyvernoCEL(t *testing.T) {
 			if want := "kyverno-cel-validatingpolicy-" + translate.ObjectName(set) + ".yaml"; m.FileName != want {
 				t.Errorf("file name %s, want %s", m.FileName, want)
 			}
-			var doc kyvernoCELDoc
+			var doc policyDoc
 			if err := yaml.UnmarshalStrict(m.YAML, &doc); err != nil {
 				t.Fatalf("strict decode: %v", err)
 			}
