@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
@@ -25,8 +26,9 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
 )
 
-// DefaultSystemNamespaces are flagged as system namespaces in reports.
-var DefaultSystemNamespaces = []string{"kube-system", "kube-public", "kube-node-lease"}
+// DefaultSystemNamespaces are flagged as system namespaces in reports: the
+// same list convert leaves alone by default.
+var DefaultSystemNamespaces = psp.SystemNamespaces()
 
 // Options tune an audit.
 type Options struct {

@@ -265,28 +265,12 @@ type capStrategy struct {
 
 func newCapStrategy(defaultAdd, requiredDrop, allowed []corev1.Capability) capStrategy {
 	s := capStrategy{requiredDrop: requiredDrop, allowed: make(map[string]bool, len(allowed))}
-	s.defaultAdd = uniqueSorted(defaultAdd)
+	s.defaultAdd = psp.SortedCapabilities(defaultAdd)
 	for _, c := range allowed {
 		s.allowed[string(c)] = true
 	}
 	s.allowAll = s.allowed["*"]
 	return s
-}
-
-func uniqueSorted(caps []corev1.Capability) []string {
-	if len(caps) == 0 {
-		return nil
-	}
-	seen := make(map[string]bool, len(caps))
-	out := make([]string, 0, len(caps))
-	for _, c := range caps {
-		if !seen[string(c)] {
-			seen[string(c)] = true
-			out = append(out, string(c))
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // generate returns the container's capabilities after the policy's defaults

@@ -66,7 +66,7 @@ func TestPrepareServiceAccount(t *testing.T) {
 			if v == nil {
 				return
 			}
-			if volumeFSType(&v.VolumeSource) != psp.Projected || !isOnlyServiceAccountTokenSources(v.Projected) {
+			if psp.VolumeFSType(&v.VolumeSource) != psp.Projected || !psp.IsServiceAccountTokenProjection(v.Projected) {
 				t.Errorf("token volume is %+v", v.VolumeSource)
 			}
 			for _, list := range [][]corev1.Container{got.Spec.InitContainers, got.Spec.Containers} {

@@ -154,10 +154,3 @@ func swapDotSlash(s string) string {
 		return r
 	}, s)
 }
-
-// hostPathMatches is PSP's path-segment prefix match: "/foo" covers "/foo"
-// and "/foo/bar" but not "/foobar"; trailing slashes do not matter.
-func hostPathMatches(path, prefix string) bool {
-	p := strings.TrimSuffix(prefix, "/")
-	return path == p || strings.HasPrefix(path, p+"/")
-}

@@ -3,7 +3,6 @@ package translate
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -329,34 +328,7 @@ func (r VolumeTypes) Allows(pod *corev1.Pod) bool {
 				break
 			}
 		}
-		if !ok && !(r.AllowServiceAccountToken && v.Projected != nil && isServiceAccountToken(v.Projected)) {
-			return false
-		}
-	}
-	return true
-}
-
-// isServiceAccountToken recognises the projected volume ServiceAccount
-// admission injects: the token (no audience), the kube-root-ca.crt
-// ConfigMap and the namespace from the downward API, in any combination.
-func isServiceAccountToken(p *corev1.ProjectedVolumeSource) bool {
-	for _, s := range p.Sources {
-		switch {
-		case s.ServiceAccountToken != nil:
-			if s.ServiceAccountToken.Path != "token" || s.ServiceAccountToken.Audience != "" {
-				return false
-			}
-		case s.ConfigMap != nil:
-			if s.ConfigMap.Name != "kube-root-ca.crt" {
-				return false
-			}
-		case s.DownwardAPI != nil:
-			for _, it := range s.DownwardAPI.Items {
-				if it.Path != "namespace" || it.FieldRef == nil || it.FieldRef.APIVersion != "v1" || it.FieldRef.FieldPath != "metadata.namespace" {
-					return false
-				}
-			}
-		default:
+		if !ok && !(r.AllowServiceAccountToken && v.Projected != nil && psp.IsServiceAccountTokenProjection(v.Projected)) {
 			return false
 		}
 	}
@@ -398,7 +370,7 @@ func prefixes(all []psp.AllowedHostPath, readOnly *bool) []string {
 
 func matchesAnyPrefix(all []psp.AllowedHostPath, path string, readOnly *bool) bool {
 	for _, p := range prefixes(all, readOnly) {
-		if hostPathMatches(path, p) {
+		if psp.HostPathHasPrefix(path, p) {
 			return true
 		}
 	}
@@ -617,24 +589,7 @@ func (r SELinux) Allows(pod *corev1.Pod) bool {
 
 func (r SELinux) matches(o *corev1.SELinuxOptions) bool {
 	return o.User == r.Options.User && o.Role == r.Options.Role && o.Type == r.Options.Type &&
-		seLinuxLevelsEqual(r.Options.Level, o.Level)
-}
-
-// seLinuxLevelsEqual compares MLS levels "sensitivity:categories" with the
-// categories as a multiset, the way PSP did ("s0:c1,c0" equals "s0:c0,c1").
-func seLinuxLevelsEqual(want, got string) bool {
-	if want == got {
-		return true
-	}
-	ws, wc, wok := strings.Cut(want, ":")
-	gs, gc, gok := strings.Cut(got, ":")
-	if !wok || !gok || ws != gs {
-		return false
-	}
-	a, b := strings.Split(wc, ","), strings.Split(gc, ",")
-	sort.Strings(a)
-	sort.Strings(b)
-	return slices.Equal(a, b)
+		psp.SELinuxLevelsEqual(r.Options.Level, o.Level)
 }
 
 // ID implements Rule.
