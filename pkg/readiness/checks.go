@@ -416,7 +416,7 @@ func planLevels(a *report.AuditReport) map[string]string {
 	return out
 }
 
-func firstPSSReason(r *pss.Result, level string) string {
+func firstPSSReason(r *report.PSSResult, level string) string {
 	lr := r.Baseline
 	if level == pss.Restricted && r.Baseline.Allowed {
 		lr = r.Restricted
