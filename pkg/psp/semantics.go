@@ -109,71 +109,66 @@ func IsServiceAccountTokenProjection(v *corev1.ProjectedVolumeSource) bool {
 	return true
 }
 
+// volumeSources are the volume types v1.24 knew, in the order its
+// admission looked for them, each with the test for its pod field.
+var volumeSources = []struct {
+	fsType FSType
+	set    func(*corev1.VolumeSource) bool
+}{
+	{HostPath, func(v *corev1.VolumeSource) bool { return v.HostPath != nil }},
+	{EmptyDir, func(v *corev1.VolumeSource) bool { return v.EmptyDir != nil }},
+	{GCEPersistentDisk, func(v *corev1.VolumeSource) bool { return v.GCEPersistentDisk != nil }},
+	{AWSElasticBlockStore, func(v *corev1.VolumeSource) bool { return v.AWSElasticBlockStore != nil }},
+	{GitRepo, func(v *corev1.VolumeSource) bool { return v.GitRepo != nil }},
+	{Secret, func(v *corev1.VolumeSource) bool { return v.Secret != nil }},
+	{NFS, func(v *corev1.VolumeSource) bool { return v.NFS != nil }},
+	{ISCSI, func(v *corev1.VolumeSource) bool { return v.ISCSI != nil }},
+	{Glusterfs, func(v *corev1.VolumeSource) bool { return v.Glusterfs != nil }},
+	{PersistentVolumeClaim, func(v *corev1.VolumeSource) bool { return v.PersistentVolumeClaim != nil }},
+	{RBD, func(v *corev1.VolumeSource) bool { return v.RBD != nil }},
+	{FlexVolume, func(v *corev1.VolumeSource) bool { return v.FlexVolume != nil }},
+	{Cinder, func(v *corev1.VolumeSource) bool { return v.Cinder != nil }},
+	{CephFS, func(v *corev1.VolumeSource) bool { return v.CephFS != nil }},
+	{Flocker, func(v *corev1.VolumeSource) bool { return v.Flocker != nil }},
+	{DownwardAPI, func(v *corev1.VolumeSource) bool { return v.DownwardAPI != nil }},
+	{FC, func(v *corev1.VolumeSource) bool { return v.FC != nil }},
+	{AzureFile, func(v *corev1.VolumeSource) bool { return v.AzureFile != nil }},
+	{ConfigMap, func(v *corev1.VolumeSource) bool { return v.ConfigMap != nil }},
+	{VsphereVolume, func(v *corev1.VolumeSource) bool { return v.VsphereVolume != nil }},
+	{Quobyte, func(v *corev1.VolumeSource) bool { return v.Quobyte != nil }},
+	{AzureDisk, func(v *corev1.VolumeSource) bool { return v.AzureDisk != nil }},
+	{PhotonPersistentDisk, func(v *corev1.VolumeSource) bool { return v.PhotonPersistentDisk != nil }},
+	{StorageOS, func(v *corev1.VolumeSource) bool { return v.StorageOS != nil }},
+	{Projected, func(v *corev1.VolumeSource) bool { return v.Projected != nil }},
+	{PortworxVolume, func(v *corev1.VolumeSource) bool { return v.PortworxVolume != nil }},
+	{ScaleIO, func(v *corev1.VolumeSource) bool { return v.ScaleIO != nil }},
+	{CSI, func(v *corev1.VolumeSource) bool { return v.CSI != nil }},
+	{Ephemeral, func(v *corev1.VolumeSource) bool { return v.Ephemeral != nil }},
+}
+
 // VolumeFSType names a volume's type as v1.24 PSP admission detected it:
 // the first set source in upstream's order; "" when none is set (a source
 // added after v1.24, such as image, which only "*" allows).
 func VolumeFSType(v *corev1.VolumeSource) FSType {
-	switch {
-	case v.HostPath != nil:
-		return HostPath
-	case v.EmptyDir != nil:
-		return EmptyDir
-	case v.GCEPersistentDisk != nil:
-		return GCEPersistentDisk
-	case v.AWSElasticBlockStore != nil:
-		return AWSElasticBlockStore
-	case v.GitRepo != nil:
-		return GitRepo
-	case v.Secret != nil:
-		return Secret
-	case v.NFS != nil:
-		return NFS
-	case v.ISCSI != nil:
-		return ISCSI
-	case v.Glusterfs != nil:
-		return Glusterfs
-	case v.PersistentVolumeClaim != nil:
-		return PersistentVolumeClaim
-	case v.RBD != nil:
-		return RBD
-	case v.FlexVolume != nil:
-		return FlexVolume
-	case v.Cinder != nil:
-		return Cinder
-	case v.CephFS != nil:
-		return CephFS
-	case v.Flocker != nil:
-		return Flocker
-	case v.DownwardAPI != nil:
-		return DownwardAPI
-	case v.FC != nil:
-		return FC
-	case v.AzureFile != nil:
-		return AzureFile
-	case v.ConfigMap != nil:
-		return ConfigMap
-	case v.VsphereVolume != nil:
-		return VsphereVolume
-	case v.Quobyte != nil:
-		return Quobyte
-	case v.AzureDisk != nil:
-		return AzureDisk
-	case v.PhotonPersistentDisk != nil:
-		return PhotonPersistentDisk
-	case v.StorageOS != nil:
-		return StorageOS
-	case v.Projected != nil:
-		return Projected
-	case v.PortworxVolume != nil:
-		return PortworxVolume
-	case v.ScaleIO != nil:
-		return ScaleIO
-	case v.CSI != nil:
-		return CSI
-	case v.Ephemeral != nil:
-		return Ephemeral
+	for _, s := range volumeSources {
+		if s.set(v) {
+			return s.fsType
+		}
 	}
 	return ""
+}
+
+// VolumeFSTypes lists every source set in v, in the same order. The API
+// server accepts exactly one; policies that test each field separately
+// (has(v.hostPath) || has(v.secret) ...) see them all.
+func VolumeFSTypes(v *corev1.VolumeSource) []FSType {
+	var out []FSType
+	for _, s := range volumeSources {
+		if s.set(v) {
+			out = append(out, s.fsType)
+		}
+	}
+	return out
 }
 
 // SortedCapabilities returns the capability names in caps, sorted and

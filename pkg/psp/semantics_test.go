@@ -190,6 +190,24 @@ func TestVolumeFSType(t *testing.T) {
 	}
 }
 
+func TestVolumeFSTypes(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		v    corev1.VolumeSource
+		want []psp.FSType
+	}{
+		{"one", corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{}}, []psp.FSType{psp.Secret}},
+		{"several, in upstream's order", corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{}, HostPath: &corev1.HostPathVolumeSource{}}, []psp.FSType{psp.HostPath, psp.Secret}},
+		{"unknown to v1.24", corev1.VolumeSource{Image: &corev1.ImageVolumeSource{}}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := psp.VolumeFSTypes(&tt.v); !slices.Equal(got, tt.want) {
+				t.Errorf("VolumeFSTypes = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestSystemNamespaces(t *testing.T) {
 	got := psp.SystemNamespaces()
 	if want := []string{"kube-system", "kube-public", "kube-node-lease"}; !slices.Equal(got, want) {

@@ -264,38 +264,36 @@ func (r HostPorts) allows(port int32) bool {
 var volumeSources = []struct {
 	fsType psp.FSType
 	field  string
-	set    func(*corev1.VolumeSource) bool
 }{
-	{psp.HostPath, "hostPath", func(v *corev1.VolumeSource) bool { return v.HostPath != nil }},
-	{psp.EmptyDir, "emptyDir", func(v *corev1.VolumeSource) bool { return v.EmptyDir != nil }},
-	{psp.GCEPersistentDisk, "gcePersistentDisk", func(v *corev1.VolumeSource) bool { return v.GCEPersistentDisk != nil }},
-	{psp.AWSElasticBlockStore, "awsElasticBlockStore", func(v *corev1.VolumeSource) bool { return v.AWSElasticBlockStore != nil }},
-	//nolint:staticcheck // gitRepo is deprecated but still a volume type PSPs name.
-	{psp.GitRepo, "gitRepo", func(v *corev1.VolumeSource) bool { return v.GitRepo != nil }},
-	{psp.Secret, "secret", func(v *corev1.VolumeSource) bool { return v.Secret != nil }},
-	{psp.NFS, "nfs", func(v *corev1.VolumeSource) bool { return v.NFS != nil }},
-	{psp.ISCSI, "iscsi", func(v *corev1.VolumeSource) bool { return v.ISCSI != nil }},
-	{psp.Glusterfs, "glusterfs", func(v *corev1.VolumeSource) bool { return v.Glusterfs != nil }},
-	{psp.PersistentVolumeClaim, "persistentVolumeClaim", func(v *corev1.VolumeSource) bool { return v.PersistentVolumeClaim != nil }},
-	{psp.RBD, "rbd", func(v *corev1.VolumeSource) bool { return v.RBD != nil }},
-	{psp.FlexVolume, "flexVolume", func(v *corev1.VolumeSource) bool { return v.FlexVolume != nil }},
-	{psp.Cinder, "cinder", func(v *corev1.VolumeSource) bool { return v.Cinder != nil }},
-	{psp.CephFS, "cephfs", func(v *corev1.VolumeSource) bool { return v.CephFS != nil }},
-	{psp.Flocker, "flocker", func(v *corev1.VolumeSource) bool { return v.Flocker != nil }},
-	{psp.DownwardAPI, "downwardAPI", func(v *corev1.VolumeSource) bool { return v.DownwardAPI != nil }},
-	{psp.FC, "fc", func(v *corev1.VolumeSource) bool { return v.FC != nil }},
-	{psp.AzureFile, "azureFile", func(v *corev1.VolumeSource) bool { return v.AzureFile != nil }},
-	{psp.ConfigMap, "configMap", func(v *corev1.VolumeSource) bool { return v.ConfigMap != nil }},
-	{psp.VsphereVolume, "vsphereVolume", func(v *corev1.VolumeSource) bool { return v.VsphereVolume != nil }},
-	{psp.Quobyte, "quobyte", func(v *corev1.VolumeSource) bool { return v.Quobyte != nil }},
-	{psp.AzureDisk, "azureDisk", func(v *corev1.VolumeSource) bool { return v.AzureDisk != nil }},
-	{psp.PhotonPersistentDisk, "photonPersistentDisk", func(v *corev1.VolumeSource) bool { return v.PhotonPersistentDisk != nil }},
-	{psp.StorageOS, "storageos", func(v *corev1.VolumeSource) bool { return v.StorageOS != nil }},
-	{psp.Projected, "projected", func(v *corev1.VolumeSource) bool { return v.Projected != nil }},
-	{psp.PortworxVolume, "portworxVolume", func(v *corev1.VolumeSource) bool { return v.PortworxVolume != nil }},
-	{psp.ScaleIO, "scaleIO", func(v *corev1.VolumeSource) bool { return v.ScaleIO != nil }},
-	{psp.CSI, "csi", func(v *corev1.VolumeSource) bool { return v.CSI != nil }},
-	{psp.Ephemeral, "ephemeral", func(v *corev1.VolumeSource) bool { return v.Ephemeral != nil }},
+	{psp.HostPath, "hostPath"},
+	{psp.EmptyDir, "emptyDir"},
+	{psp.GCEPersistentDisk, "gcePersistentDisk"},
+	{psp.AWSElasticBlockStore, "awsElasticBlockStore"},
+	{psp.GitRepo, "gitRepo"},
+	{psp.Secret, "secret"},
+	{psp.NFS, "nfs"},
+	{psp.ISCSI, "iscsi"},
+	{psp.Glusterfs, "glusterfs"},
+	{psp.PersistentVolumeClaim, "persistentVolumeClaim"},
+	{psp.RBD, "rbd"},
+	{psp.FlexVolume, "flexVolume"},
+	{psp.Cinder, "cinder"},
+	{psp.CephFS, "cephfs"},
+	{psp.Flocker, "flocker"},
+	{psp.DownwardAPI, "downwardAPI"},
+	{psp.FC, "fc"},
+	{psp.AzureFile, "azureFile"},
+	{psp.ConfigMap, "configMap"},
+	{psp.VsphereVolume, "vsphereVolume"},
+	{psp.Quobyte, "quobyte"},
+	{psp.AzureDisk, "azureDisk"},
+	{psp.PhotonPersistentDisk, "photonPersistentDisk"},
+	{psp.StorageOS, "storageos"},
+	{psp.Projected, "projected"},
+	{psp.PortworxVolume, "portworxVolume"},
+	{psp.ScaleIO, "scaleIO"},
+	{psp.CSI, "csi"},
+	{psp.Ephemeral, "ephemeral"},
 }
 
 // ID implements Rule.
@@ -321,13 +319,7 @@ func (r VolumeTypes) Message() string {
 func (r VolumeTypes) Allows(pod *corev1.Pod) bool {
 	for i := range pod.Spec.Volumes {
 		v := &pod.Spec.Volumes[i].VolumeSource
-		ok := false
-		for _, s := range volumeSources {
-			if s.set(v) && slices.Contains(r.Allowed, s.fsType) {
-				ok = true
-				break
-			}
-		}
+		ok := slices.ContainsFunc(psp.VolumeFSTypes(v), func(t psp.FSType) bool { return slices.Contains(r.Allowed, t) })
 		if !ok && !(r.AllowServiceAccountToken && v.Projected != nil && psp.IsServiceAccountTokenProjection(v.Projected)) {
 			return false
 		}
