@@ -67,6 +67,15 @@ func SELinuxLevelsEqual(want, got string) bool {
 	return slices.Equal(a, b)
 }
 
+// Pod annotations the seccomp and AppArmor strategies read and set, from
+// before those settings were fields; the API server still syncs them with
+// the fields in v1.24.
+const (
+	SeccompPodAnnotation              = "seccomp.security.alpha.kubernetes.io/pod"
+	SeccompContainerAnnotationPrefix  = "container.seccomp.security.alpha.kubernetes.io/"
+	AppArmorContainerAnnotationPrefix = "container.apparmor.security.beta.kubernetes.io/"
+)
+
 // Names in the projected volume the ServiceAccount admission plugin injects.
 const (
 	// ServiceAccountTokenPath is the token's path in the volume.

@@ -163,7 +163,7 @@ func (p *policy) mutatePod(m *mutation) {
 	// that is set: a pod with the field but no annotation is therefore
 	// mutated by every policy.
 	if profile := p.seccomp.generate(pod); profile != "" {
-		m.setAnnotation(seccompPodAnnotation, profile)
+		m.setAnnotation(psp.SeccompPodAnnotation, profile)
 	}
 	if rc := p.spec.RuntimeClass; rc != nil && pod.Spec.RuntimeClassName == nil && rc.DefaultRuntimeClassName != nil {
 		name := *rc.DefaultRuntimeClassName
@@ -216,7 +216,7 @@ func (p *policy) mutateContainer(m *mutation, at ctrPath) {
 		m.mutated = true
 	}
 	if p.appArmor.defaultProfile != "" {
-		key := appArmorContainerAnnotationPrefix + c.Name
+		key := psp.AppArmorContainerAnnotationPrefix + c.Name
 		if m.pod.Annotations[key] == "" {
 			m.setAnnotation(key, p.appArmor.defaultProfile)
 		}

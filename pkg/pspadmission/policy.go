@@ -384,13 +384,6 @@ func (s *sysctlStrategy) validate(errs []string, pod *corev1.Pod) []string {
 	return errs
 }
 
-// Pod annotations of the seccomp and AppArmor strategies.
-const (
-	seccompPodAnnotation              = "seccomp.security.alpha.kubernetes.io/pod"
-	seccompContainerAnnotationPrefix  = "container.seccomp.security.alpha.kubernetes.io/"
-	appArmorContainerAnnotationPrefix = "container.apparmor.security.beta.kubernetes.io/"
-)
-
 type seccompStrategy struct {
 	defaultProfile string
 	allowed        map[string]bool
@@ -429,7 +422,7 @@ func newSeccompStrategy(annotations map[string]string) seccompStrategy {
 // annotation: an existing annotation, else the one derived from the pod's
 // seccompProfile field, else the policy's default.
 func (s *seccompStrategy) generate(pod *corev1.Pod) string {
-	if a := pod.Annotations[seccompPodAnnotation]; a != "" {
+	if a := pod.Annotations[psp.SeccompPodAnnotation]; a != "" {
 		return a
 	}
 	if sc := pod.Spec.SecurityContext; sc != nil && sc.SeccompProfile != nil {
@@ -458,17 +451,19 @@ func (s *seccompStrategy) check(errs []string, path func() string, profile strin
 }
 
 func (s *seccompStrategy) validatePod(errs []string, pod *corev1.Pod) []string {
-	profile := pod.Annotations[seccompPodAnnotation]
+	profile := pod.Annotations[psp.SeccompPodAnnotation]
 	if profile == "" {
 		if sc := pod.Spec.SecurityContext; sc != nil && sc.SeccompProfile != nil {
 			profile = seccompAnnotationForField(sc.SeccompProfile)
 		}
 	}
-	return s.check(errs, func() string { return "pod.metadata.annotations[" + seccompPodAnnotation + "]" }, profile)
+	return s.check(errs, func() string { return "pod.metadata.annotations[" + psp.SeccompPodAnnotation + "]" }, profile)
 }
 
 func (s *seccompStrategy) validateContainer(errs []string, pod *corev1.Pod, c *corev1.Container) []string {
-	path := func() string { return "pod.metadata.annotations[" + seccompContainerAnnotationPrefix + c.Name + "]" }
+	path := func() string {
+		return "pod.metadata.annotations[" + psp.SeccompContainerAnnotationPrefix + c.Name + "]"
+	}
 	return s.check(errs, path, containerSeccompProfile(pod, c))
 }
 
@@ -480,14 +475,14 @@ func containerSeccompProfile(pod *corev1.Pod, c *corev1.Container) string {
 		return seccompAnnotationForField(c.SecurityContext.SeccompProfile)
 	}
 	if len(pod.Annotations) > 0 {
-		if p, ok := pod.Annotations[seccompContainerAnnotationPrefix+c.Name]; ok {
+		if p, ok := pod.Annotations[psp.SeccompContainerAnnotationPrefix+c.Name]; ok {
 			return p
 		}
 	}
 	if sc := pod.Spec.SecurityContext; sc != nil && sc.SeccompProfile != nil {
 		return seccompAnnotationForField(sc.SeccompProfile)
 	}
-	return pod.Annotations[seccompPodAnnotation]
+	return pod.Annotations[psp.SeccompPodAnnotation]
 }
 
 // seccompAnnotationForField is the legacy annotation value of a
@@ -550,7 +545,7 @@ func (s *appArmorStrategy) validate(errs []string, pod *corev1.Pod, c *corev1.Co
 	if s.allowed == nil {
 		return errs
 	}
-	key := appArmorContainerAnnotationPrefix + c.Name
+	key := psp.AppArmorContainerAnnotationPrefix + c.Name
 	path := func() string { return "pod.metadata.annotations[" + key + "]" }
 	profile := pod.Annotations[key]
 	if profile == "" {

@@ -428,13 +428,13 @@ func prepareForCreateAt(pod *corev1.Pod, minor int, write bool) bool {
 		}
 	}
 	if syncSeccomp {
-		annotation, hasAnnotation := pod.Annotations[seccompPodAnnotation]
+		annotation, hasAnnotation := pod.Annotations[psp.SeccompPodAnnotation]
 		sc := pod.Spec.SecurityContext
 		hasField := sc != nil && sc.SeccompProfile != nil
 		switch {
 		case hasField && !hasAnnotation && toAnnotation:
 			if a := seccompAnnotationForField(sc.SeccompProfile); a != "" {
-				setAnnotation(seccompPodAnnotation, a)
+				setAnnotation(psp.SeccompPodAnnotation, a)
 			}
 		case hasAnnotation && !hasField:
 			if f := seccompFieldForAnnotation(annotation); f != nil {
@@ -450,7 +450,7 @@ func prepareForCreateAt(pod *corev1.Pod, minor int, write bool) bool {
 	}
 	visitContainers(&pod.Spec, func(c *corev1.Container, _ ctrPath) {
 		if syncSeccomp {
-			key := seccompContainerAnnotationPrefix + c.Name
+			key := psp.SeccompContainerAnnotationPrefix + c.Name
 			annotation, hasAnnotation := pod.Annotations[key]
 			hasField := c.SecurityContext != nil && c.SecurityContext.SeccompProfile != nil
 			switch {
@@ -471,7 +471,7 @@ func prepareForCreateAt(pod *corev1.Pod, minor int, write bool) bool {
 			}
 		}
 		if syncAppArmor {
-			key := appArmorContainerAnnotationPrefix + c.Name
+			key := psp.AppArmorContainerAnnotationPrefix + c.Name
 			annotation, hasAnnotation := pod.Annotations[key]
 			var field *corev1.AppArmorProfile
 			if c.SecurityContext != nil {
