@@ -194,3 +194,31 @@ func SortedCapabilities(caps []corev1.Capability) []string {
 	sort.Strings(out)
 	return slices.Compact(out)
 }
+
+// IDInRanges reports whether id is in any of ranges (bounds included): a
+// PSP's ranges are alternatives, never all required at once.
+func IDInRanges(id int64, ranges []IDRange) bool {
+	for _, r := range ranges {
+		if id >= r.Min && id <= r.Max {
+			return true
+		}
+	}
+	return false
+}
+
+// HostPortInRanges reports whether port is in any of ranges (bounds
+// included), as hostPorts allowed it.
+func HostPortInRanges(port int32, ranges []HostPortRange) bool {
+	for _, r := range ranges {
+		if port >= r.Min && port <= r.Max {
+			return true
+		}
+	}
+	return false
+}
+
+// RuntimeClassAllowed reports whether allowedRuntimeClassNames lets a pod
+// use the runtime class name: listed, or "*" listed.
+func RuntimeClassAllowed(name string, allowed []string) bool {
+	return slices.Contains(allowed, AllowAllRuntimeClassNames) || slices.Contains(allowed, name)
+}

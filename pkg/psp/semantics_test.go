@@ -1,6 +1,7 @@
 package psp_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -234,6 +235,50 @@ func TestSortedCapabilities(t *testing.T) {
 			got := psp.SortedCapabilities(tt.in)
 			if !slices.Equal(got, tt.want) || (got == nil) != (tt.want == nil) {
 				t.Errorf("SortedCapabilities(%q) = %#v, want %#v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRanges(t *testing.T) {
+	ids := []psp.IDRange{{Min: 1, Max: 10}, {Min: 100, Max: 100}}
+	ports := []psp.HostPortRange{{Min: 80, Max: 80}, {Min: 8000, Max: 9000}}
+	for _, tt := range []struct {
+		n        int64
+		id, port bool
+	}{
+		{n: 0}, {n: 1, id: true}, {n: 10, id: true}, {n: 11}, {n: 100, id: true}, {n: 101},
+		{n: 80, port: true}, {n: 81}, {n: 8000, port: true}, {n: 8500, port: true}, {n: 9000, port: true}, {n: 9001},
+	} {
+		t.Run(fmt.Sprint(tt.n), func(t *testing.T) {
+			if got := psp.IDInRanges(tt.n, ids); got != tt.id {
+				t.Errorf("IDInRanges(%d) = %t, want %t", tt.n, got, tt.id)
+			}
+			if got := psp.HostPortInRanges(int32(tt.n), ports); got != tt.port {
+				t.Errorf("HostPortInRanges(%d) = %t, want %t", tt.n, got, tt.port)
+			}
+			if psp.IDInRanges(tt.n, nil) || psp.HostPortInRanges(int32(tt.n), nil) {
+				t.Errorf("%d is in no range of an empty list", tt.n)
+			}
+		})
+	}
+}
+
+func TestRuntimeClassAllowed(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		allowed []string
+		want    bool
+	}{
+		{"kata", []string{"kata", "gvisor"}, true},
+		{"runc", []string{"kata"}, false},
+		{"runc", []string{"*"}, true},
+		{"", []string{"*"}, true},
+		{"runc", nil, false},
+	} {
+		t.Run(tt.name+" in "+strings.Join(tt.allowed, ","), func(t *testing.T) {
+			if got := psp.RuntimeClassAllowed(tt.name, tt.allowed); got != tt.want {
+				t.Errorf("RuntimeClassAllowed(%q, %q) = %t, want %t", tt.name, tt.allowed, got, tt.want)
 			}
 		})
 	}

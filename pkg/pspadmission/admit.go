@@ -350,7 +350,7 @@ func (p *policy) validatePod(pod *corev1.Pod) []string {
 	errs = p.sysctls.validate(errs, pod)
 	errs = p.validateVolumes(errs, pod)
 	if rc := p.spec.RuntimeClass; rc != nil && pod.Spec.RuntimeClassName != nil {
-		if !runtimeClassAllowed(*pod.Spec.RuntimeClassName, rc.AllowedRuntimeClassNames) {
+		if !psp.RuntimeClassAllowed(*pod.Spec.RuntimeClassName, rc.AllowedRuntimeClassNames) {
 			errs = append(errs, errInvalid("spec.runtimeClassName", strValue(*pod.Spec.RuntimeClassName), ""))
 		}
 	}
@@ -358,15 +358,6 @@ func (p *policy) validatePod(pod *corev1.Pod) []string {
 		errs = p.validateContainer(errs, pod, c, at)
 	})
 	return errs
-}
-
-func runtimeClassAllowed(name string, allowed []string) bool {
-	for _, a := range allowed {
-		if a == psp.AllowAllRuntimeClassNames || a == name {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *policy) validateSELinux(errs []string, path func() string, o *corev1.SELinuxOptions) []string {
@@ -428,7 +419,7 @@ func (p *policy) validateContainer(errs []string, pod *corev1.Pod, c *corev1.Con
 	}
 	errs = p.caps.validate(errs, func() string { return scPath() + ".capabilities" }, caps)
 	for _, port := range c.Ports {
-		if port.HostPort > 0 && !p.hostPortAllowed(port.HostPort) {
+		if port.HostPort > 0 && !psp.HostPortInRanges(port.HostPort, p.spec.HostPorts) {
 			errs = append(errs, errInvalid(at.String()+".hostPort", intValue(int64(port.HostPort)),
 				fmt.Sprintf("Host port %d is not allowed to be used. Allowed ports: [%s]", port.HostPort, p.hostPortsAllowed)))
 		}
@@ -451,16 +442,6 @@ func (p *policy) validateContainer(errs []string, pod *corev1.Pod, c *corev1.Con
 		}
 	}
 	return errs
-}
-
-// hostPortAllowed ORs the ranges: a port in any of them is allowed.
-func (p *policy) hostPortAllowed(port int32) bool {
-	for _, r := range p.spec.HostPorts {
-		if port >= r.Min && port <= r.Max {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *policy) validateVolumes(errs []string, pod *corev1.Pod) []string {

@@ -161,7 +161,7 @@ func (s *userStrategy) validate(errs []string, scPath func() string, runAsNonRoo
 		if runAsUser == nil {
 			return append(errs, errRequired(scPath()+".runAsUser", ""))
 		}
-		if !inRanges(*runAsUser, s.ranges) {
+		if !psp.IDInRanges(*runAsUser, s.ranges) {
 			errs = append(errs, errInvalid(scPath()+".runAsUser", intValue(*runAsUser), fmt.Sprintf("must be in the ranges: %v", s.ranges)))
 		}
 	case psp.RunAsUserStrategyMustRunAsNonRoot:
@@ -237,21 +237,12 @@ func (s *groupStrategy) validate(errs []string, path func() string, groups []int
 		errs = append(errs, errInvalid(path(), int64SliceValue(groups), "unable to validate empty groups against required ranges"))
 	}
 	for _, g := range groups {
-		if !inRanges(g, s.ranges) {
+		if !psp.IDInRanges(g, s.ranges) {
 			// Upstream reports the whole list as the value, once per bad group.
 			errs = append(errs, errInvalid(path(), int64SliceValue(groups), fmt.Sprintf("group %d must be in the ranges: %v", g, s.ranges)))
 		}
 	}
 	return errs
-}
-
-func inRanges(id int64, ranges []psp.IDRange) bool {
-	for _, r := range ranges {
-		if id >= r.Min && id <= r.Max {
-			return true
-		}
-	}
-	return false
 }
 
 // capStrategy adds defaultAddCapabilities, appends requiredDropCapabilities

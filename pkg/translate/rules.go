@@ -242,21 +242,12 @@ func (r HostPorts) Message() string {
 func (r HostPorts) Allows(pod *corev1.Pod) bool {
 	return allContainers(&pod.Spec, func(c *corev1.Container) bool {
 		for _, p := range c.Ports {
-			if p.HostPort != 0 && !r.allows(p.HostPort) {
+			if p.HostPort != 0 && !psp.HostPortInRanges(p.HostPort, r.Ranges) {
 				return false
 			}
 		}
 		return true
 	})
-}
-
-func (r HostPorts) allows(port int32) bool {
-	for _, pr := range r.Ranges {
-		if port >= pr.Min && port <= pr.Max {
-			return true
-		}
-	}
-	return false
 }
 
 // volumeSources maps each PSP volume type to the pod field that holds it.
@@ -468,7 +459,7 @@ func (r RunAsUser) Allows(pod *corev1.Pod) bool {
 		uid := effectiveInt64(sc.RunAsUser, psc.RunAsUser)
 		switch r.Rule {
 		case psp.RunAsUserStrategyMustRunAs:
-			return uid != nil && inIDRanges(*uid, r.Ranges)
+			return uid != nil && psp.IDInRanges(*uid, r.Ranges)
 		case psp.RunAsUserStrategyMustRunAsNonRoot:
 			nonRoot := effectiveBool(sc.RunAsNonRoot, psc.RunAsNonRoot)
 			return (nonRoot != nil || uid != nil) && (nonRoot == nil || *nonRoot) && (uid == nil || *uid != 0)
@@ -507,7 +498,7 @@ func (r GroupRule) Allows(pod *corev1.Pod) bool {
 		if g == nil {
 			return !r.Must
 		}
-		return inIDRanges(*g, r.Ranges)
+		return psp.IDInRanges(*g, r.Ranges)
 	}
 	switch r.Kind {
 	case "runAsGroup":
@@ -521,20 +512,11 @@ func (r GroupRule) Allows(pod *corev1.Pod) bool {
 			return false
 		}
 		for _, g := range psc.SupplementalGroups {
-			if !inIDRanges(g, r.Ranges) {
+			if !psp.IDInRanges(g, r.Ranges) {
 				return false
 			}
 		}
 		return true
-	}
-	return false
-}
-
-func inIDRanges(id int64, ranges []psp.IDRange) bool {
-	for _, r := range ranges {
-		if id >= r.Min && id <= r.Max {
-			return true
-		}
 	}
 	return false
 }
@@ -783,7 +765,7 @@ func (r RuntimeClassNames) Allows(pod *corev1.Pod) bool {
 	if pod.Spec.RuntimeClassName == nil {
 		return !r.Required
 	}
-	return slices.Contains(r.Allowed, psp.AllowAllRuntimeClassNames) || slices.Contains(r.Allowed, *pod.Spec.RuntimeClassName)
+	return psp.RuntimeClassAllowed(*pod.Spec.RuntimeClassName, r.Allowed)
 }
 
 // ID implements Rule.
