@@ -10,9 +10,11 @@ import (
 
 // The report copies what the model packages return into its own types,
 // field by field, so that renaming or adding a field there cannot change
-// the versioned JSON: the compiler stops at these functions instead. Every
-// converter keeps a nil slice nil and an empty one empty, because the JSON
-// says null for one and [] for the other.
+// the versioned JSON: the compiler stops at these functions instead. Lists
+// of structs are copied; lists of strings and maps are shared, the report
+// being built once and never changed in place. Every converter keeps a nil
+// slice nil and an empty one empty, because the JSON says null for one and
+// [] for the other.
 
 // NewPSPVerdict copies a PSP admission decision; nil stays nil.
 func NewPSPVerdict(r *pspadmission.Result) *PSPVerdict {
