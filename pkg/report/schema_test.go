@@ -2,10 +2,8 @@ package report
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
@@ -13,132 +11,17 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
+	"github.com/psp-migrate/kubectl-psp-migrate/test/schematest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 // TestSchema pins every JSON path of the audit report, with its type and
-// options, to testdata/schema.golden: a key renamed, removed, retyped or
-// made optional fails here, whatever package the change started in. Keys
-// may be added within an apiVersion (update the golden file and
-// docs/report.md); nothing else may change.
+// options, to testdata/schema.golden, and checks that every type in it is
+// the report's own. Keys may be added within an apiVersion (update the
+// golden file and docs/report.md); nothing else may change.
 func TestSchema(t *testing.T) {
-	var lines, foreign []string
-	walkSchema(reflect.TypeFor[AuditReport](), "", &lines, &foreign)
-	if len(foreign) > 0 {
-		t.Errorf("the report must own its wire types; these come from other packages:\n%s", strings.Join(foreign, "\n"))
-	}
-	got := strings.Join(lines, "\n") + "\n"
-	golden := filepath.Join("testdata", "schema.golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("read %s (run with -update to create it): %v", golden, err)
-	}
-	if got != string(want) {
-		t.Errorf("the report's JSON schema changed (%s):\n%s", golden, lineDiff(string(want), got))
-	}
-}
-
-// walkSchema lists one line per JSON path of t: "path type[,omitempty]".
-// Slices add "[]" to the path, maps "{}".
-func walkSchema(t reflect.Type, path string, lines, foreign *[]string) {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t.Kind() != reflect.Struct {
-		return
-	}
-	if pkg := t.PkgPath(); pkg != reflect.TypeFor[AuditReport]().PkgPath() && pkg != "" {
-		*foreign = append(*foreign, path+": "+t.String())
-		return
-	}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" || !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		p := name
-		if path != "" {
-			p = path + "." + name
-		}
-		line := p + " " + typeName(f.Type)
-		if opts != "" {
-			line += "," + opts
-		}
-		*lines = append(*lines, line)
-		walkElem(f.Type, p, lines, foreign)
-	}
-}
-
-func walkElem(t reflect.Type, path string, lines, foreign *[]string) {
-	switch t.Kind() {
-	case reflect.Pointer:
-		walkElem(t.Elem(), path, lines, foreign)
-	case reflect.Slice:
-		if t.Elem().Kind() != reflect.Uint8 {
-			walkElem(t.Elem(), path+"[]", lines, foreign)
-		}
-	case reflect.Map:
-		walkElem(t.Elem(), path+"{}", lines, foreign)
-	case reflect.Struct:
-		walkSchema(t, path, lines, foreign)
-	}
-}
-
-// typeName describes t in JSON terms: object, array of, map of, nullable.
-func typeName(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Pointer:
-		return typeName(t.Elem()) + "|null"
-	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Uint8 {
-			return "base64"
-		}
-		return "[]" + typeName(t.Elem())
-	case reflect.Map:
-		return "map[" + typeName(t.Key()) + "]" + typeName(t.Elem())
-	case reflect.Struct:
-		return "object"
-	case reflect.Int, reflect.Int32, reflect.Int64:
-		return "int"
-	}
-	return t.Kind().String()
-}
-
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	in := func(list []string, s string) bool {
-		for _, l := range list {
-			if l == s {
-				return true
-			}
-		}
-		return false
-	}
-	var b strings.Builder
-	for _, l := range w {
-		if !in(g, l) {
-			b.WriteString("- " + l + "\n")
-		}
-	}
-	for _, l := range g {
-		if !in(w, l) {
-			b.WriteString("+ " + l + "\n")
-		}
-	}
-	return b.String()
+	schematest.Check(t, reflect.TypeFor[AuditReport](), filepath.Join("testdata", "schema.golden"), *update)
 }
 
 // TestConvertersCopyEveryField fills every field of the model packages'
