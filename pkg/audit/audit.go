@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
@@ -25,8 +26,9 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
 )
 
-// DefaultSystemNamespaces are flagged as system namespaces in reports.
-var DefaultSystemNamespaces = []string{"kube-system", "kube-public", "kube-node-lease"}
+// DefaultSystemNamespaces are flagged as system namespaces in reports: the
+// same list convert leaves alone by default.
+var DefaultSystemNamespaces = psp.SystemNamespaces()
 
 // Options tune an audit.
 type Options struct {
@@ -129,7 +131,7 @@ func (a *auditor) serviceAccount(namespace string, spec *corev1.PodSpec) *corev1
 // ServiceAccount admission; the Pod Security Standards are evaluated as
 // PodSecurity admission on the --pss-version release sees them, after the
 // pod registry's changes too.
-func (a *auditor) evaluateTemplate(namespace string, template *corev1.PodTemplateSpec, requester *rbac.User) (pss.Result, *report.PSPVerdict) {
+func (a *auditor) evaluateTemplate(namespace string, template *corev1.PodTemplateSpec, requester *rbac.User) (pss.Result, *pspadmission.Result) {
 	// Shallow: Prepare copies deeply before changing anything.
 	pod := &corev1.Pod{ObjectMeta: template.ObjectMeta, Spec: template.Spec}
 	pod.Namespace = namespace
@@ -146,7 +148,7 @@ func (a *auditor) evaluateTemplate(namespace string, template *corev1.PodTemplat
 // (pspadmission.Stored) is evaluated as it is: admission already prepared
 // it. A pod not yet created (a manifest) is evaluated as the API server
 // would see it on create, like a template (see evaluateTemplate).
-func (a *auditor) evaluatePod(p *corev1.Pod, requester *rbac.User) (pss.Result, *report.PSPVerdict) {
+func (a *auditor) evaluatePod(p *corev1.Pod, requester *rbac.User) (pss.Result, *pspadmission.Result) {
 	if pspadmission.Stored(p) {
 		res := a.eval.Evaluate(&p.ObjectMeta, &p.Spec)
 		if a.psp == nil {
@@ -183,8 +185,8 @@ func (a *auditor) run() *report.AuditReport {
 		Workloads:       []report.Workload{},
 		Namespaces:      []report.Namespace{},
 		PSPs:            []report.PSP{},
-		DangerousGrants: []rbac.Finding{},
-		Incomplete:      append([]inventory.Issue{}, a.inv.Incomplete...),
+		DangerousGrants: []report.DangerousGrant{},
+		Incomplete:      append([]report.ReadIssue{}, report.NewReadIssues(a.inv.Incomplete)...),
 		Warnings:        append([]string{}, a.inv.Warnings...),
 	}
 
@@ -235,9 +237,9 @@ func (a *auditor) run() *report.AuditReport {
 			Namespace:      p.Namespace,
 			Name:           p.Name,
 			ServiceAccount: rbac.PodServiceAccountName(&p.Spec),
-			PSS:            evals[i].pss,
-			PSP:            evals[i].psp,
-			Policies:       evals[i].policies,
+			PSS:            report.NewPSSResult(evals[i].pss),
+			PSP:            report.NewPSPVerdict(evals[i].psp),
+			Policies:       report.NewPolicyVerdicts(evals[i].policies),
 		}
 		if ref := metav1.GetControllerOfNoCopy(p); ref != nil {
 			rp.Owner = &report.ObjectRef{Kind: ref.Kind, Name: ref.Name}
@@ -251,20 +253,20 @@ func (a *auditor) run() *report.AuditReport {
 		top := a.owners.top(p)
 		rp.Workload = report.ObjectRef{Kind: top.kind, Name: top.name}
 		w := get(top)
-		if rp.PSP != nil {
+		if v := evals[i].psp; v != nil {
 			if top.kind == "Pod" {
-				w.psp = rp.PSP
+				w.psp = v
 			} else {
-				w.relies = w.relies || rp.PSP.Mutated
+				w.relies = w.relies || v.Mutated
 			}
-			w.addFields(pspadmission.FieldsToSet(rp.PSP.MutatedFields, &p.Spec))
+			w.addFields(pspadmission.FieldsToSet(v.MutatedFields, &p.Spec))
 		}
 		if top.kind == "Pod" {
 			w.serviceAccount = rp.ServiceAccount
-			w.policies = rp.Policies
+			w.policies = evals[i].policies
 		}
-		w.addRejections(a.pred, a.opts.Engines, rp.Policies)
-		w.pods = append(w.pods, rp.PSS)
+		w.addRejections(a.pred, a.opts.Engines, evals[i].policies)
+		w.pods = append(w.pods, evals[i].pss)
 		rep.Pods = append(rep.Pods, rp)
 	}
 
@@ -279,15 +281,15 @@ func (a *auditor) run() *report.AuditReport {
 			Pods:           len(w.pods),
 			TemplateFound:  w.templateFound || k.kind == "Pod",
 			System:         a.system[k.namespace],
-			TemplatePSS:    w.template,
-			PSS:            combine(a.eval.Version(), w.template, w.pods),
-			PSP:            w.psp,
-			FieldsToSet:    w.fields,
-			Policies:       w.policies,
+			TemplatePSS:    report.NewPSSResultPtr(w.template),
+			PSS:            report.NewPSSResult(combine(a.eval.Version(), w.template, w.pods)),
+			PSP:            report.NewPSPVerdict(w.psp),
+			FieldsToSet:    report.NewFieldChanges(w.fields),
+			Policies:       report.NewPolicyVerdicts(w.policies),
 			RejectedBy:     w.rejectedBy,
 		}
 		if rw.FieldsToSet == nil {
-			rw.FieldsToSet = []pspadmission.FieldChange{}
+			rw.FieldsToSet = []report.FieldChange{}
 		}
 		rw.ReliesOnMutation = w.relies || (w.psp != nil && w.psp.Mutated)
 		rep.Workloads = append(rep.Workloads, rw)
@@ -299,7 +301,7 @@ func (a *auditor) run() *report.AuditReport {
 
 type podEval struct {
 	pss      pss.Result
-	psp      *report.PSPVerdict
+	psp      *pspadmission.Result
 	policies []translate.PolicyVerdict
 }
 
@@ -354,7 +356,7 @@ type workloadAcc struct {
 	templateFound  bool
 	template       *pss.Result
 	pods           []pss.Result
-	psp            *report.PSPVerdict
+	psp            *pspadmission.Result
 	relies         bool
 	fields         []pspadmission.FieldChange
 	seenFields     map[pspadmission.FieldChange]bool
@@ -496,6 +498,6 @@ func (a *auditor) pspSummary(rep *report.AuditReport, invalid []pspadmission.Inv
 		}
 	}
 	if f := a.rbac.DangerousGrants(a.inv.PodSecurityPolicies); f != nil {
-		rep.DangerousGrants = f
+		rep.DangerousGrants = report.NewDangerousGrants(f)
 	}
 }

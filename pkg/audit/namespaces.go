@@ -210,7 +210,7 @@ func (a *auditor) usablePSPs(rep *report.AuditReport) map[string][]string {
 			accounts = append(accounts, sa)
 		}
 	}
-	verdicts := make([]report.PSPVerdict, len(accounts))
+	verdicts := make([]pspadmission.Result, len(accounts))
 	parallelFor(len(accounts), func(i int) {
 		sa := accounts[i]
 		pod := &corev1.Pod{
@@ -220,7 +220,7 @@ func (a *auditor) usablePSPs(rep *report.AuditReport) map[string][]string {
 		verdicts[i] = a.psp.eval.Evaluate(pspadmission.Request{Pod: pod, ServiceAccount: sa})
 	})
 	for i, sa := range accounts {
-		add(sa.Namespace, &verdicts[i])
+		add(sa.Namespace, report.NewPSPVerdict(&verdicts[i]))
 	}
 	out := make(map[string][]string, len(sets))
 	for ns, s := range sets {

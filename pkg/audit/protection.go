@@ -273,7 +273,7 @@ func fixedProbes() []probe {
 		add(newProbe("appArmor", item, "AppArmor profiles", []string{ruleAppArmor}, func(p *corev1.Pod, c *corev1.Container) {
 			// Both spellings: older PSS versions read the annotation, newer
 			// ones the field too.
-			p.Annotations = map[string]string{"container.apparmor.security.beta.kubernetes.io/" + c.Name: annotation}
+			p.Annotations = map[string]string{psp.AppArmorContainerAnnotationPrefix + c.Name: annotation}
 			c.SecurityContext.AppArmorProfile = prof
 		}))
 	}

@@ -6,7 +6,6 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 )
 
 // pspModel answers, per pod and per template, what PSP admission does with
@@ -47,7 +46,7 @@ func (m *pspModel) serviceAccount(namespace string, spec *corev1.PodSpec) *corev
 // found by comparing it with the template it was made from. A pod not yet
 // created is evaluated as submitted: prepared is pspadmission.Prepare's
 // view of it (nil for a stored pod), and nothing has mutated it yet.
-func (m *pspModel) pod(p, prepared *corev1.Pod, template *pspadmission.TemplateBaseline, requester *rbac.User) *report.PSPVerdict {
+func (m *pspModel) pod(p, prepared *corev1.Pod, template *pspadmission.TemplateBaseline, requester *rbac.User) *pspadmission.Result {
 	stored := prepared == nil
 	if stored {
 		prepared = p
@@ -71,7 +70,7 @@ func (m *pspModel) pod(p, prepared *corev1.Pod, template *pspadmission.TemplateB
 // template evaluates a controller's pod template as the pod its controller
 // (requester) would submit; prepared is that pod after API defaulting and
 // ServiceAccount admission (pspadmission.Prepare).
-func (m *pspModel) template(prepared *corev1.Pod, requester *rbac.User) *report.PSPVerdict {
+func (m *pspModel) template(prepared *corev1.Pod, requester *rbac.User) *pspadmission.Result {
 	res := m.eval.Evaluate(pspadmission.Request{
 		Pod:            prepared,
 		Prepared:       true,

@@ -2,8 +2,6 @@ package pspadmission
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -165,7 +163,7 @@ func (p *policy) mutatePod(m *mutation) {
 	// that is set: a pod with the field but no annotation is therefore
 	// mutated by every policy.
 	if profile := p.seccomp.generate(pod); profile != "" {
-		m.setAnnotation(seccompPodAnnotation, profile)
+		m.setAnnotation(psp.SeccompPodAnnotation, profile)
 	}
 	if rc := p.spec.RuntimeClass; rc != nil && pod.Spec.RuntimeClassName == nil && rc.DefaultRuntimeClassName != nil {
 		name := *rc.DefaultRuntimeClassName
@@ -218,7 +216,7 @@ func (p *policy) mutateContainer(m *mutation, at ctrPath) {
 		m.mutated = true
 	}
 	if p.appArmor.defaultProfile != "" {
-		key := appArmorContainerAnnotationPrefix + c.Name
+		key := psp.AppArmorContainerAnnotationPrefix + c.Name
 		if m.pod.Annotations[key] == "" {
 			m.setAnnotation(key, p.appArmor.defaultProfile)
 		}
@@ -352,7 +350,7 @@ func (p *policy) validatePod(pod *corev1.Pod) []string {
 	errs = p.sysctls.validate(errs, pod)
 	errs = p.validateVolumes(errs, pod)
 	if rc := p.spec.RuntimeClass; rc != nil && pod.Spec.RuntimeClassName != nil {
-		if !runtimeClassAllowed(*pod.Spec.RuntimeClassName, rc.AllowedRuntimeClassNames) {
+		if !psp.RuntimeClassAllowed(*pod.Spec.RuntimeClassName, rc.AllowedRuntimeClassNames) {
 			errs = append(errs, errInvalid("spec.runtimeClassName", strValue(*pod.Spec.RuntimeClassName), ""))
 		}
 	}
@@ -360,15 +358,6 @@ func (p *policy) validatePod(pod *corev1.Pod) []string {
 		errs = p.validateContainer(errs, pod, c, at)
 	})
 	return errs
-}
-
-func runtimeClassAllowed(name string, allowed []string) bool {
-	for _, a := range allowed {
-		if a == psp.AllowAllRuntimeClassNames || a == name {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *policy) validateSELinux(errs []string, path func() string, o *corev1.SELinuxOptions) []string {
@@ -379,7 +368,7 @@ func (p *policy) validateSELinux(errs []string, path func() string, o *corev1.SE
 	if o == nil {
 		return append(errs, errRequired(path(), ""))
 	}
-	if !equalSELinuxLevels(want.Level, o.Level) {
+	if !psp.SELinuxLevelsEqual(want.Level, o.Level) {
 		errs = append(errs, errInvalid(path()+".level", strValue(o.Level), "must be "+want.Level))
 	}
 	if o.Role != want.Role {
@@ -392,31 +381,6 @@ func (p *policy) validateSELinux(errs []string, path func() string, o *corev1.SE
 		errs = append(errs, errInvalid(path()+".user", strValue(o.User), "must be "+want.User))
 	}
 	return errs
-}
-
-// equalSELinuxLevels compares "sensitivity:categories" levels with the
-// categories in any order ("s0:c6,c0" equals "s0:c0,c6").
-func equalSELinuxLevels(want, got string) bool {
-	if want == got {
-		return true
-	}
-	w := strings.SplitN(want, ":", 2)
-	g := strings.SplitN(got, ":", 2)
-	if len(w) != 2 || len(g) != 2 || w[0] != g[0] {
-		return false
-	}
-	wc, gc := strings.Split(w[1], ","), strings.Split(g[1], ",")
-	if len(wc) != len(gc) {
-		return false
-	}
-	sort.Strings(wc)
-	sort.Strings(gc)
-	for i := range wc {
-		if wc[i] != gc[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func (p *policy) validateContainer(errs []string, pod *corev1.Pod, c *corev1.Container, at ctrPath) []string {
@@ -455,7 +419,7 @@ func (p *policy) validateContainer(errs []string, pod *corev1.Pod, c *corev1.Con
 	}
 	errs = p.caps.validate(errs, func() string { return scPath() + ".capabilities" }, caps)
 	for _, port := range c.Ports {
-		if port.HostPort > 0 && !p.hostPortAllowed(port.HostPort) {
+		if port.HostPort > 0 && !psp.HostPortInRanges(port.HostPort, p.spec.HostPorts) {
 			errs = append(errs, errInvalid(at.String()+".hostPort", intValue(int64(port.HostPort)),
 				fmt.Sprintf("Host port %d is not allowed to be used. Allowed ports: [%s]", port.HostPort, p.hostPortsAllowed)))
 		}
@@ -480,21 +444,11 @@ func (p *policy) validateContainer(errs []string, pod *corev1.Pod, c *corev1.Con
 	return errs
 }
 
-// hostPortAllowed ORs the ranges: a port in any of them is allowed.
-func (p *policy) hostPortAllowed(port int32) bool {
-	for _, r := range p.spec.HostPorts {
-		if port >= r.Min && port <= r.Max {
-			return true
-		}
-	}
-	return false
-}
-
 func (p *policy) validateVolumes(errs []string, pod *corev1.Pod) []string {
 	for i := range pod.Spec.Volumes {
 		v := &pod.Spec.Volumes[i]
 		path := func() string { return indexPath("spec.volumes", i) }
-		fsType := volumeFSType(&v.VolumeSource)
+		fsType := psp.VolumeFSType(&v.VolumeSource)
 		if fsType == "" {
 			errs = append(errs, errInvalid(path(), strValue(""), fmt.Sprintf("unknown volume type for volume: %s", v.Name)))
 			continue
@@ -555,29 +509,7 @@ func (p *policy) allowsVolumeType(fsType psp.FSType, v *corev1.Volume) bool {
 	if p.volumes[fsType] {
 		return true
 	}
-	return p.volumes[psp.Secret] && fsType == psp.Projected && isOnlyServiceAccountTokenSources(v.Projected)
-}
-
-func isOnlyServiceAccountTokenSources(v *corev1.ProjectedVolumeSource) bool {
-	for _, s := range v.Sources {
-		if s.ServiceAccountToken == nil && s.ConfigMap == nil && s.DownwardAPI == nil {
-			return false
-		}
-		if t := s.ServiceAccountToken; t != nil && (t.Path != "token" || t.Audience != "") {
-			return false
-		}
-		if s.ConfigMap != nil && s.ConfigMap.Name != "kube-root-ca.crt" {
-			return false
-		}
-		if s.DownwardAPI != nil {
-			for _, d := range s.DownwardAPI.Items {
-				if d.Path != "namespace" || d.FieldRef == nil || d.FieldRef.APIVersion != "v1" || d.FieldRef.FieldPath != "metadata.namespace" {
-					return false
-				}
-			}
-		}
-	}
-	return true
+	return p.volumes[psp.Secret] && fsType == psp.Projected && psp.IsServiceAccountTokenProjection(v.Projected)
 }
 
 // allowsHostPath matches path-segment prefixes ("/foo" allows "/foo" and
@@ -588,7 +520,7 @@ func allowsHostPath(allowed []psp.AllowedHostPath, hostPath string) (ok, mustBeR
 		return true, false
 	}
 	for _, a := range allowed {
-		if hasPathPrefix(hostPath, a.PathPrefix) {
+		if psp.HostPathHasPrefix(hostPath, a.PathPrefix) {
 			if !a.ReadOnly {
 				return true, false
 			}
@@ -596,79 +528,4 @@ func allowsHostPath(allowed []psp.AllowedHostPath, hostPath string) (ok, mustBeR
 		}
 	}
 	return ok, mustBeReadOnly
-}
-
-func hasPathPrefix(s, prefix string) bool {
-	s = strings.TrimSuffix(s, "/")
-	prefix = strings.TrimSuffix(prefix, "/")
-	if !strings.HasPrefix(s, prefix) {
-		return false
-	}
-	return len(s) == len(prefix) || s[len(prefix)] == '/'
-}
-
-// volumeFSType names a volume's type the way upstream detects it: the first
-// set source in v1.24's order; "" when none is set.
-func volumeFSType(v *corev1.VolumeSource) psp.FSType {
-	switch {
-	case v.HostPath != nil:
-		return psp.HostPath
-	case v.EmptyDir != nil:
-		return psp.EmptyDir
-	case v.GCEPersistentDisk != nil:
-		return psp.GCEPersistentDisk
-	case v.AWSElasticBlockStore != nil:
-		return psp.AWSElasticBlockStore
-	case v.GitRepo != nil:
-		return psp.GitRepo
-	case v.Secret != nil:
-		return psp.Secret
-	case v.NFS != nil:
-		return psp.NFS
-	case v.ISCSI != nil:
-		return psp.ISCSI
-	case v.Glusterfs != nil:
-		return psp.Glusterfs
-	case v.PersistentVolumeClaim != nil:
-		return psp.PersistentVolumeClaim
-	case v.RBD != nil:
-		return psp.RBD
-	case v.FlexVolume != nil:
-		return psp.FlexVolume
-	case v.Cinder != nil:
-		return psp.Cinder
-	case v.CephFS != nil:
-		return psp.CephFS
-	case v.Flocker != nil:
-		return psp.Flocker
-	case v.DownwardAPI != nil:
-		return psp.DownwardAPI
-	case v.FC != nil:
-		return psp.FC
-	case v.AzureFile != nil:
-		return psp.AzureFile
-	case v.ConfigMap != nil:
-		return psp.ConfigMap
-	case v.VsphereVolume != nil:
-		return psp.VsphereVolume
-	case v.Quobyte != nil:
-		return psp.Quobyte
-	case v.AzureDisk != nil:
-		return psp.AzureDisk
-	case v.PhotonPersistentDisk != nil:
-		return psp.PhotonPersistentDisk
-	case v.StorageOS != nil:
-		return psp.StorageOS
-	case v.Projected != nil:
-		return psp.Projected
-	case v.PortworxVolume != nil:
-		return psp.PortworxVolume
-	case v.ScaleIO != nil:
-		return psp.ScaleIO
-	case v.CSI != nil:
-		return psp.CSI
-	case v.Ephemeral != nil:
-		return psp.Ephemeral
-	}
-	return ""
 }

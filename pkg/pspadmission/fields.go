@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 )
 
 // FieldChange is one security-relevant field that differs between two
@@ -23,9 +25,9 @@ type FieldChange struct {
 
 // isSecurityAnnotation selects the annotations a PSP reads or writes.
 func isSecurityAnnotation(key string) bool {
-	return key == seccompPodAnnotation ||
-		strings.HasPrefix(key, seccompContainerAnnotationPrefix) ||
-		strings.HasPrefix(key, appArmorContainerAnnotationPrefix)
+	return key == psp.SeccompPodAnnotation ||
+		strings.HasPrefix(key, psp.SeccompContainerAnnotationPrefix) ||
+		strings.HasPrefix(key, psp.AppArmorContainerAnnotationPrefix)
 }
 
 // diffOptions narrows securityDiff for template comparisons.
@@ -58,8 +60,8 @@ func securityDiff(before, after *corev1.Pod, opts diffOptions) []FieldChange {
 			if !isSecurityAnnotation(k) {
 				continue
 			}
-			if opts.onlyBeforeContainers && k != seccompPodAnnotation {
-				name := strings.TrimPrefix(strings.TrimPrefix(k, seccompContainerAnnotationPrefix), appArmorContainerAnnotationPrefix)
+			if opts.onlyBeforeContainers && k != psp.SeccompPodAnnotation {
+				name := strings.TrimPrefix(strings.TrimPrefix(k, psp.SeccompContainerAnnotationPrefix), psp.AppArmorContainerAnnotationPrefix)
 				if !beforeNames[name] {
 					continue
 				}
@@ -288,7 +290,7 @@ func FieldsToSet(changes []FieldChange, spec *corev1.PodSpec) []FieldChange {
 		}
 		key := strings.TrimSuffix(strings.TrimPrefix(c.Path, "metadata.annotations["), "]")
 		prefix := "spec.securityContext"
-		if name, ok := strings.CutPrefix(key, seccompContainerAnnotationPrefix); ok {
+		if name, ok := strings.CutPrefix(key, psp.SeccompContainerAnnotationPrefix); ok {
 			prefix = "spec." + containerList(spec, name) + "[name=" + name + "].securityContext"
 		}
 		bType, bLocal := seccompFieldValues(c.Before)
@@ -313,7 +315,7 @@ func isSeccompAnnotationPath(path string) bool {
 		return false
 	}
 	key = strings.TrimSuffix(key, "]")
-	return key == seccompPodAnnotation || strings.HasPrefix(key, seccompContainerAnnotationPrefix)
+	return key == psp.SeccompPodAnnotation || strings.HasPrefix(key, psp.SeccompContainerAnnotationPrefix)
 }
 
 // containerList names the list holding the container called name.

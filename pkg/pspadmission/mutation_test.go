@@ -63,7 +63,7 @@ func TestMutationNotions(t *testing.T) {
 		name: "a pod that already complies with restricted",
 		psps: []psp.PodSecurityPolicy{restricted("restricted")},
 		pod: newPod(
-			annotate(appArmorContainerAnnotationPrefix+"app", "runtime/default"),
+			annotate(psp.AppArmorContainerAnnotationPrefix+"app", "runtime/default"),
 			podSC(func(sc *corev1.PodSecurityContext) {
 				sc.FSGroup = ptr(int64(1000))
 				sc.SupplementalGroups = []int64{1000}
@@ -178,10 +178,10 @@ func randomPod(rng *rand.Rand) *corev1.Pod {
 		if rng.Intn(3) == 0 {
 			p.Annotations = map[string]string{}
 			if rng.Intn(2) == 0 {
-				p.Annotations[seccompPodAnnotation] = pickOne(rng, "", "runtime/default")
+				p.Annotations[psp.SeccompPodAnnotation] = pickOne(rng, "", "runtime/default")
 			}
 			if rng.Intn(2) == 0 {
-				p.Annotations[appArmorContainerAnnotationPrefix+"app"] = pickOne(rng, "", "runtime/default")
+				p.Annotations[psp.AppArmorContainerAnnotationPrefix+"app"] = pickOne(rng, "", "runtime/default")
 			}
 		}
 		if rng.Intn(4) == 0 {

@@ -161,7 +161,7 @@ func (s *userStrategy) validate(errs []string, scPath func() string, runAsNonRoo
 		if runAsUser == nil {
 			return append(errs, errRequired(scPath()+".runAsUser", ""))
 		}
-		if !inRanges(*runAsUser, s.ranges) {
+		if !psp.IDInRanges(*runAsUser, s.ranges) {
 			errs = append(errs, errInvalid(scPath()+".runAsUser", intValue(*runAsUser), fmt.Sprintf("must be in the ranges: %v", s.ranges)))
 		}
 	case psp.RunAsUserStrategyMustRunAsNonRoot:
@@ -237,21 +237,12 @@ func (s *groupStrategy) validate(errs []string, path func() string, groups []int
 		errs = append(errs, errInvalid(path(), int64SliceValue(groups), "unable to validate empty groups against required ranges"))
 	}
 	for _, g := range groups {
-		if !inRanges(g, s.ranges) {
+		if !psp.IDInRanges(g, s.ranges) {
 			// Upstream reports the whole list as the value, once per bad group.
 			errs = append(errs, errInvalid(path(), int64SliceValue(groups), fmt.Sprintf("group %d must be in the ranges: %v", g, s.ranges)))
 		}
 	}
 	return errs
-}
-
-func inRanges(id int64, ranges []psp.IDRange) bool {
-	for _, r := range ranges {
-		if id >= r.Min && id <= r.Max {
-			return true
-		}
-	}
-	return false
 }
 
 // capStrategy adds defaultAddCapabilities, appends requiredDropCapabilities
@@ -265,28 +256,12 @@ type capStrategy struct {
 
 func newCapStrategy(defaultAdd, requiredDrop, allowed []corev1.Capability) capStrategy {
 	s := capStrategy{requiredDrop: requiredDrop, allowed: make(map[string]bool, len(allowed))}
-	s.defaultAdd = uniqueSorted(defaultAdd)
+	s.defaultAdd = psp.SortedCapabilities(defaultAdd)
 	for _, c := range allowed {
 		s.allowed[string(c)] = true
 	}
 	s.allowAll = s.allowed["*"]
 	return s
-}
-
-func uniqueSorted(caps []corev1.Capability) []string {
-	if len(caps) == 0 {
-		return nil
-	}
-	seen := make(map[string]bool, len(caps))
-	out := make([]string, 0, len(caps))
-	for _, c := range caps {
-		if !seen[string(c)] {
-			seen[string(c)] = true
-			out = append(out, string(c))
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // generate returns the container's capabilities after the policy's defaults
@@ -400,13 +375,6 @@ func (s *sysctlStrategy) validate(errs []string, pod *corev1.Pod) []string {
 	return errs
 }
 
-// Pod annotations of the seccomp and AppArmor strategies.
-const (
-	seccompPodAnnotation              = "seccomp.security.alpha.kubernetes.io/pod"
-	seccompContainerAnnotationPrefix  = "container.seccomp.security.alpha.kubernetes.io/"
-	appArmorContainerAnnotationPrefix = "container.apparmor.security.beta.kubernetes.io/"
-)
-
 type seccompStrategy struct {
 	defaultProfile string
 	allowed        map[string]bool
@@ -445,7 +413,7 @@ func newSeccompStrategy(annotations map[string]string) seccompStrategy {
 // annotation: an existing annotation, else the one derived from the pod's
 // seccompProfile field, else the policy's default.
 func (s *seccompStrategy) generate(pod *corev1.Pod) string {
-	if a := pod.Annotations[seccompPodAnnotation]; a != "" {
+	if a := pod.Annotations[psp.SeccompPodAnnotation]; a != "" {
 		return a
 	}
 	if sc := pod.Spec.SecurityContext; sc != nil && sc.SeccompProfile != nil {
@@ -474,17 +442,19 @@ func (s *seccompStrategy) check(errs []string, path func() string, profile strin
 }
 
 func (s *seccompStrategy) validatePod(errs []string, pod *corev1.Pod) []string {
-	profile := pod.Annotations[seccompPodAnnotation]
+	profile := pod.Annotations[psp.SeccompPodAnnotation]
 	if profile == "" {
 		if sc := pod.Spec.SecurityContext; sc != nil && sc.SeccompProfile != nil {
 			profile = seccompAnnotationForField(sc.SeccompProfile)
 		}
 	}
-	return s.check(errs, func() string { return "pod.metadata.annotations[" + seccompPodAnnotation + "]" }, profile)
+	return s.check(errs, func() string { return "pod.metadata.annotations[" + psp.SeccompPodAnnotation + "]" }, profile)
 }
 
 func (s *seccompStrategy) validateContainer(errs []string, pod *corev1.Pod, c *corev1.Container) []string {
-	path := func() string { return "pod.metadata.annotations[" + seccompContainerAnnotationPrefix + c.Name + "]" }
+	path := func() string {
+		return "pod.metadata.annotations[" + psp.SeccompContainerAnnotationPrefix + c.Name + "]"
+	}
 	return s.check(errs, path, containerSeccompProfile(pod, c))
 }
 
@@ -496,14 +466,14 @@ func containerSeccompProfile(pod *corev1.Pod, c *corev1.Container) string {
 		return seccompAnnotationForField(c.SecurityContext.SeccompProfile)
 	}
 	if len(pod.Annotations) > 0 {
-		if p, ok := pod.Annotations[seccompContainerAnnotationPrefix+c.Name]; ok {
+		if p, ok := pod.Annotations[psp.SeccompContainerAnnotationPrefix+c.Name]; ok {
 			return p
 		}
 	}
 	if sc := pod.Spec.SecurityContext; sc != nil && sc.SeccompProfile != nil {
 		return seccompAnnotationForField(sc.SeccompProfile)
 	}
-	return pod.Annotations[seccompPodAnnotation]
+	return pod.Annotations[psp.SeccompPodAnnotation]
 }
 
 // seccompAnnotationForField is the legacy annotation value of a
@@ -566,7 +536,7 @@ func (s *appArmorStrategy) validate(errs []string, pod *corev1.Pod, c *corev1.Co
 	if s.allowed == nil {
 		return errs
 	}
-	key := appArmorContainerAnnotationPrefix + c.Name
+	key := psp.AppArmorContainerAnnotationPrefix + c.Name
 	path := func() string { return "pod.metadata.annotations[" + key + "]" }
 	profile := pod.Annotations[key]
 	if profile == "" {

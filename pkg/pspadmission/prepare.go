@@ -21,7 +21,6 @@ const (
 	// seven seconds, the marker of a token kube-apiserver extends.
 	tokenExpirationSeconds = 3607
 	mirrorPodAnnotation    = "kubernetes.io/config.mirror"
-	rootCAConfigMap        = "kube-root-ca.crt"
 )
 
 // Prepare returns the pod as the v1.24 PSP admission plugin sees it on
@@ -90,7 +89,7 @@ func applyPodDefaults(pod *corev1.Pod) {
 	}
 	for i := range spec.Volumes {
 		v := &spec.Volumes[i]
-		if volumeFSType(&v.VolumeSource) == "" {
+		if psp.VolumeFSType(&v.VolumeSource) == "" {
 			v.VolumeSource = corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}
 		}
 		defaultVolumeSource(&v.VolumeSource)
@@ -232,14 +231,14 @@ func tokenVolumeSource() *corev1.ProjectedVolumeSource {
 	return &corev1.ProjectedVolumeSource{
 		DefaultMode: &mode,
 		Sources: []corev1.VolumeProjection{
-			{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token", ExpirationSeconds: &expiration}},
+			{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: psp.ServiceAccountTokenPath, ExpirationSeconds: &expiration}},
 			{ConfigMap: &corev1.ConfigMapProjection{
-				LocalObjectReference: corev1.LocalObjectReference{Name: rootCAConfigMap},
+				LocalObjectReference: corev1.LocalObjectReference{Name: psp.RootCAConfigMap},
 				Items:                []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}},
 			}},
 			{DownwardAPI: &corev1.DownwardAPIProjection{
 				Items: []corev1.DownwardAPIVolumeFile{{
-					Path:     "namespace",
+					Path:     psp.NamespaceFilePath,
 					FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"},
 				}},
 			}},
@@ -429,13 +428,13 @@ func prepareForCreateAt(pod *corev1.Pod, minor int, write bool) bool {
 		}
 	}
 	if syncSeccomp {
-		annotation, hasAnnotation := pod.Annotations[seccompPodAnnotation]
+		annotation, hasAnnotation := pod.Annotations[psp.SeccompPodAnnotation]
 		sc := pod.Spec.SecurityContext
 		hasField := sc != nil && sc.SeccompProfile != nil
 		switch {
 		case hasField && !hasAnnotation && toAnnotation:
 			if a := seccompAnnotationForField(sc.SeccompProfile); a != "" {
-				setAnnotation(seccompPodAnnotation, a)
+				setAnnotation(psp.SeccompPodAnnotation, a)
 			}
 		case hasAnnotation && !hasField:
 			if f := seccompFieldForAnnotation(annotation); f != nil {
@@ -451,7 +450,7 @@ func prepareForCreateAt(pod *corev1.Pod, minor int, write bool) bool {
 	}
 	visitContainers(&pod.Spec, func(c *corev1.Container, _ ctrPath) {
 		if syncSeccomp {
-			key := seccompContainerAnnotationPrefix + c.Name
+			key := psp.SeccompContainerAnnotationPrefix + c.Name
 			annotation, hasAnnotation := pod.Annotations[key]
 			hasField := c.SecurityContext != nil && c.SecurityContext.SeccompProfile != nil
 			switch {
@@ -472,7 +471,7 @@ func prepareForCreateAt(pod *corev1.Pod, minor int, write bool) bool {
 			}
 		}
 		if syncAppArmor {
-			key := appArmorContainerAnnotationPrefix + c.Name
+			key := psp.AppArmorContainerAnnotationPrefix + c.Name
 			annotation, hasAnnotation := pod.Annotations[key]
 			var field *corev1.AppArmorProfile
 			if c.SecurityContext != nil {

@@ -66,7 +66,7 @@ func TestPrepareServiceAccount(t *testing.T) {
 			if v == nil {
 				return
 			}
-			if volumeFSType(&v.VolumeSource) != psp.Projected || !isOnlyServiceAccountTokenSources(v.Projected) {
+			if psp.VolumeFSType(&v.VolumeSource) != psp.Projected || !psp.IsServiceAccountTokenProjection(v.Projected) {
 				t.Errorf("token volume is %+v", v.VolumeSource)
 			}
 			for _, list := range [][]corev1.Container{got.Spec.InitContainers, got.Spec.Containers} {
@@ -147,17 +147,17 @@ func TestPrepareForCreateSeccompSync(t *testing.T) {
 		podSC(func(sc *corev1.PodSecurityContext) {
 			sc.SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeLocalhost, LocalhostProfile: ptr("p.json")}
 		}),
-		annotate(seccompContainerAnnotationPrefix+"init", "docker/default"),
+		annotate(psp.SeccompContainerAnnotationPrefix+"init", "docker/default"),
 		containerSC(func(sc *corev1.SecurityContext) {
 			sc.SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}
 			sc.ProcMount = ptr(corev1.UnmaskedProcMount)
 		}))
 	got := securityCopy(pod)
 	prepareForCreate(got)
-	if a := got.Annotations[seccompPodAnnotation]; a != "localhost/p.json" {
+	if a := got.Annotations[psp.SeccompPodAnnotation]; a != "localhost/p.json" {
 		t.Errorf("pod annotation = %q", a)
 	}
-	if a := got.Annotations[seccompContainerAnnotationPrefix+"app"]; a != "unconfined" {
+	if a := got.Annotations[psp.SeccompContainerAnnotationPrefix+"app"]; a != "unconfined" {
 		t.Errorf("container annotation = %q", a)
 	}
 	if f := got.Spec.InitContainers[0].SecurityContext; f == nil || f.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
@@ -166,7 +166,7 @@ func TestPrepareForCreateSeccompSync(t *testing.T) {
 	if pm := *got.Spec.Containers[0].SecurityContext.ProcMount; pm != corev1.DefaultProcMount {
 		t.Errorf("procMount = %s", pm)
 	}
-	if pod.Annotations[seccompPodAnnotation] != "" || *pod.Spec.Containers[0].SecurityContext.ProcMount != corev1.UnmaskedProcMount {
+	if pod.Annotations[psp.SeccompPodAnnotation] != "" || *pod.Spec.Containers[0].SecurityContext.ProcMount != corev1.UnmaskedProcMount {
 		t.Errorf("securityCopy shares state with the original")
 	}
 }
@@ -188,8 +188,8 @@ func TestAtValidation(t *testing.T) {
 		appArmorAnnotation string
 	}
 	annotationOnly := func() *corev1.Pod {
-		return newPod(annotate(seccompPodAnnotation, "runtime/default"),
-			annotate(seccompContainerAnnotationPrefix+"app", "unconfined"))
+		return newPod(annotate(psp.SeccompPodAnnotation, "runtime/default"),
+			annotate(psp.SeccompContainerAnnotationPrefix+"app", "unconfined"))
 	}
 	fieldOnly := func() *corev1.Pod {
 		return newPod(podSC(func(sc *corev1.PodSecurityContext) { sc.SeccompProfile = runtimeDefault }))
@@ -203,7 +203,7 @@ func TestAtValidation(t *testing.T) {
 		}))
 	}
 	appArmorAnnotation := func() *corev1.Pod {
-		return newPod(annotate(appArmorContainerAnnotationPrefix+"app", "runtime/default"))
+		return newPod(annotate(psp.AppArmorContainerAnnotationPrefix+"app", "runtime/default"))
 	}
 	tests := []struct {
 		name  string
@@ -252,7 +252,7 @@ func TestAtValidation(t *testing.T) {
 			if !reflect.DeepEqual(cf, tt.want.containerField) {
 				t.Errorf("container seccompProfile = %+v, want %+v", cf, tt.want.containerField)
 			}
-			if a := got.Annotations[seccompPodAnnotation]; a != tt.want.podAnnotation {
+			if a := got.Annotations[psp.SeccompPodAnnotation]; a != tt.want.podAnnotation {
 				t.Errorf("pod seccomp annotation = %q, want %q", a, tt.want.podAnnotation)
 			}
 			if pm != tt.want.procMount {
@@ -261,7 +261,7 @@ func TestAtValidation(t *testing.T) {
 			if aa != tt.want.appArmorField {
 				t.Errorf("container appArmorProfile set = %v, want %v", aa, tt.want.appArmorField)
 			}
-			if a := got.Annotations[appArmorContainerAnnotationPrefix+"app"]; a != tt.want.appArmorAnnotation {
+			if a := got.Annotations[psp.AppArmorContainerAnnotationPrefix+"app"]; a != tt.want.appArmorAnnotation {
 				t.Errorf("container AppArmor annotation = %q, want %q", a, tt.want.appArmorAnnotation)
 			}
 			if reflect.DeepEqual(got, pod) != (got == pod) {
@@ -280,14 +280,14 @@ func seccompOf(sc *corev1.PodSecurityContext) *corev1.SeccompProfile {
 
 func TestValidatingView(t *testing.T) {
 	t.Run("a stored pod is returned as it is", func(t *testing.T) {
-		pod := newPod(annotate(seccompPodAnnotation, "runtime/default"))
+		pod := newPod(annotate(psp.SeccompPodAnnotation, "runtime/default"))
 		pod.UID = "0b5c4f5e-1"
 		if got := ValidatingView(pod, nil, 24); got != pod {
 			t.Errorf("ValidatingView changed a stored pod")
 		}
 	})
 	t.Run("a pod not yet created gets the token volume and the v1.24 sync", func(t *testing.T) {
-		pod := newPod(annotate(seccompPodAnnotation, "runtime/default"))
+		pod := newPod(annotate(psp.SeccompPodAnnotation, "runtime/default"))
 		pod.Spec.AutomountServiceAccountToken = nil
 		got := ValidatingView(pod, nil, 24)
 		if tokenVolume(t, got) == nil {

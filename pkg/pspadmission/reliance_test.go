@@ -33,7 +33,7 @@ func TestTemplateReliance(t *testing.T) {
 
 	// A template that sets everything itself relies on nothing.
 	fixed := template.DeepCopy()
-	fixed.Annotations = map[string]string{appArmorContainerAnnotationPrefix + "app": "runtime/default"}
+	fixed.Annotations = map[string]string{psp.AppArmorContainerAnnotationPrefix + "app": "runtime/default"}
 	fixed.Spec.SecurityContext = &corev1.PodSecurityContext{
 		FSGroup: ptr(int64(1)), SupplementalGroups: []int64{1},
 		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
@@ -51,7 +51,7 @@ func TestTemplateReliance(t *testing.T) {
 	withSidecar := running.DeepCopy()
 	withSidecar.Spec.Containers = append(withSidecar.Spec.Containers, corev1.Container{Name: "proxy",
 		SecurityContext: &corev1.SecurityContext{RunAsUser: ptr(int64(1337))}})
-	withSidecar.Annotations[appArmorContainerAnnotationPrefix+"proxy"] = "runtime/default"
+	withSidecar.Annotations[psp.AppArmorContainerAnnotationPrefix+"proxy"] = "runtime/default"
 	withSidecar.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "dbg",
 		SecurityContext: &corev1.SecurityContext{Privileged: ptr(true)}}}}
 	if got := TemplateReliance(withSidecar, fixed); len(got) != 0 {

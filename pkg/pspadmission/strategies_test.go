@@ -518,7 +518,7 @@ func TestSeccompAndAppArmor(t *testing.T) {
 		pod:         []func(*corev1.Pod){runtimeDefault},
 		wantMutated: true,
 		check: func(t *testing.T, out *corev1.Pod) {
-			if got := out.Annotations[seccompPodAnnotation]; got != "runtime/default" {
+			if got := out.Annotations[psp.SeccompPodAnnotation]; got != "runtime/default" {
 				t.Errorf("pod annotation = %q", got)
 			}
 		},
@@ -532,7 +532,7 @@ func TestSeccompAndAppArmor(t *testing.T) {
 	}, {
 		name: "container field is checked against the list",
 		psp:  annotations(psp.SeccompAllowedProfilesAnnotation, "runtime/default"),
-		pod: []func(*corev1.Pod){annotate(seccompPodAnnotation, "runtime/default"), containerSC(func(sc *corev1.SecurityContext) {
+		pod: []func(*corev1.Pod){annotate(psp.SeccompPodAnnotation, "runtime/default"), containerSC(func(sc *corev1.SecurityContext) {
 			sc.SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeLocalhost, LocalhostProfile: ptr("x.json")}
 		})},
 		wantErrs: []string{"pod.metadata.annotations[container.seccomp.security.alpha.kubernetes.io/app]: Forbidden: localhost/x.json is not an allowed seccomp profile. Valid values are runtime/default"},
@@ -541,27 +541,27 @@ func TestSeccompAndAppArmor(t *testing.T) {
 		psp:         annotations(psp.SeccompAllowedProfilesAnnotation, "runtime/default", psp.SeccompDefaultProfileAnnotation, "runtime/default"),
 		wantMutated: true,
 		check: func(t *testing.T, out *corev1.Pod) {
-			if got := out.Annotations[seccompPodAnnotation]; got != "runtime/default" {
+			if got := out.Annotations[psp.SeccompPodAnnotation]; got != "runtime/default" {
 				t.Errorf("pod annotation = %q", got)
 			}
 		},
 	}, {
 		name:        "default AppArmor profile for every container",
 		psp:         annotations(psp.AppArmorDefaultProfileAnnotation, "runtime/default"),
-		pod:         []func(*corev1.Pod){withInit, annotate(appArmorContainerAnnotationPrefix+"app", "localhost/mine")},
+		pod:         []func(*corev1.Pod){withInit, annotate(psp.AppArmorContainerAnnotationPrefix+"app", "localhost/mine")},
 		wantMutated: true,
 		check: func(t *testing.T, out *corev1.Pod) {
-			if got := out.Annotations[appArmorContainerAnnotationPrefix+"init"]; got != "runtime/default" {
+			if got := out.Annotations[psp.AppArmorContainerAnnotationPrefix+"init"]; got != "runtime/default" {
 				t.Errorf("init annotation = %q", got)
 			}
-			if got := out.Annotations[appArmorContainerAnnotationPrefix+"app"]; got != "localhost/mine" {
+			if got := out.Annotations[psp.AppArmorContainerAnnotationPrefix+"app"]; got != "localhost/mine" {
 				t.Errorf("app annotation = %q", got)
 			}
 		},
 	}, {
 		name:     "AppArmor profile not allowed",
 		psp:      annotations(psp.AppArmorAllowedProfilesAnnotation, "runtime/default"),
-		pod:      []func(*corev1.Pod){annotate(appArmorContainerAnnotationPrefix+"app", "unconfined")},
+		pod:      []func(*corev1.Pod){annotate(psp.AppArmorContainerAnnotationPrefix+"app", "unconfined")},
 		wantErrs: []string{`pod.metadata.annotations[container.apparmor.security.beta.kubernetes.io/app]: Forbidden: unconfined is not an allowed profile. Allowed values: "runtime/default"`},
 	}, {
 		name:     "AppArmor profile required",

@@ -416,7 +416,7 @@ func planLevels(a *report.AuditReport) map[string]string {
 	return out
 }
 
-func firstPSSReason(r *pss.Result, level string) string {
+func firstPSSReason(r *report.PSSResult, level string) string {
 	lr := r.Baseline
 	if level == pss.Restricted && r.Baseline.Allowed {
 		lr = r.Restricted
@@ -435,13 +435,6 @@ func firstDenial(w *report.Workload, engine string) string {
 	}
 	return "denied by a pod of the workload (see audit --engine " + engine + ")"
 }
-
-// Seccomp and AppArmor annotations.
-const (
-	seccompPodAnnotation       = "seccomp.security.alpha.kubernetes.io/pod"
-	seccompContainerAnnotation = "container.seccomp.security.alpha.kubernetes.io/"
-	appArmorAnnotation         = "container.apparmor.security.beta.kubernetes.io/"
-)
 
 // templates lists every controller template and bare pod of the audit's
 // scope, as workload key → pod meta and spec.
@@ -479,11 +472,11 @@ func templates(inv *inventory.Inventory) map[workloadKey]*corev1.PodTemplateSpec
 // seccompProfile field backs.
 func seccompOnlyByAnnotation(t *corev1.PodTemplateSpec) []string {
 	var out []string
-	if v, ok := t.Annotations[seccompPodAnnotation]; ok && (t.Spec.SecurityContext == nil || t.Spec.SecurityContext.SeccompProfile == nil) {
+	if v, ok := t.Annotations[psp.SeccompPodAnnotation]; ok && (t.Spec.SecurityContext == nil || t.Spec.SecurityContext.SeccompProfile == nil) {
 		out = append(out, "pod: "+v)
 	}
 	for _, c := range allContainers(&t.Spec) {
-		if v, ok := t.Annotations[seccompContainerAnnotation+c.Name]; ok && (c.SecurityContext == nil || c.SecurityContext.SeccompProfile == nil) {
+		if v, ok := t.Annotations[psp.SeccompContainerAnnotationPrefix+c.Name]; ok && (c.SecurityContext == nil || c.SecurityContext.SeccompProfile == nil) {
 			out = append(out, c.Name+": "+v)
 		}
 	}
@@ -532,7 +525,7 @@ func checkAppArmor(in Input) Check {
 		}
 		var found []string
 		for key, v := range tpls[k].Annotations {
-			if name, ok := strings.CutPrefix(key, appArmorAnnotation); ok {
+			if name, ok := strings.CutPrefix(key, psp.AppArmorContainerAnnotationPrefix); ok {
 				found = append(found, name+": "+v)
 			}
 		}

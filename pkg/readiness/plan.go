@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
 )
@@ -171,7 +172,7 @@ func listItem(m map[string]any, key, name string) map[string]any {
 // addSeccomp adds the seccompProfile fields a template sets only by
 // annotation.
 func (p *planner) addSeccomp(k workloadKey, t *corev1.PodTemplateSpec) {
-	if v, ok := t.Annotations[seccompPodAnnotation]; ok && (t.Spec.SecurityContext == nil || t.Spec.SecurityContext.SeccompProfile == nil) {
+	if v, ok := t.Annotations[psp.SeccompPodAnnotation]; ok && (t.Spec.SecurityContext == nil || t.Spec.SecurityContext.SeccompProfile == nil) {
 		p.set(k, "spec.securityContext.seccompProfile", seccompProfile(v))
 	}
 	for _, c := range allContainers(&t.Spec) {
@@ -179,7 +180,7 @@ func (p *planner) addSeccomp(k workloadKey, t *corev1.PodTemplateSpec) {
 		if slices.ContainsFunc(t.Spec.InitContainers, func(x corev1.Container) bool { return x.Name == c.Name }) {
 			list = "initContainers"
 		}
-		if v, ok := t.Annotations[seccompContainerAnnotation+c.Name]; ok && (c.SecurityContext == nil || c.SecurityContext.SeccompProfile == nil) {
+		if v, ok := t.Annotations[psp.SeccompContainerAnnotationPrefix+c.Name]; ok && (c.SecurityContext == nil || c.SecurityContext.SeccompProfile == nil) {
 			p.set(k, "spec."+list+"[name="+c.Name+"].securityContext.seccompProfile", seccompProfile(v))
 		}
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/audit"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/manifest"
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
@@ -210,7 +209,7 @@ func TestChecks(t *testing.T) {
 func TestPatchPaths(t *testing.T) {
 	p := newPlanner(Input{})
 	k := workloadKey{"ns", "CronJob", "nightly"}
-	p.addFields(&report.Workload{Namespace: "ns", Kind: "CronJob", Name: "nightly", FieldsToSet: []pspadmission.FieldChange{
+	p.addFields(&report.Workload{Namespace: "ns", Kind: "CronJob", Name: "nightly", FieldsToSet: []report.FieldChange{
 		{Path: "spec.securityContext.runAsUser", After: "1000"},
 		{Path: "spec.securityContext.seccompProfile.type", After: "RuntimeDefault"},
 		{Path: "metadata.annotations[seccomp.security.alpha.kubernetes.io/pod]", After: "runtime/default"},

@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
-
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
 )
 
 // TestWriteJSONMatchesMarshalIndent pins the streaming encoder to the
@@ -17,12 +14,12 @@ func TestWriteJSONMatchesMarshalIndent(t *testing.T) {
 		Metadata: Metadata{ToolVersion: "t", PSSVersion: "latest", Sources: []string{"a.yaml"}},
 		Summary:  Summary{Pods: 2, WorkloadsByLevel: map[string]int{"baseline": 1}},
 		Pods: []Pod{
-			{Namespace: "a", Name: "p<1>", Owner: &ObjectRef{Kind: "ReplicaSet", Name: "rs"}, PSS: pss.Result{Level: "baseline", Baseline: pss.LevelResult{Allowed: true, Reasons: []pss.Reason{}}}},
-			{Namespace: "b", Name: "q", PSS: pss.Result{Restricted: pss.LevelResult{Reasons: []pss.Reason{{Reason: "x", Detail: `container "c" & more`}}}}},
+			{Namespace: "a", Name: "p<1>", Owner: &ObjectRef{Kind: "ReplicaSet", Name: "rs"}, PSS: PSSResult{Level: "baseline", Baseline: PSSLevel{Allowed: true, Reasons: []PSSReason{}}}},
+			{Namespace: "b", Name: "q", PSS: PSSResult{Restricted: PSSLevel{Reasons: []PSSReason{{Reason: "x", Detail: `container "c" & more`}}}}},
 		},
 		Workloads:  []Workload{{Namespace: "a", Kind: "Deployment", Name: "d"}},
 		Namespaces: []Namespace{},
-		Incomplete: []inventory.Issue{{Resource: "pods", Message: "m"}},
+		Incomplete: []ReadIssue{{Resource: "pods", Message: "m"}},
 		Warnings:   []string{"w"},
 	}
 	tests := []struct {

@@ -104,7 +104,7 @@ func printTables(out io.Writer, rep *AuditReport, wide bool) error {
 				tmpl = "not found"
 			}
 			row = []string{wl.Namespace, name, strconv.Itoa(wl.Pods), orDash(wl.ServiceAccount), pspColumn(wl.PSP), mutatedColumn(wl), wl.PSS.Level, tmpl,
-				orDash(pss.Summary(wl.PSS.Baseline.Reasons)), orDash(pss.Summary(wl.PSS.Restricted.Reasons)), fieldsColumn(wl)}
+				orDash(reasonSummary(wl.PSS.Baseline.Reasons)), orDash(reasonSummary(wl.PSS.Restricted.Reasons)), fieldsColumn(wl)}
 		} else {
 			row = []string{wl.Namespace, name, strconv.Itoa(wl.Pods), pspColumn(wl.PSP), mutatedColumn(wl), wl.PSS.Level, firstReason(wl.PSS)}
 		}
@@ -176,8 +176,8 @@ func printTables(out io.Writer, rep *AuditReport, wide bool) error {
 
 // firstReason is the first failed check at the next level up from the one
 // met: what to fix first to climb a level.
-func firstReason(r pss.Result) string {
-	var rs []pss.Reason
+func firstReason(r PSSResult) string {
+	var rs []PSSReason
 	switch r.Level {
 	case pss.Privileged:
 		rs = r.Baseline.Reasons
@@ -187,7 +187,7 @@ func firstReason(r pss.Result) string {
 	if len(rs) == 0 {
 		return "-"
 	}
-	s := pss.Summary(rs[:1])
+	s := reasonSummary(rs[:1])
 	if len(rs) > 1 {
 		s += fmt.Sprintf(" (+%d more)", len(rs)-1)
 	}

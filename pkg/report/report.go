@@ -5,14 +5,6 @@
 // may be added, none renamed or removed.
 package report
 
-import (
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
-)
-
 // APIVersion and Kind identify the report format.
 const (
 	APIVersion = "psp-migrate/v1alpha1"
@@ -33,9 +25,10 @@ type AuditReport struct {
 	PSPs []PSP `json:"psps"`
 	// DangerousGrants are PSPs allowing privileged pods, host namespaces or
 	// hostPath "/" that broad groups or controller identities may use.
-	DangerousGrants []rbac.Finding    `json:"dangerousGrants"`
-	Incomplete      []inventory.Issue `json:"incomplete"`
-	Warnings        []string          `json:"warnings,omitempty"`
+	DangerousGrants []DangerousGrant `json:"dangerousGrants"`
+	// Incomplete lists what could not be read.
+	Incomplete []ReadIssue `json:"incomplete"`
+	Warnings   []string    `json:"warnings,omitempty"`
 }
 
 // Metadata says what was audited and how.
@@ -81,14 +74,14 @@ type Pod struct {
 	// itself for bare and static pods).
 	Workload ObjectRef `json:"workload"`
 	// Static marks mirror pods of static pods, which the kubelet creates.
-	Static bool       `json:"static,omitempty"`
-	PSS    pss.Result `json:"pss"`
+	Static bool      `json:"static,omitempty"`
+	PSS    PSSResult `json:"pss"`
 	// PSP is what PodSecurityPolicy admission does with this pod today;
 	// null when no PSP is in play.
 	PSP *PSPVerdict `json:"psp"`
 	// Policies are the converted policies' verdicts (audit --engine), one
 	// per engine and PSP considered for the pod; absent without --engine.
-	Policies []translate.PolicyVerdict `json:"policies,omitempty"`
+	Policies []PolicyVerdict `json:"policies,omitempty"`
 }
 
 // PSPVerdict is the PSP admission model's answer for a pod or template:
@@ -96,7 +89,109 @@ type Pod struct {
 // pods of a controller, mutatedFields also lists the security fields where
 // the pod differs from its template: what the PSP injected and the template
 // must set before a validate-only replacement takes over.
-type PSPVerdict = pspadmission.Result
+type PSPVerdict struct {
+	// Usable lists the PSPs the requester or the pod's service account may
+	// use in the pod's namespace, sorted by name.
+	Usable []string `json:"usable"`
+	// AdmittedBy is the PSP that admits the pod (the value of its
+	// kubernetes.io/psp annotation); null when rejected.
+	AdmittedBy *string `json:"admittedBy"`
+	// Mutated is true when the admitting PSP changed security-relevant
+	// fields beyond what the API server does to every pod anyway.
+	Mutated bool `json:"mutated"`
+	// MutatedFields lists those changes.
+	MutatedFields []FieldChange `json:"mutatedFields"`
+	// Errors holds, per usable PSP that failed the pod, its validation
+	// errors in the server's wording.
+	Errors map[string][]string `json:"errors,omitempty"`
+	// Reason is the server's rejection message when the pod is rejected.
+	Reason string `json:"reason,omitempty"`
+	// RejectedAfter names the PSP that admitted the pod when a later step
+	// of pod creation (RuntimeClass admission, pod validation, whose
+	// errors ValidationErrors lists) rejects it; AdmittedBy is null then.
+	RejectedAfter    string   `json:"rejectedAfter,omitempty"`
+	ValidationErrors []string `json:"validationErrors,omitempty"`
+	// Annotation is the pod's kubernetes.io/psp annotation, if any.
+	Annotation string `json:"annotation,omitempty"`
+	// Drift compares Annotation with the decision: "", "admitted-by-other",
+	// "psp-missing" or "rejected-now" (docs/report.md).
+	Drift string `json:"drift,omitempty"`
+}
+
+// FieldChange is one security field a PSP set: its path, the value before
+// and the value after.
+type FieldChange struct {
+	Path   string `json:"path"`
+	Before string `json:"before"`
+	After  string `json:"after"`
+}
+
+// PSSResult is the Pod Security Standards verdict for one pod spec at
+// every level.
+type PSSResult struct {
+	// Version is the Pod Security Standards version evaluated ("latest" or "v1.x").
+	Version string `json:"version"`
+	// Level is the strictest level the spec meets.
+	Level      string   `json:"level"`
+	Baseline   PSSLevel `json:"baseline"`
+	Restricted PSSLevel `json:"restricted"`
+}
+
+// PSSLevel is the verdict for one level.
+type PSSLevel struct {
+	Allowed bool        `json:"allowed"`
+	Reasons []PSSReason `json:"reasons"`
+}
+
+// PSSReason is one failed Pod Security Standards check.
+type PSSReason struct {
+	Reason string `json:"reason"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// PolicyVerdict is what one engine's converted policy says about one pod
+// for one PSP.
+type PolicyVerdict struct {
+	// Engine is the -e value, e.g. "vap".
+	Engine string `json:"engine"`
+	// PSP names the PodSecurityPolicy whose converted rules were checked;
+	// "" for the verdict of a pod that may use no converted PSP at all.
+	PSP string `json:"psp"`
+	// Allowed is true when the converted policy admits the pod through
+	// this PSP.
+	Allowed bool `json:"allowed"`
+	// Reasons are the rules the pod fails, or why it may not use the PSP.
+	Reasons []string `json:"reasons"`
+}
+
+// DangerousGrant is a `use` grant that opens a dangerous PSP to far more
+// pods than intended.
+type DangerousGrant struct {
+	PSP     string `json:"psp"`
+	Subject string `json:"subject"`
+	// Namespace is where the grant applies; "" means every namespace.
+	Namespace string `json:"namespace,omitempty"`
+	// Allows lists what makes the PSP dangerous: "privileged",
+	// "hostNetwork", "hostPID", "hostIPC", "hostPath /".
+	Allows []string `json:"allows"`
+	// Via is the binding and role, e.g.
+	// "ClusterRoleBinding/psp-all -> ClusterRole/psp-privileged".
+	Via    string `json:"via"`
+	Reason string `json:"reason"`
+}
+
+// ReadIssue is something the read could not see, e.g. a resource the
+// caller may not list.
+type ReadIssue struct {
+	// Resource is the resource type concerned, e.g. "podsecuritypolicies.policy".
+	Resource string `json:"resource"`
+	// Namespace is set when the problem is limited to one namespace.
+	Namespace string `json:"namespace,omitempty"`
+	// Verb is the verb that was refused, when the cause is authorization.
+	Verb string `json:"verb,omitempty"`
+	// Message explains the problem for a human.
+	Message string `json:"message"`
+}
 
 // PSP is one PodSecurityPolicy as the audit found it.
 type PSP struct {
@@ -138,10 +233,10 @@ type Workload struct {
 	System bool `json:"system,omitempty"`
 	// PSS is the strictest level met by the template and every pod, with
 	// the union of their failed checks.
-	PSS pss.Result `json:"pss"`
+	PSS PSSResult `json:"pss"`
 	// TemplatePSS is the verdict for the pod template alone (what new pods
 	// will be checked against after the upgrade); null for bare pods.
-	TemplatePSS *pss.Result `json:"templatePSS"`
+	TemplatePSS *PSSResult `json:"templatePSS"`
 	// PSP is the admission model's answer for the template (as its
 	// controller would submit it), or for a bare pod; null when no PSP is in
 	// play or the template was not read.
@@ -152,10 +247,10 @@ type Workload struct {
 	ReliesOnMutation bool `json:"reliesOnMutation"`
 	// FieldsToSet are the security fields the PSP supplied, to set in the
 	// template instead (path, template value, value the PSP gave).
-	FieldsToSet []pspadmission.FieldChange `json:"fieldsToSet"`
+	FieldsToSet []FieldChange `json:"fieldsToSet"`
 	// Policies are the converted policies' verdicts for the template (for
 	// a bare pod, the pod's); absent without --engine.
-	Policies []translate.PolicyVerdict `json:"policies,omitempty"`
+	Policies []PolicyVerdict `json:"policies,omitempty"`
 	// RejectedBy lists the engines whose converted policies would reject
 	// the template or any of its pods; absent without --engine.
 	RejectedBy []string `json:"rejectedBy,omitempty"`

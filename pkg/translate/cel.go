@@ -96,7 +96,7 @@ func (r HostPorts) CEL() string {
 }
 
 // celServiceAccountTokenVolume recognises ServiceAccount admission's
-// projected volume in `v`; see isServiceAccountToken.
+// projected volume in `v`; see psp.IsServiceAccountTokenProjection.
 const celServiceAccountTokenVolume = `(has(v.projected) && v.projected.?sources.orValue([]).all(s, ` +
 	`has(s.serviceAccountToken) ? (s.serviceAccountToken.?path.orValue("") == "token" && s.serviceAccountToken.?audience.orValue("") == "") : ` +
 	`has(s.configMap) ? s.configMap.?name.orValue("") == "kube-root-ca.crt" : ` +
@@ -117,12 +117,17 @@ func (r VolumeTypes) CEL() string {
 	return celSpec + ".?volumes.orValue([]).all(v, " + celOr(terms) + ")"
 }
 
-// celHostPathMatch is hostPathMatches over the CEL string x.
+// celHostPathMatch is psp.HostPathHasPrefix over the CEL string x, for
+// any of the prefixes in list.
 func celHostPathMatch(x string, list []string) string {
 	terms := make([]string, len(list))
 	for i, p := range list {
-		p = strings.TrimSuffix(p, "/")
-		terms[i] = fmt.Sprintf("(%s == %s || %s.startsWith(%s))", x, celString(p), x, celString(p+"/"))
+		exact, hasExact, under := psp.HostPathPrefixMatch(p)
+		if hasExact {
+			terms[i] = fmt.Sprintf("(%s == %s || %s.startsWith(%s))", x, celString(exact), x, celString(under))
+		} else {
+			terms[i] = fmt.Sprintf("%s.startsWith(%s)", x, celString(under))
+		}
 	}
 	return celOr(terms)
 }
@@ -199,7 +204,7 @@ func (r SELinux) CEL() string {
 		celAllContainers("!"+celCSC+".?seLinuxOptions.hasValue() || "+match("c.securityContext.seLinuxOptions")))
 }
 
-// celSELinuxLevel is seLinuxLevelsEqual(want, l): equal strings, or the
+// celSELinuxLevel is psp.SELinuxLevelsEqual(want, l): equal strings, or the
 // same sensitivity and the same multiset of categories.
 func celSELinuxLevel(l, want string) string {
 	sens, cats, ok := strings.Cut(want, ":")

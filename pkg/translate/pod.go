@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 )
 
 // The pod as an admission policy sees it: the helpers below read a pod the
@@ -113,7 +115,7 @@ func appArmorProfileName(p *corev1.AppArmorProfile) string {
 // appArmorContainerAnnotationPrefix is the deprecated per-container AppArmor
 // annotation, still honoured by the kubelet and synced with the fields by
 // the API server.
-const appArmorContainerAnnotationPrefix = "container.apparmor.security.beta.kubernetes.io/"
+const appArmorContainerAnnotationPrefix = psp.AppArmorContainerAnnotationPrefix
 
 // effectiveAppArmor is the profile the kubelet (v1.30+) applies to a
 // container: the container's field, else its annotation, else the pod's
@@ -153,11 +155,4 @@ func swapDotSlash(s string) string {
 		}
 		return r
 	}, s)
-}
-
-// hostPathMatches is PSP's path-segment prefix match: "/foo" covers "/foo"
-// and "/foo/bar" but not "/foobar"; trailing slashes do not matter.
-func hostPathMatches(path, prefix string) bool {
-	p := strings.TrimSuffix(prefix, "/")
-	return path == p || strings.HasPrefix(path, p+"/")
 }

@@ -3,7 +3,6 @@ package translate
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -243,7 +242,7 @@ func (r HostPorts) Message() string {
 func (r HostPorts) Allows(pod *corev1.Pod) bool {
 	return allContainers(&pod.Spec, func(c *corev1.Container) bool {
 		for _, p := range c.Ports {
-			if p.HostPort != 0 && !r.allows(p.HostPort) {
+			if p.HostPort != 0 && !psp.HostPortInRanges(p.HostPort, r.Ranges) {
 				return false
 			}
 		}
@@ -251,52 +250,41 @@ func (r HostPorts) Allows(pod *corev1.Pod) bool {
 	})
 }
 
-func (r HostPorts) allows(port int32) bool {
-	for _, pr := range r.Ranges {
-		if port >= pr.Min && port <= pr.Max {
-			return true
-		}
-	}
-	return false
-}
-
 // volumeSources maps each PSP volume type to the pod field that holds it.
 // Only cephFS differs from its JSON name.
 var volumeSources = []struct {
 	fsType psp.FSType
 	field  string
-	set    func(*corev1.VolumeSource) bool
 }{
-	{psp.HostPath, "hostPath", func(v *corev1.VolumeSource) bool { return v.HostPath != nil }},
-	{psp.EmptyDir, "emptyDir", func(v *corev1.VolumeSource) bool { return v.EmptyDir != nil }},
-	{psp.GCEPersistentDisk, "gcePersistentDisk", func(v *corev1.VolumeSource) bool { return v.GCEPersistentDisk != nil }},
-	{psp.AWSElasticBlockStore, "awsElasticBlockStore", func(v *corev1.VolumeSource) bool { return v.AWSElasticBlockStore != nil }},
-	//nolint:staticcheck // gitRepo is deprecated but still a volume type PSPs name.
-	{psp.GitRepo, "gitRepo", func(v *corev1.VolumeSource) bool { return v.GitRepo != nil }},
-	{psp.Secret, "secret", func(v *corev1.VolumeSource) bool { return v.Secret != nil }},
-	{psp.NFS, "nfs", func(v *corev1.VolumeSource) bool { return v.NFS != nil }},
-	{psp.ISCSI, "iscsi", func(v *corev1.VolumeSource) bool { return v.ISCSI != nil }},
-	{psp.Glusterfs, "glusterfs", func(v *corev1.VolumeSource) bool { return v.Glusterfs != nil }},
-	{psp.PersistentVolumeClaim, "persistentVolumeClaim", func(v *corev1.VolumeSource) bool { return v.PersistentVolumeClaim != nil }},
-	{psp.RBD, "rbd", func(v *corev1.VolumeSource) bool { return v.RBD != nil }},
-	{psp.FlexVolume, "flexVolume", func(v *corev1.VolumeSource) bool { return v.FlexVolume != nil }},
-	{psp.Cinder, "cinder", func(v *corev1.VolumeSource) bool { return v.Cinder != nil }},
-	{psp.CephFS, "cephfs", func(v *corev1.VolumeSource) bool { return v.CephFS != nil }},
-	{psp.Flocker, "flocker", func(v *corev1.VolumeSource) bool { return v.Flocker != nil }},
-	{psp.DownwardAPI, "downwardAPI", func(v *corev1.VolumeSource) bool { return v.DownwardAPI != nil }},
-	{psp.FC, "fc", func(v *corev1.VolumeSource) bool { return v.FC != nil }},
-	{psp.AzureFile, "azureFile", func(v *corev1.VolumeSource) bool { return v.AzureFile != nil }},
-	{psp.ConfigMap, "configMap", func(v *corev1.VolumeSource) bool { return v.ConfigMap != nil }},
-	{psp.VsphereVolume, "vsphereVolume", func(v *corev1.VolumeSource) bool { return v.VsphereVolume != nil }},
-	{psp.Quobyte, "quobyte", func(v *corev1.VolumeSource) bool { return v.Quobyte != nil }},
-	{psp.AzureDisk, "azureDisk", func(v *corev1.VolumeSource) bool { return v.AzureDisk != nil }},
-	{psp.PhotonPersistentDisk, "photonPersistentDisk", func(v *corev1.VolumeSource) bool { return v.PhotonPersistentDisk != nil }},
-	{psp.StorageOS, "storageos", func(v *corev1.VolumeSource) bool { return v.StorageOS != nil }},
-	{psp.Projected, "projected", func(v *corev1.VolumeSource) bool { return v.Projected != nil }},
-	{psp.PortworxVolume, "portworxVolume", func(v *corev1.VolumeSource) bool { return v.PortworxVolume != nil }},
-	{psp.ScaleIO, "scaleIO", func(v *corev1.VolumeSource) bool { return v.ScaleIO != nil }},
-	{psp.CSI, "csi", func(v *corev1.VolumeSource) bool { return v.CSI != nil }},
-	{psp.Ephemeral, "ephemeral", func(v *corev1.VolumeSource) bool { return v.Ephemeral != nil }},
+	{psp.HostPath, "hostPath"},
+	{psp.EmptyDir, "emptyDir"},
+	{psp.GCEPersistentDisk, "gcePersistentDisk"},
+	{psp.AWSElasticBlockStore, "awsElasticBlockStore"},
+	{psp.GitRepo, "gitRepo"},
+	{psp.Secret, "secret"},
+	{psp.NFS, "nfs"},
+	{psp.ISCSI, "iscsi"},
+	{psp.Glusterfs, "glusterfs"},
+	{psp.PersistentVolumeClaim, "persistentVolumeClaim"},
+	{psp.RBD, "rbd"},
+	{psp.FlexVolume, "flexVolume"},
+	{psp.Cinder, "cinder"},
+	{psp.CephFS, "cephfs"},
+	{psp.Flocker, "flocker"},
+	{psp.DownwardAPI, "downwardAPI"},
+	{psp.FC, "fc"},
+	{psp.AzureFile, "azureFile"},
+	{psp.ConfigMap, "configMap"},
+	{psp.VsphereVolume, "vsphereVolume"},
+	{psp.Quobyte, "quobyte"},
+	{psp.AzureDisk, "azureDisk"},
+	{psp.PhotonPersistentDisk, "photonPersistentDisk"},
+	{psp.StorageOS, "storageos"},
+	{psp.Projected, "projected"},
+	{psp.PortworxVolume, "portworxVolume"},
+	{psp.ScaleIO, "scaleIO"},
+	{psp.CSI, "csi"},
+	{psp.Ephemeral, "ephemeral"},
 }
 
 // ID implements Rule.
@@ -322,41 +310,8 @@ func (r VolumeTypes) Message() string {
 func (r VolumeTypes) Allows(pod *corev1.Pod) bool {
 	for i := range pod.Spec.Volumes {
 		v := &pod.Spec.Volumes[i].VolumeSource
-		ok := false
-		for _, s := range volumeSources {
-			if s.set(v) && slices.Contains(r.Allowed, s.fsType) {
-				ok = true
-				break
-			}
-		}
-		if !ok && !(r.AllowServiceAccountToken && v.Projected != nil && isServiceAccountToken(v.Projected)) {
-			return false
-		}
-	}
-	return true
-}
-
-// isServiceAccountToken recognises the projected volume ServiceAccount
-// admission injects: the token (no audience), the kube-root-ca.crt
-// ConfigMap and the namespace from the downward API, in any combination.
-func isServiceAccountToken(p *corev1.ProjectedVolumeSource) bool {
-	for _, s := range p.Sources {
-		switch {
-		case s.ServiceAccountToken != nil:
-			if s.ServiceAccountToken.Path != "token" || s.ServiceAccountToken.Audience != "" {
-				return false
-			}
-		case s.ConfigMap != nil:
-			if s.ConfigMap.Name != "kube-root-ca.crt" {
-				return false
-			}
-		case s.DownwardAPI != nil:
-			for _, it := range s.DownwardAPI.Items {
-				if it.Path != "namespace" || it.FieldRef == nil || it.FieldRef.APIVersion != "v1" || it.FieldRef.FieldPath != "metadata.namespace" {
-					return false
-				}
-			}
-		default:
+		ok := slices.ContainsFunc(psp.VolumeFSTypes(v), func(t psp.FSType) bool { return slices.Contains(r.Allowed, t) })
+		if !ok && !(r.AllowServiceAccountToken && v.Projected != nil && psp.IsServiceAccountTokenProjection(v.Projected)) {
 			return false
 		}
 	}
@@ -398,7 +353,7 @@ func prefixes(all []psp.AllowedHostPath, readOnly *bool) []string {
 
 func matchesAnyPrefix(all []psp.AllowedHostPath, path string, readOnly *bool) bool {
 	for _, p := range prefixes(all, readOnly) {
-		if hostPathMatches(path, p) {
+		if psp.HostPathHasPrefix(path, p) {
 			return true
 		}
 	}
@@ -504,7 +459,7 @@ func (r RunAsUser) Allows(pod *corev1.Pod) bool {
 		uid := effectiveInt64(sc.RunAsUser, psc.RunAsUser)
 		switch r.Rule {
 		case psp.RunAsUserStrategyMustRunAs:
-			return uid != nil && inIDRanges(*uid, r.Ranges)
+			return uid != nil && psp.IDInRanges(*uid, r.Ranges)
 		case psp.RunAsUserStrategyMustRunAsNonRoot:
 			nonRoot := effectiveBool(sc.RunAsNonRoot, psc.RunAsNonRoot)
 			return (nonRoot != nil || uid != nil) && (nonRoot == nil || *nonRoot) && (uid == nil || *uid != 0)
@@ -543,7 +498,7 @@ func (r GroupRule) Allows(pod *corev1.Pod) bool {
 		if g == nil {
 			return !r.Must
 		}
-		return inIDRanges(*g, r.Ranges)
+		return psp.IDInRanges(*g, r.Ranges)
 	}
 	switch r.Kind {
 	case "runAsGroup":
@@ -557,20 +512,11 @@ func (r GroupRule) Allows(pod *corev1.Pod) bool {
 			return false
 		}
 		for _, g := range psc.SupplementalGroups {
-			if !inIDRanges(g, r.Ranges) {
+			if !psp.IDInRanges(g, r.Ranges) {
 				return false
 			}
 		}
 		return true
-	}
-	return false
-}
-
-func inIDRanges(id int64, ranges []psp.IDRange) bool {
-	for _, r := range ranges {
-		if id >= r.Min && id <= r.Max {
-			return true
-		}
 	}
 	return false
 }
@@ -617,24 +563,7 @@ func (r SELinux) Allows(pod *corev1.Pod) bool {
 
 func (r SELinux) matches(o *corev1.SELinuxOptions) bool {
 	return o.User == r.Options.User && o.Role == r.Options.Role && o.Type == r.Options.Type &&
-		seLinuxLevelsEqual(r.Options.Level, o.Level)
-}
-
-// seLinuxLevelsEqual compares MLS levels "sensitivity:categories" with the
-// categories as a multiset, the way PSP did ("s0:c1,c0" equals "s0:c0,c1").
-func seLinuxLevelsEqual(want, got string) bool {
-	if want == got {
-		return true
-	}
-	ws, wc, wok := strings.Cut(want, ":")
-	gs, gc, gok := strings.Cut(got, ":")
-	if !wok || !gok || ws != gs {
-		return false
-	}
-	a, b := strings.Split(wc, ","), strings.Split(gc, ",")
-	sort.Strings(a)
-	sort.Strings(b)
-	return slices.Equal(a, b)
+		psp.SELinuxLevelsEqual(r.Options.Level, o.Level)
 }
 
 // ID implements Rule.
@@ -836,7 +765,7 @@ func (r RuntimeClassNames) Allows(pod *corev1.Pod) bool {
 	if pod.Spec.RuntimeClassName == nil {
 		return !r.Required
 	}
-	return slices.Contains(r.Allowed, psp.AllowAllRuntimeClassNames) || slices.Contains(r.Allowed, *pod.Spec.RuntimeClassName)
+	return psp.RuntimeClassAllowed(*pod.Spec.RuntimeClassName, r.Allowed)
 }
 
 // ID implements Rule.

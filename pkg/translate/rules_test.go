@@ -275,32 +275,6 @@ func TestHelpers(t *testing.T) {
 			}
 		}
 	})
-	t.Run("hostPathMatches", func(t *testing.T) {
-		for _, tc := range []struct {
-			path, prefix string
-			want         bool
-		}{
-			{"/foo", "/foo", true}, {"/foo/", "/foo", true}, {"/foo/bar", "/foo/", true},
-			{"/foobar", "/foo", false}, {"/a", "/", true}, {"a", "/", false}, {"/foo//x", "/foo", true},
-		} {
-			if got := hostPathMatches(tc.path, tc.prefix); got != tc.want {
-				t.Errorf("hostPathMatches(%q, %q) = %t", tc.path, tc.prefix, got)
-			}
-		}
-	})
-	t.Run("seLinuxLevelsEqual", func(t *testing.T) {
-		for _, tc := range []struct {
-			want, got string
-			eq        bool
-		}{
-			{"s0:c1,c2", "s0:c2,c1", true}, {"s0:c1,c2", "s0:c1", false}, {"s0", "s0", true},
-			{"s0", "s0:c1", false}, {"s0:c1,c1", "s0:c1,c2", false}, {"", "", true}, {"s0:c1", "s1:c1", false},
-		} {
-			if got := seLinuxLevelsEqual(tc.want, tc.got); got != tc.eq {
-				t.Errorf("seLinuxLevelsEqual(%q, %q) = %t", tc.want, tc.got, got)
-			}
-		}
-	})
 	t.Run("allHostPorts", func(t *testing.T) {
 		for _, tc := range []struct {
 			ranges []psp.HostPortRange

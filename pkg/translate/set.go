@@ -48,7 +48,7 @@ var Modes = []Mode{ModeEnforce, ModeAudit, ModeWarn}
 // DefaultExcludedNamespaces are left alone unless the user says otherwise:
 // their pods are the control plane's, and a policy that rejects one can
 // break the cluster it runs on.
-var DefaultExcludedNamespaces = []string{"kube-system", "kube-public", "kube-node-lease"}
+var DefaultExcludedNamespaces = psp.SystemNamespaces()
 
 // Options configure a conversion.
 type Options struct {
