@@ -1,9 +1,6 @@
 package translate
 
 import (
-	"slices"
-	"sort"
-
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
@@ -84,8 +81,8 @@ func CompileDefaults(p *psp.PodSecurityPolicy) Defaults {
 	case spec.AllowPrivilegeEscalation != nil && !*spec.AllowPrivilegeEscalation:
 		d.AllowPrivilegeEscalation = new(false)
 	}
-	d.AddCapabilities = uniqueCaps(spec.DefaultAddCapabilities)
-	d.DropCapabilities = uniqueCaps(spec.RequiredDropCapabilities)
+	d.AddCapabilities = psp.SortedCapabilities(spec.DefaultAddCapabilities)
+	d.DropCapabilities = psp.SortedCapabilities(spec.RequiredDropCapabilities)
 	d.SeccompProfile = p.Annotations[psp.SeccompDefaultProfileAnnotation]
 	d.AppArmorProfile = p.Annotations[psp.AppArmorDefaultProfileAnnotation]
 	if rc := spec.RuntimeClass; rc != nil && rc.DefaultRuntimeClassName != nil {
@@ -93,17 +90,6 @@ func CompileDefaults(p *psp.PodSecurityPolicy) Defaults {
 		d.RuntimeClassName = &name
 	}
 	return d
-}
-
-func uniqueCaps(caps []corev1.Capability) []string {
-	var out []string
-	for _, c := range caps {
-		if !slices.Contains(out, string(c)) {
-			out = append(out, string(c))
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // PodLevel reports whether any pod-level default is set.
