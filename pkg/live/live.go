@@ -23,7 +23,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/pager"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
@@ -64,7 +63,7 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 		func() error {
 			list, err := listAll[unstructured.Unstructured](l, "podsecuritypolicies.policy", "", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return dyn.Resource(psp.GroupVersionResource).List(ctx, o)
-			})
+			}, nil)
 			items := make([]psp.PodSecurityPolicy, 0, len(list))
 			for i := range list {
 				p, perr := psp.FromUnstructured(&list[i])
@@ -85,31 +84,31 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 		func() (err error) {
 			inv.ClusterRoles, err = listAll[rbacv1.ClusterRole](l, "clusterroles.rbac.authorization.k8s.io", "", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.RbacV1().ClusterRoles().List(ctx, o)
-			})
+			}, func(o *rbacv1.ClusterRole) { slimMeta(&o.ObjectMeta) })
 			return err
 		},
 		func() (err error) {
 			inv.ClusterRoleBindings, err = listAll[rbacv1.ClusterRoleBinding](l, "clusterrolebindings.rbac.authorization.k8s.io", "", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.RbacV1().ClusterRoleBindings().List(ctx, o)
-			})
+			}, func(o *rbacv1.ClusterRoleBinding) { slimMeta(&o.ObjectMeta) })
 			return err
 		},
 		func() (err error) {
 			inv.Roles, err = listAll[rbacv1.Role](l, "roles.rbac.authorization.k8s.io", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.RbacV1().Roles(ns).List(ctx, o)
-			})
+			}, func(o *rbacv1.Role) { slimMeta(&o.ObjectMeta) })
 			return err
 		},
 		func() (err error) {
 			inv.RoleBindings, err = listAll[rbacv1.RoleBinding](l, "rolebindings.rbac.authorization.k8s.io", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.RbacV1().RoleBindings(ns).List(ctx, o)
-			})
+			}, func(o *rbacv1.RoleBinding) { slimMeta(&o.ObjectMeta) })
 			return err
 		},
 		func() (err error) {
 			inv.ServiceAccounts, err = listAll[corev1.ServiceAccount](l, "serviceaccounts", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.CoreV1().ServiceAccounts(ns).List(ctx, o)
-			})
+			}, func(o *corev1.ServiceAccount) { slimMeta(&o.ObjectMeta) })
 			return err
 		},
 		func() (err error) {
@@ -124,61 +123,61 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 			}
 			inv.Namespaces, err = listAll[corev1.Namespace](l, "namespaces", "", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.CoreV1().Namespaces().List(ctx, o)
-			})
+			}, func(o *corev1.Namespace) { slimMeta(&o.ObjectMeta) })
 			return err
 		},
 		func() (err error) {
 			inv.Pods, err = listAll[corev1.Pod](l, "pods", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.CoreV1().Pods(ns).List(ctx, o)
-			})
+			}, slimPod)
 			return err
 		},
 		func() (err error) {
 			inv.ReplicaSets, err = listAll[appsv1.ReplicaSet](l, "replicasets.apps", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.AppsV1().ReplicaSets(ns).List(ctx, o)
-			})
+			}, func(o *appsv1.ReplicaSet) { slimMeta(&o.ObjectMeta) })
 			return err
 		},
 		func() (err error) {
 			inv.Deployments, err = listAll[appsv1.Deployment](l, "deployments.apps", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.AppsV1().Deployments(ns).List(ctx, o)
-			})
+			}, func(o *appsv1.Deployment) { slimMeta(&o.ObjectMeta) })
 			return err
 		},
 		func() (err error) {
 			inv.StatefulSets, err = listAll[appsv1.StatefulSet](l, "statefulsets.apps", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.AppsV1().StatefulSets(ns).List(ctx, o)
-			})
+			}, func(o *appsv1.StatefulSet) { slimMeta(&o.ObjectMeta) })
 			return err
 		},
 		func() (err error) {
 			inv.DaemonSets, err = listAll[appsv1.DaemonSet](l, "daemonsets.apps", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.AppsV1().DaemonSets(ns).List(ctx, o)
-			})
+			}, func(o *appsv1.DaemonSet) { slimMeta(&o.ObjectMeta) })
 			return err
 		},
 		func() (err error) {
 			inv.Jobs, err = listAll[batchv1.Job](l, "jobs.batch", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.BatchV1().Jobs(ns).List(ctx, o)
-			})
+			}, func(o *batchv1.Job) { slimMeta(&o.ObjectMeta) })
 			return err
 		},
 		func() (err error) {
 			inv.CronJobs, err = listAll[batchv1.CronJob](l, "cronjobs.batch", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.BatchV1().CronJobs(ns).List(ctx, o)
-			})
+			}, func(o *batchv1.CronJob) { slimMeta(&o.ObjectMeta) })
 			return err
 		},
 		func() (err error) {
 			inv.ReplicationControllers, err = listAll[corev1.ReplicationController](l, "replicationcontrollers", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.CoreV1().ReplicationControllers(ns).List(ctx, o)
-			})
+			}, func(o *corev1.ReplicationController) { slimMeta(&o.ObjectMeta) })
 			return err
 		},
 		func() (err error) {
 			inv.RuntimeClasses, err = listAll[nodev1.RuntimeClass](l, "runtimeclasses.node.k8s.io", "", func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.NodeV1().RuntimeClasses().List(ctx, o)
-			})
+			}, func(o *nodev1.RuntimeClass) { slimMeta(&o.ObjectMeta) })
 			if err == nil && !l.failed("runtimeclasses.node.k8s.io") {
 				l.mu.Lock()
 				inv.RuntimeClassesKnown = true
@@ -282,41 +281,119 @@ func (l *lister) failed(resource string) bool {
 // attempt, not the retries. A page of 500 objects takes well under a second.
 const DefaultPageTimeout = 2 * time.Minute
 
-// listAll pages through one resource type with client-go's pager. A
-// continue token that expired mid-list (410 Gone, when the list outlives
-// etcd's compaction window) makes the pager list once more in full, rather
-// than return a list missing its tail.
-func listAll[T any](l *lister, resource, namespace string, page func(context.Context, metav1.ListOptions) (runtime.Object, error)) ([]T, error) {
-	p := pager.New(func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-		ctx, cancel := context.WithTimeout(ctx, l.pageTimeout)
+// listAll pages through one resource type, keeping each item as its page
+// arrives and letting the page go: client-go's pager.List would hold every
+// page until the last one, then this function would copy them all, twice
+// the list at the peak. Each item goes through slim (when not nil) first,
+// so that only what the audit reads outlives its page.
+//
+// A continue token that expired mid-list (410 Gone, when the list outlives
+// etcd's compaction window) makes it list once more in full, unpaged, as
+// client-go's pager does with FullListIfExpired, rather than return a list
+// missing its tail; the items of the expired pages are dropped first.
+func listAll[T any](l *lister, resource, namespace string, page func(context.Context, metav1.ListOptions) (runtime.Object, error), slim func(*T)) ([]T, error) {
+	var out []T
+	err := l.eachPage(page, func(list runtime.Object, restart bool) error {
+		if restart {
+			out = nil
+		}
+		if out == nil {
+			out = make([]T, 0, meta.LenList(list))
+		}
+		return meta.EachListItem(list, func(o runtime.Object) error {
+			v, ok := any(o).(*T)
+			if !ok {
+				return fmt.Errorf("list %s: unexpected item type %T", resource, o)
+			}
+			if slim != nil {
+				slim(v)
+			}
+			out = append(out, *v)
+			return nil
+		})
+	})
+	if err != nil {
+		if resource == "podsecuritypolicies.policy" && apierrors.IsNotFound(err) {
+			return nil, err
+		}
+		var itemErr itemError
+		if errors.As(err, &itemErr) {
+			return nil, itemErr.err
+		}
+		return nil, l.record(resource, namespace, "list", err)
+	}
+	if out == nil {
+		out = []T{}
+	}
+	return out, nil
+}
+
+// itemError carries a failure of the page callback, which is not the
+// server's and must not be recorded as a permission or availability issue.
+type itemError struct{ err error }
+
+func (e itemError) Error() string { return e.err.Error() }
+func (e itemError) Unwrap() error { return e.err }
+
+// eachPage lists one resource type page by page, calling fn with each page
+// as it arrives (restart is true when the pages fn has seen so far are to be
+// forgotten: the continue token expired and the list starts again in full).
+// Each page is bounded by the lister's page timeout, retries included.
+func (l *lister) eachPage(page func(context.Context, metav1.ListOptions) (runtime.Object, error), fn func(list runtime.Object, restart bool) error) error {
+	get := func(o metav1.ListOptions) (runtime.Object, error) {
+		ctx, cancel := context.WithTimeout(l.ctx, l.pageTimeout)
 		defer cancel()
 		obj, err := page(ctx, o)
 		if err != nil && ctx.Err() != nil && l.ctx.Err() == nil {
 			return nil, fmt.Errorf("no complete answer within %s: %w", l.pageTimeout, err)
 		}
 		return obj, err
-	})
-	p.PageSize = l.pageSize
-	p.FullListIfExpired = true
-	obj, _, err := p.List(l.ctx, metav1.ListOptions{})
-	if err != nil {
-		if resource == "podsecuritypolicies.policy" && apierrors.IsNotFound(err) {
-			return nil, err
-		}
-		return nil, l.record(resource, namespace, "list", err)
 	}
-	n := meta.LenList(obj)
-	out := make([]T, 0, n)
-	err = meta.EachListItem(obj, func(o runtime.Object) error {
-		v, ok := any(o).(*T)
-		if !ok {
-			return fmt.Errorf("list %s: unexpected item type %T", resource, o)
+	opts := metav1.ListOptions{Limit: l.pageSize}
+	restart := false
+	for {
+		if err := l.ctx.Err(); err != nil {
+			return err
 		}
-		out = append(out, *v)
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		obj, err := get(opts)
+		if err != nil {
+			// Once, and only past the first page: a first page cannot
+			// expire, and a full list that fails is the answer.
+			if !apierrors.IsResourceExpired(err) || opts.Continue == "" || restart {
+				return err
+			}
+			restart = true
+			obj, err = get(metav1.ListOptions{})
+			if err != nil {
+				return err
+			}
+			if err := fn(obj, true); err != nil {
+				return itemError{err}
+			}
+			return nil
+		}
+		m, err := meta.ListAccessor(obj)
+		if err != nil {
+			return fmt.Errorf("returned object must be a list: %w", err)
+		}
+		if err := fn(obj, false); err != nil {
+			return itemError{err}
+		}
+		if m.GetContinue() == "" {
+			return nil
+		}
+		opts.Continue = m.GetContinue()
 	}
-	return out, nil
+}
+
+// slimMeta drops what no command reads and every object carries: managed
+// fields are often the larger part of a small object.
+func slimMeta(m *metav1.ObjectMeta) { m.ManagedFields = nil }
+
+// slimPod keeps of a pod what the commands read: its metadata (but managed
+// fields) and spec. Its status (conditions, container statuses, IPs) is
+// most of a running pod and is read by none of them.
+func slimPod(p *corev1.Pod) {
+	slimMeta(&p.ObjectMeta)
+	p.Status = corev1.PodStatus{}
 }

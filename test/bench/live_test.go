@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/hack/bench/measure"
 	"github.com/psp-migrate/kubectl-psp-migrate/hack/bench/synth"
@@ -29,6 +30,7 @@ var (
 	flagRuns     = flag.Int("bench.runs", 5, "timed runs per program; the median is reported")
 	flagWorkers  = flag.Int("bench.workers", 16, "concurrent requests while loading the cluster")
 	flagOut      = flag.String("bench.out", "", "write the report (hack/bench/measure JSON) here")
+	flagHold     = flag.String("bench.hold", "", "after loading, write the admin kubeconfig's path to this file and keep the server up until the file is removed (for profiling by hand); nothing is measured")
 )
 
 // Rate limits for loading only: the programs measured use their own.
@@ -73,6 +75,10 @@ func BenchmarkLiveAudit(b *testing.B) {
 	b.Logf("loaded %d objects with %d requests in %s (%.0f requests/s)", stats.Objects, stats.Requests, stats.Elapsed.Round(1e6), float64(stats.Requests)/stats.Elapsed.Seconds())
 
 	kubeconfig := c.Kubeconfig(framework.AdminUser)
+	if *flagHold != "" {
+		hold(b, *flagHold, kubeconfig)
+		return
+	}
 	dir := b.TempDir()
 	plugin := binary(b, *flagPlugin, "./cmd/kubectl-psp_migrate", dir)
 	listOnly := binary(b, *flagListOnly, "./hack/bench/listonly", dir)
@@ -128,6 +134,27 @@ func BenchmarkLiveAudit(b *testing.B) {
 		}
 		if err := rep.Save(*flagOut); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// hold writes kubeconfig's path to file and waits until file is removed
+// or the benchmark is interrupted: loading takes minutes, profiling a
+// change to the read takes seconds.
+func hold(b *testing.B, file, kubeconfig string) {
+	b.Helper()
+	if err := os.WriteFile(file, []byte(kubeconfig+"\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("holding the cluster: KUBECONFIG=%s; remove %s to stop", kubeconfig, file)
+	for {
+		if _, err := os.Stat(file); err != nil {
+			return
+		}
+		select {
+		case <-b.Context().Done():
+			return
+		case <-time.After(time.Second):
 		}
 	}
 }
