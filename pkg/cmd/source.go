@@ -15,7 +15,6 @@ import (
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/live"
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/manifest"
 )
 
 // Client rate limits for the live read. client-go's default (5 QPS) turns
@@ -120,11 +119,7 @@ func (s *sourceOptions) read(ctx context.Context, stdin io.Reader, namespace str
 	}
 	if len(s.Filenames) > 0 {
 		progress("Reading manifests…")
-		objs, err := manifest.ReadPaths(s.Filenames, s.Recursive, stdin)
-		if err != nil {
-			return nil, err
-		}
-		files, err := inventory.FromObjects(objs)
+		files, err := inventory.ReadPaths(s.Filenames, s.Recursive, stdin)
 		if err != nil {
 			return nil, err
 		}

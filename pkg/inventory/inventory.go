@@ -252,6 +252,14 @@ func sortByKey[T any](s []T, key func(*T) (string, string)) {
 	})
 }
 
+// SlimPod drops what no command reads from a pod, before it is kept for
+// the length of a run: its managed fields and its status (conditions,
+// container statuses, IPs), which are most of a running pod.
+func SlimPod(p *corev1.Pod) {
+	p.ManagedFields = nil
+	p.Status = corev1.PodStatus{}
+}
+
 // PodTemplate is the pod template of one controller in the inventory.
 type PodTemplate struct {
 	// Kind is the controller's kind, e.g. "Deployment".

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -33,71 +34,160 @@ func groupOf(apiVersion string) string {
 // given twice, or a dump plus a directory holding some of the same objects —
 // is one object: the copy read last is kept and a warning names both places.
 func FromObjects(objs []manifest.Object) (*Inventory, error) {
-	inv := &Inventory{origin: map[objectKey]string{}}
-	skipped := map[string]int{}
-	sources := map[string]bool{}
-	keep, dupWarnings := dedupe(objs)
+	b := NewBuilder()
 	for i := range objs {
-		o := &objs[i]
-		sources[o.Source] = true
-		if !keep[i] {
-			o.Object = nil
-			continue
-		}
-		u := o.Object
-		inv.origin[keyOf(u)] = o.Source
-		key := kindKey{groupOf(u.GetAPIVersion()), u.GetKind()}
-		var err error
-		switch key {
-		case kindKey{"policy", "PodSecurityPolicy"}, kindKey{"extensions", "PodSecurityPolicy"}:
-			var p *psp.PodSecurityPolicy
-			p, err = psp.FromUnstructured(u)
-			if err == nil {
-				if errs := psp.Validate(p); len(errs) > 0 {
-					err = fmt.Errorf("invalid PodSecurityPolicy: %w", errs.ToAggregate())
-				} else {
-					inv.PodSecurityPolicies = append(inv.PodSecurityPolicies, *p)
-				}
-			}
-		case kindKey{"rbac.authorization.k8s.io", "ClusterRole"}:
-			inv.ClusterRoles, err = appendTyped(inv.ClusterRoles, u.Object)
-		case kindKey{"rbac.authorization.k8s.io", "ClusterRoleBinding"}:
-			inv.ClusterRoleBindings, err = appendTyped(inv.ClusterRoleBindings, u.Object)
-		case kindKey{"rbac.authorization.k8s.io", "Role"}:
-			inv.Roles, err = appendTyped(inv.Roles, u.Object)
-		case kindKey{"rbac.authorization.k8s.io", "RoleBinding"}:
-			inv.RoleBindings, err = appendTyped(inv.RoleBindings, u.Object)
-		case kindKey{"", "ServiceAccount"}:
-			inv.ServiceAccounts, err = appendTyped(inv.ServiceAccounts, u.Object)
-		case kindKey{"", "Namespace"}:
-			inv.Namespaces, err = appendTyped(inv.Namespaces, u.Object)
-		case kindKey{"", "Pod"}:
-			inv.Pods, err = appendTyped(inv.Pods, u.Object)
-		case kindKey{"", "ReplicationController"}:
-			inv.ReplicationControllers, err = appendTyped(inv.ReplicationControllers, u.Object)
-		case kindKey{"apps", "ReplicaSet"}, kindKey{"extensions", "ReplicaSet"}:
-			inv.ReplicaSets, err = appendTyped(inv.ReplicaSets, u.Object)
-		case kindKey{"apps", "Deployment"}, kindKey{"extensions", "Deployment"}:
-			inv.Deployments, err = appendTyped(inv.Deployments, u.Object)
-		case kindKey{"apps", "StatefulSet"}:
-			inv.StatefulSets, err = appendTyped(inv.StatefulSets, u.Object)
-		case kindKey{"apps", "DaemonSet"}, kindKey{"extensions", "DaemonSet"}:
-			inv.DaemonSets, err = appendTyped(inv.DaemonSets, u.Object)
-		case kindKey{"batch", "Job"}:
-			inv.Jobs, err = appendTyped(inv.Jobs, u.Object)
-		case kindKey{"batch", "CronJob"}:
-			inv.CronJobs, err = appendTyped(inv.CronJobs, u.Object)
-		case kindKey{"node.k8s.io", "RuntimeClass"}:
-			inv.RuntimeClasses, err = appendTyped(inv.RuntimeClasses, u.Object)
-			inv.RuntimeClassesKnown = true
-		default:
-			skipped[u.GetAPIVersion()+" "+u.GetKind()]++
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", o.Location(), err)
-		}
+		b.Add(objs[i])
 		// The typed copy is all the audit needs; let the map go.
-		o.Object = nil
+		objs[i].Object = nil
+	}
+	return b.Inventory()
+}
+
+// ReadPaths reads the manifests named by paths (see manifest.WalkPaths)
+// into an inventory, as FromObjects would, but converting each object to
+// its type as soon as it is decoded: the decoded maps of a large dump are
+// many times the size of its typed objects, and never all held at once.
+func ReadPaths(paths []string, recursive bool, stdin io.Reader) (*Inventory, error) {
+	b := NewBuilder()
+	err := manifest.WalkPaths(paths, recursive, stdin, func(o manifest.Object) error {
+		b.Add(o)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b.Inventory()
+}
+
+// Builder builds an inventory from manifest objects added one at a time,
+// with FromObjects's rules: a later copy of an object replaces the earlier
+// one, and an object that cannot be read fails the build only if no later
+// copy replaces it.
+type Builder struct {
+	inv  *Inventory
+	refs []objectRef
+	// slots is where each object's typed copy sits in its kind's slice.
+	slots map[objectKey]int
+	// errs are the objects that could not be read, by key, with the
+	// position of that copy: a later copy clears it.
+	errs    map[objectKey]seqError
+	sources map[string]bool
+}
+
+// objectRef is what the builder remembers of every object it was given,
+// for duplicate warnings and skipped kinds, once the object itself is gone.
+type objectRef struct {
+	key         objectKey
+	source      string
+	document    int
+	item        int
+	skippedKind string // "apiVersion kind" when the audit does not read the kind
+}
+
+func (r objectRef) location() string {
+	if r.item >= 0 {
+		return fmt.Sprintf("%s: document %d, item %d", r.source, r.document, r.item)
+	}
+	return fmt.Sprintf("%s: document %d", r.source, r.document)
+}
+
+type seqError struct {
+	seq int
+	err error
+}
+
+// NewBuilder returns an empty Builder.
+func NewBuilder() *Builder {
+	return &Builder{
+		inv:     &Inventory{origin: map[objectKey]string{}},
+		slots:   map[objectKey]int{},
+		errs:    map[objectKey]seqError{},
+		sources: map[string]bool{},
+	}
+}
+
+// Add converts o to its type and keeps it, replacing an earlier copy of the
+// same object. It keeps no reference to o.Object.
+func (b *Builder) Add(o manifest.Object) {
+	u := o.Object
+	k := keyOf(u)
+	ref := objectRef{key: k, source: o.Source, document: o.Document, item: o.Item}
+	seq := len(b.refs)
+	b.sources[o.Source] = true
+	b.inv.origin[k] = o.Source
+	delete(b.errs, k)
+	inv := b.inv
+	var err error
+	switch (kindKey{groupOf(u.GetAPIVersion()), u.GetKind()}) {
+	case kindKey{"policy", "PodSecurityPolicy"}, kindKey{"extensions", "PodSecurityPolicy"}:
+		var p *psp.PodSecurityPolicy
+		p, err = psp.FromUnstructured(u)
+		if err == nil {
+			if errs := psp.Validate(p); len(errs) > 0 {
+				err = fmt.Errorf("invalid PodSecurityPolicy: %w", errs.ToAggregate())
+			} else {
+				put(b, &inv.PodSecurityPolicies, k, *p)
+			}
+		}
+	case kindKey{"rbac.authorization.k8s.io", "ClusterRole"}:
+		err = putTyped(b, &inv.ClusterRoles, k, u.Object, nil)
+	case kindKey{"rbac.authorization.k8s.io", "ClusterRoleBinding"}:
+		err = putTyped(b, &inv.ClusterRoleBindings, k, u.Object, nil)
+	case kindKey{"rbac.authorization.k8s.io", "Role"}:
+		err = putTyped(b, &inv.Roles, k, u.Object, nil)
+	case kindKey{"rbac.authorization.k8s.io", "RoleBinding"}:
+		err = putTyped(b, &inv.RoleBindings, k, u.Object, nil)
+	case kindKey{"", "ServiceAccount"}:
+		err = putTyped(b, &inv.ServiceAccounts, k, u.Object, nil)
+	case kindKey{"", "Namespace"}:
+		err = putTyped(b, &inv.Namespaces, k, u.Object, nil)
+	case kindKey{"", "Pod"}:
+		err = putTyped(b, &inv.Pods, k, u.Object, SlimPod)
+	case kindKey{"", "ReplicationController"}:
+		err = putTyped(b, &inv.ReplicationControllers, k, u.Object, nil)
+	case kindKey{"apps", "ReplicaSet"}, kindKey{"extensions", "ReplicaSet"}:
+		err = putTyped(b, &inv.ReplicaSets, k, u.Object, nil)
+	case kindKey{"apps", "Deployment"}, kindKey{"extensions", "Deployment"}:
+		err = putTyped(b, &inv.Deployments, k, u.Object, nil)
+	case kindKey{"apps", "StatefulSet"}:
+		err = putTyped(b, &inv.StatefulSets, k, u.Object, nil)
+	case kindKey{"apps", "DaemonSet"}, kindKey{"extensions", "DaemonSet"}:
+		err = putTyped(b, &inv.DaemonSets, k, u.Object, nil)
+	case kindKey{"batch", "Job"}:
+		err = putTyped(b, &inv.Jobs, k, u.Object, nil)
+	case kindKey{"batch", "CronJob"}:
+		err = putTyped(b, &inv.CronJobs, k, u.Object, nil)
+	case kindKey{"node.k8s.io", "RuntimeClass"}:
+		err = putTyped(b, &inv.RuntimeClasses, k, u.Object, nil)
+		inv.RuntimeClassesKnown = true
+	default:
+		ref.skippedKind = u.GetAPIVersion() + " " + u.GetKind()
+	}
+	if err != nil {
+		b.errs[k] = seqError{seq, fmt.Errorf("%s: %w", o.Location(), err)}
+	}
+	b.refs = append(b.refs, ref)
+}
+
+// Inventory returns what was added: the first object (in the order added)
+// that could not be read and was not replaced is an error.
+func (b *Builder) Inventory() (*Inventory, error) {
+	if len(b.errs) > 0 {
+		first := seqError{seq: len(b.refs)}
+		for _, e := range b.errs {
+			if e.seq < first.seq {
+				first = e
+			}
+		}
+		return nil, first.err
+	}
+	inv := b.inv
+	keep, dupWarnings := dedupe(b.refs)
+	skipped := map[string]int{}
+	for i, r := range b.refs {
+		if keep[i] && r.skippedKind != "" {
+			skipped[r.skippedKind]++
+		}
 	}
 	kinds := make([]string, 0, len(skipped))
 	for k := range skipped {
@@ -108,7 +198,7 @@ func FromObjects(objs []manifest.Object) (*Inventory, error) {
 		inv.Warnings = append(inv.Warnings, fmt.Sprintf("skipped %d object(s) of kind %s: not used by the audit", skipped[k], k))
 	}
 	inv.Warnings = append(inv.Warnings, dupWarnings...)
-	for s := range sources {
+	for s := range b.sources {
 		inv.Sources = append(inv.Sources, s)
 	}
 	sort.Strings(inv.Sources)
@@ -116,15 +206,30 @@ func FromObjects(objs []manifest.Object) (*Inventory, error) {
 	return inv, nil
 }
 
-// appendTyped converts one object into T and appends it. Unknown fields are
-// tolerated here (a dump from a newer cluster may carry fields this build
-// does not know) but wrongly typed ones are not.
-func appendTyped[T any](dst []T, obj map[string]interface{}) ([]T, error) {
+// put keeps v as the copy of k, in place of an earlier copy.
+func put[T any](b *Builder, dst *[]T, k objectKey, v T) {
+	if i, ok := b.slots[k]; ok {
+		(*dst)[i] = v
+		return
+	}
+	b.slots[k] = len(*dst)
+	*dst = append(*dst, v)
+}
+
+// putTyped converts obj into T, slims it when slim is not nil, and keeps it
+// as the copy of k. Unknown fields are tolerated here (a dump from a newer
+// cluster may carry fields this build does not know) but wrongly typed
+// ones are not.
+func putTyped[T any](b *Builder, dst *[]T, k objectKey, obj map[string]interface{}, slim func(*T)) error {
 	var v T
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &v); err != nil {
-		return dst, err
+		return err
 	}
-	return append(dst, v), nil
+	if slim != nil {
+		slim(&v)
+	}
+	put(b, dst, k, v)
+	return nil
 }
 
 // canonicalKinds maps the legacy groups of kinds the audit reads to their
@@ -181,11 +286,11 @@ func (k objectKey) String() string {
 // dedupe marks, for every object read more than once, all copies but the
 // last for dropping, and words one warning per pair of sources (not one
 // per object: a dump overlapping a directory repeats thousands of them).
-func dedupe(objs []manifest.Object) (keep []bool, warnings []string) {
+func dedupe(objs []objectRef) (keep []bool, warnings []string) {
 	keep = make([]bool, len(objs))
 	last := make(map[objectKey]int, len(objs))
 	for i := range objs {
-		last[keyOf(objs[i].Object)] = i
+		last[objs[i].key] = i
 	}
 	type pair struct{ earlier, later string }
 	type dup struct {
@@ -197,21 +302,21 @@ func dedupe(objs []manifest.Object) (keep []bool, warnings []string) {
 	}
 	dups := map[pair]*dup{}
 	for i := range objs {
-		k := keyOf(objs[i].Object)
+		k := objs[i].key
 		j := last[k]
 		if j == i {
 			keep[i] = true
 			continue
 		}
-		p := pair{objs[i].Source, objs[j].Source}
+		p := pair{objs[i].source, objs[j].source}
 		d := dups[p]
 		if d == nil {
 			d = &dup{example: fmt.Sprintf("%s at %s and at %s",
-				k, location(objs[i]), location(objs[j])), samePlace: true}
+				k, objs[i].location(), objs[j].location()), samePlace: true}
 			dups[p] = d
 		}
 		d.count++
-		d.samePlace = d.samePlace && location(objs[i]) == location(objs[j])
+		d.samePlace = d.samePlace && objs[i].location() == objs[j].location()
 	}
 	// Copies within one file first, then copies across files, grouped by
 	// the side with fewer distinct files: `-f dump.yaml -f psps/` repeats
@@ -292,14 +397,4 @@ func listFiles(files []string) string {
 		return strings.Join(files, ", ")
 	}
 	return strings.Join(files[:shown], ", ") + fmt.Sprintf(" (+%d more files)", len(files)-shown)
-}
-
-// location is where an object sits, without the kind and name that the
-// duplicate warning already states.
-func location(o manifest.Object) string {
-	loc := o.Location()
-	if i := strings.LastIndex(loc, " ("); i >= 0 {
-		loc = loc[:i]
-	}
-	return loc
 }

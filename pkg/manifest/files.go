@@ -25,41 +25,51 @@ var manifestExtensions = map[string]bool{".yaml": true, ".yml": true, ".json": t
 // stops the read: an audit of half the input would look complete.
 func ReadPaths(paths []string, recursive bool, stdin io.Reader) ([]Object, error) {
 	var out []Object
+	err := WalkPaths(paths, recursive, stdin, func(o Object) error {
+		out = append(out, o)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// WalkPaths is ReadPaths handing each object to fn as it is decoded (see
+// DecodeEach), so that the caller need not hold every decoded object at
+// once. On error, the objects fn received are to be dropped.
+func WalkPaths(paths []string, recursive bool, stdin io.Reader, fn func(Object) error) error {
 	stdinRead := false
 	for _, p := range paths {
 		if p == Stdin {
 			if stdinRead {
-				return nil, errors.New("standard input (-) given more than once")
+				return errors.New("standard input (-) given more than once")
 			}
 			stdinRead = true
 			data, err := readLimited(stdin, "standard input", 0)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			objs, err := Decode(data, Stdin)
-			if err != nil {
-				return nil, err
+			if err := DecodeEach(data, Stdin, fn); err != nil {
+				return err
 			}
-			out = append(out, objs...)
 			continue
 		}
 		files, err := expandPath(p, recursive)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, f := range files {
 			data, err := readFile(f)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			objs, err := Decode(data, f)
-			if err != nil {
-				return nil, err
+			if err := DecodeEach(data, f, fn); err != nil {
+				return err
 			}
-			out = append(out, objs...)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // readFile reads a file named with -f. Its size is checked before it is

@@ -22,11 +22,16 @@ func FuzzDecode(f *testing.F) {
 		"a: [b\n",
 		"---\n---\n- 1\n",
 		"kind: &a [*a]\n",
+		"apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: a\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: b}\nkind: List\n",
+		"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n  x: \"q\n- r\"\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// A List is decoded item by item; the answer must be the whole
+		// decode's, objects and errors alike.
+		checkSameAsWhole(t, data)
 		objs, err := Decode(data, "fuzz")
 		if err != nil {
 			if len(objs) != 0 {

@@ -86,22 +86,43 @@ var (
 // aliases expand far beyond its size is refused); duplicate keys are an
 // error, as in kubectl apply.
 func Decode(data []byte, source string) ([]Object, error) {
-	data, err := toUTF8(data, source)
+	var out []Object
+	err := DecodeEach(data, source, func(o Object) error {
+		out = append(out, o)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, fmt.Errorf("%s: file is empty: %w", source, ErrNoObjects)
+	return out, nil
+}
+
+// DecodeEach is Decode handing each object to fn as soon as it is decoded,
+// so that a caller that keeps less than the whole object (a typed copy)
+// never holds every decoded object at once: a `kind: List` dump is decoded
+// item by item. The objects fn receives are exactly Decode's, in the same
+// order, and so are the errors; an error from fn stops the decode and is
+// returned as it is. When DecodeEach fails, fn may have received objects
+// before the failure: a caller must drop them.
+func DecodeEach(data []byte, source string, fn func(Object) error) error {
+	data, err := toUTF8(data, source)
+	if err != nil {
+		return err
 	}
-	var out []Object
+	if len(bytes.TrimSpace(data)) == 0 {
+		return fmt.Errorf("%s: file is empty: %w", source, ErrNoObjects)
+	}
+	n := 0
+	count := func(o Object) error {
+		n++
+		return fn(o)
+	}
 	if isJSON(data) {
 		// JSON is decoded directly: it is valid YAML, but the YAML path is
 		// several times slower on the large dumps this tool is fed.
-		objs, err := decodeDocument(data, source, 1, true)
-		if err != nil {
-			return nil, err
+		if err := decodeDocumentEach(data, source, 1, true, count); err != nil {
+			return err
 		}
-		out = objs
 	} else {
 		// Documents are sliced out of data in place, not copied: a file of
 		// millions of empty documents costs no memory.
@@ -111,21 +132,54 @@ func Decode(data []byte, source string) ([]Object, error) {
 			if n, line := longestLine(raw); n > MaxLineLength {
 				return fmt.Errorf("%s: document %d: line %d is %d bytes long, over the limit of %d (no Kubernetes object is that large)", source, doc, line, n, MaxLineLength)
 			}
-			objs, err := decodeDocument(raw, source, doc, false)
-			if err != nil {
-				return err
-			}
-			out = append(out, objs...)
-			return nil
+			return decodeDocumentEach(raw, source, doc, false, count)
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: %w (only comments or empty documents)", source, ErrNoObjects)
+	if n == 0 {
+		return fmt.Errorf("%s: %w (only comments or empty documents)", source, ErrNoObjects)
 	}
-	return out, nil
+	return nil
+}
+
+// callerError marks an error returned by DecodeEach's fn, which is passed
+// through as it is and never makes a list fall back to the whole decode.
+type callerError struct{ err error }
+
+func (e callerError) Error() string { return e.err.Error() }
+
+// decodeDocumentEach decodes one document, item by item when it is a YAML
+// List laid out the way kubectl and the API server print one; any other
+// document, and any List the item-wise decode has trouble with, is decoded
+// whole by decodeDocument, whose errors are the ones reported. Objects the
+// item-wise decode handed on before the trouble are not handed on twice:
+// they are the same as the whole decode's first objects (see listItems).
+func decodeDocumentEach(raw []byte, source string, doc int, isJSON bool, fn func(Object) error) error {
+	sent := 0
+	if !isJSON {
+		var err error
+		sent, err = decodeListItems(raw, source, doc, fn)
+		if err == nil && sent >= 0 {
+			return nil
+		}
+		if ce, ok := err.(callerError); ok {
+			return ce.err
+		}
+		sent = max(sent, 0)
+	}
+	objs, err := decodeDocument(raw, source, doc, isJSON)
+	if err != nil {
+		return err
+	}
+	for i := sent; i < len(objs); i++ {
+		if err := fn(objs[i]); err != nil {
+			return err
+		}
+		objs[i] = Object{}
+	}
+	return nil
 }
 
 // toUTF8 strips a UTF-8 byte-order mark, transcodes UTF-16 with one, and
@@ -248,13 +302,23 @@ func checkDuplicateKeys(raw []byte) error {
 // parses the document into nodes (aliases stay references there) only
 // when it has an anchor, which dumps of a cluster do not.
 func checkAliases(raw []byte) error {
+	if aliasExpansion(raw) > maxAliasExpansion {
+		return fmt.Errorf("invalid YAML: aliases expand to more than %d bytes (YAML alias bomb?)", maxAliasExpansion)
+	}
+	return nil
+}
+
+// aliasExpansion returns how many bytes of scalars the aliases of raw
+// would add when expanded, counting no further than past
+// maxAliasExpansion.
+func aliasExpansion(raw []byte) int64 {
 	if !bytes.ContainsRune(raw, '&') || !bytes.ContainsRune(raw, '*') {
-		return nil
+		return 0
 	}
 	var root yamlv3.Node
 	if err := yamlv3.Unmarshal(raw, &root); err != nil {
 		// YAMLToJSONStrict reports it, in its own words.
-		return nil
+		return 0
 	}
 	memo := map[*yamlv3.Node]int64{}
 	var size func(n *yamlv3.Node, depth int) int64
@@ -298,10 +362,7 @@ func checkAliases(raw []byte) error {
 		}
 	}
 	walk(&root, 0)
-	if aliased > maxAliasExpansion {
-		return fmt.Errorf("invalid YAML: aliases expand to more than %d bytes (YAML alias bomb?)", maxAliasExpansion)
-	}
-	return nil
+	return aliased
 }
 
 func isJSON(data []byte) bool {
@@ -311,14 +372,34 @@ func isJSON(data []byte) bool {
 
 // decodeDocument turns one document into objects, expanding Lists.
 func decodeDocument(raw []byte, source string, doc int, isJSON bool) ([]Object, error) {
+	v, err := parseDocument(raw, isJSON, true)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", location(source, doc, -1), err)
+	}
+	if v == nil {
+		return nil, nil
+	}
+	m, ok := v.(map[string]interface{})
+	if !ok {
+		return nil, fmt.Errorf("%s: expected a Kubernetes object, found %s", location(source, doc, -1), describe(v))
+	}
+	return expand(m, source, doc, -1)
+}
+
+// parseDocument parses one YAML or JSON document into maps, lists and
+// scalars; nil for a blank document. checkAliasBomb is false only when the
+// caller has bounded alias expansion itself.
+func parseDocument(raw []byte, isJSON, checkAliasBomb bool) (interface{}, error) {
 	if isBlankYAML(raw) {
 		return nil, nil
 	}
 	jsonData := raw
 	if !isJSON {
 		var err error
-		if err := checkAliases(raw); err != nil {
-			return nil, fmt.Errorf("%s: %w", location(source, doc, -1), err)
+		if checkAliasBomb {
+			if err := checkAliases(raw); err != nil {
+				return nil, err
+			}
 		}
 		// Strict: a duplicate key is an error, as in kubectl apply; which
 		// of two values a tool would keep is anyone's guess.
@@ -332,26 +413,19 @@ func decodeDocument(raw []byte, source string, doc int, isJSON bool) ([]Object, 
 			}
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: invalid YAML: %w", location(source, doc, -1), err)
+			return nil, fmt.Errorf("invalid YAML: %w", err)
 		}
 	}
 	var v interface{}
 	// Integers stay int64, which unstructured objects require.
 	strict, err := sigsjson.UnmarshalStrict(jsonData, &v, sigsjson.DisallowDuplicateFields)
 	if err != nil {
-		return nil, fmt.Errorf("%s: invalid JSON: %w", location(source, doc, -1), err)
+		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}
 	if len(strict) > 0 {
-		return nil, fmt.Errorf("%s: invalid JSON: %w", location(source, doc, -1), errors.Join(strict...))
+		return nil, fmt.Errorf("invalid JSON: %w", errors.Join(strict...))
 	}
-	if v == nil {
-		return nil, nil
-	}
-	m, ok := v.(map[string]interface{})
-	if !ok {
-		return nil, fmt.Errorf("%s: expected a Kubernetes object, found %s", location(source, doc, -1), describe(v))
-	}
-	return expand(m, source, doc, -1)
+	return v, nil
 }
 
 func expand(m map[string]interface{}, source string, doc, item int) ([]Object, error) {
