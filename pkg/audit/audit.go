@@ -55,6 +55,16 @@ type Options struct {
 
 // Run audits inv. It does not modify inv.
 func Run(inv *inventory.Inventory, opts Options) (*report.AuditReport, error) {
+	a, err := newAuditor(inv, opts)
+	if err != nil {
+		return nil, err
+	}
+	return a.report(a.evaluatePods(inv.Pods))
+}
+
+// newAuditor prepares everything a pod's evaluation needs from inv, whose
+// pods it does not read: a Stream builds it before the pods are all in.
+func newAuditor(inv *inventory.Inventory, opts Options) (*auditor, error) {
 	if opts.PSSVersion == "" {
 		opts.PSSVersion = "latest"
 	}
@@ -79,8 +89,7 @@ func Run(inv *inventory.Inventory, opts Options) (*report.AuditReport, error) {
 		sa := &inv.ServiceAccounts[i]
 		a.accounts[sa.Namespace+"/"+sa.Name] = sa
 	}
-	var invalid []pspadmission.InvalidPSP
-	a.psp, invalid, a.rbac = newPSPModel(inv, a.accounts)
+	a.psp, a.invalid, a.rbac = newPSPModel(inv, a.accounts)
 	if len(opts.Engines) > 0 {
 		// Converted policies leave the same namespaces alone that the audit
 		// treats as system namespaces. Pods not yet created are prepared
@@ -95,8 +104,14 @@ func Run(inv *inventory.Inventory, opts Options) (*report.AuditReport, error) {
 			return nil, fmt.Errorf("predict converted policies: %w", err)
 		}
 	}
-	rep := a.run()
-	a.pspSummary(rep, invalid)
+	return a, nil
+}
+
+// report builds the report from the evaluated pods, which are in the
+// inventory's order (namespace, then name).
+func (a *auditor) report(pods []podRecord) (*report.AuditReport, error) {
+	rep := a.run(pods)
+	a.pspSummary(rep, a.invalid)
 	if a.pred != nil {
 		// Why an engine's verdicts differ from PSP admission's.
 		warnings, err := a.pred.Warnings()
@@ -117,6 +132,8 @@ type auditor struct {
 	psp    *pspModel            // nil when no PSP is in play
 	rbac   *rbac.Index          // nil likewise
 	pred   *translate.Predictor // nil without --engine
+	// invalid are the PSPs admission would not use.
+	invalid []pspadmission.InvalidPSP
 	// accounts are the service accounts by namespace/name: whether a pod
 	// not yet created gets the token volume depends on its account.
 	accounts map[string]*corev1.ServiceAccount
@@ -169,7 +186,7 @@ func (a *auditor) inScope(ns string) bool {
 	return a.opts.Namespace == "" || ns == a.opts.Namespace
 }
 
-func (a *auditor) run() *report.AuditReport {
+func (a *auditor) run(pods []podRecord) *report.AuditReport {
 	rep := &report.AuditReport{
 		APIVersion: report.APIVersion,
 		Kind:       report.Kind,
@@ -227,46 +244,29 @@ func (a *auditor) run() *report.AuditReport {
 		}
 	}
 
-	evals := a.evaluatePods()
-	for i := range a.inv.Pods {
-		p := &a.inv.Pods[i]
-		if !a.inScope(p.Namespace) {
-			continue
-		}
-		rp := report.Pod{
-			Namespace:      p.Namespace,
-			Name:           p.Name,
-			ServiceAccount: rbac.PodServiceAccountName(&p.Spec),
-			PSS:            report.NewPSSResult(evals[i].pss),
-			PSP:            report.NewPSPVerdict(evals[i].psp),
-			Policies:       report.NewPolicyVerdicts(evals[i].policies),
-		}
-		if ref := metav1.GetControllerOfNoCopy(p); ref != nil {
-			rp.Owner = &report.ObjectRef{Kind: ref.Kind, Name: ref.Name}
-		}
-		rp.Static = isStatic(p)
-		if rp.Static {
-			// The kubelet creates mirror pods from files; no service account
-			// is involved.
-			rp.ServiceAccount = ""
-		}
-		top := a.owners.top(p)
-		rp.Workload = report.ObjectRef{Kind: top.kind, Name: top.name}
+	for i := range pods {
+		rec := &pods[i]
+		e := &rec.eval
+		rp := rec.pod
+		rp.PSS = report.NewPSSResult(e.pss)
+		rp.PSP = report.NewPSPVerdict(e.psp)
+		rp.Policies = report.NewPolicyVerdicts(e.policies)
+		top := rec.top
 		w := get(top)
-		if v := evals[i].psp; v != nil {
+		if v := e.psp; v != nil {
 			if top.kind == "Pod" {
 				w.psp = v
 			} else {
 				w.relies = w.relies || v.Mutated
 			}
-			w.addFields(pspadmission.FieldsToSet(v.MutatedFields, &p.Spec))
+			w.addFields(rec.fields)
 		}
 		if top.kind == "Pod" {
 			w.serviceAccount = rp.ServiceAccount
-			w.policies = evals[i].policies
+			w.policies = e.policies
 		}
-		w.addRejections(a.pred, a.opts.Engines, evals[i].policies)
-		w.pods = append(w.pods, evals[i].pss)
+		w.addRejections(a.pred, a.opts.Engines, e.policies)
+		w.pods = append(w.pods, e.pss)
 		rep.Pods = append(rep.Pods, rp)
 	}
 
@@ -305,23 +305,71 @@ type podEval struct {
 	policies []translate.PolicyVerdict
 }
 
-// evaluatePods runs the PSS checks and the PSP model on every in-scope pod.
-// Results are indexed like inv.Pods.
-func (a *auditor) evaluatePods() []podEval {
-	pods := a.inv.Pods
-	out := make([]podEval, len(pods))
+// podRecord is what the report needs of one evaluated pod: once it is
+// made, the pod itself can go.
+type podRecord struct {
+	eval podEval
+	// pod is the pod's line of the report but its verdicts, which run
+	// converts from eval.
+	pod report.Pod
+	// top is the workload the pod belongs to.
+	top workloadKey
+	// fields are the fields its PSP set, for the workload's template.
+	fields []pspadmission.FieldChange
+}
+
+// evaluatePods evaluates every in-scope pod of pods, which are in the
+// inventory's order, into records in the same order.
+func (a *auditor) evaluatePods(pods []corev1.Pod) []podRecord {
+	out := make([]podRecord, len(pods))
+	in := make([]bool, len(pods))
 	parallelFor(len(pods), func(i int) {
 		p := &pods[i]
 		if !a.inScope(p.Namespace) {
 			return
 		}
-		who := rbac.PodCreator(p, a.opts.ControllerIdentity)
-		out[i].pss, out[i].psp = a.evaluatePod(p, who)
-		if a.pred != nil {
-			out[i].policies = a.pred.Pod(p, who)
-		}
+		in[i] = true
+		out[i] = a.record(p)
 	})
-	return out
+	kept := out[:0]
+	for i := range out {
+		if in[i] {
+			kept = append(kept, out[i])
+		}
+	}
+	return kept
+}
+
+// record runs the PSS checks and the PSP model on one pod and keeps what
+// the report needs of it.
+func (a *auditor) record(p *corev1.Pod) podRecord {
+	var e podEval
+	who := rbac.PodCreator(p, a.opts.ControllerIdentity)
+	e.pss, e.psp = a.evaluatePod(p, who)
+	if a.pred != nil {
+		e.policies = a.pred.Pod(p, who)
+	}
+	rp := report.Pod{
+		Namespace:      p.Namespace,
+		Name:           p.Name,
+		ServiceAccount: rbac.PodServiceAccountName(&p.Spec),
+	}
+	if ref := metav1.GetControllerOfNoCopy(p); ref != nil {
+		rp.Owner = &report.ObjectRef{Kind: ref.Kind, Name: ref.Name}
+	}
+	rp.Static = isStatic(p)
+	if rp.Static {
+		// The kubelet creates mirror pods from files; no service account
+		// is involved.
+		rp.ServiceAccount = ""
+	}
+	top := a.owners.top(p)
+	rp.Workload = report.ObjectRef{Kind: top.kind, Name: top.name}
+	rec := podRecord{eval: e, pod: rp, top: top}
+	if e.psp != nil {
+		rec.fields = pspadmission.FieldsToSet(e.psp.MutatedFields, &p.Spec)
+	}
+	return rec
 }
 
 // parallelFor calls fn for 0..n-1 spread over all CPUs: pods and templates

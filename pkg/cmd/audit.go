@@ -183,12 +183,7 @@ func (o *AuditOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	inv, err := o.read(ctx, o.In, o.namespace, o.progress)
-	if err != nil {
-		return err
-	}
-	o.progress("Evaluating…")
-	rep, err := audit.Run(inv, audit.Options{
+	opts := audit.Options{
 		PSSVersion:         o.PSSVersion,
 		Namespace:          o.namespace,
 		SystemNamespaces:   o.SystemNamespaces,
@@ -197,7 +192,23 @@ func (o *AuditOptions) Run(ctx context.Context) error {
 		Engines:            o.Engines,
 		PSP:                o.PSP,
 		Scope:              translate.Scope(o.Scope),
-	})
+	}
+	// A live read hands the pods over page by page, evaluated while the
+	// rest is read and dropped once evaluated.
+	stream := audit.NewStream(opts)
+	defer stream.Close()
+	o.podSink = stream
+	inv, err := o.read(ctx, o.In, o.namespace, o.progress)
+	if err != nil {
+		return err
+	}
+	o.progress("Evaluating…")
+	var rep *report.AuditReport
+	if stream.Started() {
+		rep, err = stream.Finish(inv)
+	} else {
+		rep, err = audit.Run(inv, opts)
+	}
 	if err != nil {
 		return err
 	}

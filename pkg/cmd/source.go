@@ -53,6 +53,10 @@ type sourceOptions struct {
 	newClients func() (kubernetes.Interface, dynamic.Interface, error)
 	kube       kubernetes.Interface
 	dyn        dynamic.Interface
+
+	// podSink, when set, takes the pods of a live read that no file is
+	// merged with, page by page, instead of the inventory (live.PodSink).
+	podSink live.PodSink
 }
 
 func newSourceOptions(errOut io.Writer) sourceOptions {
@@ -111,7 +115,11 @@ func (s *sourceOptions) read(ctx context.Context, stdin io.Reader, namespace str
 		if err != nil {
 			return nil, err
 		}
-		cluster, err := live.Read(ctx, kube, dyn, live.Options{Namespace: namespace})
+		opts := live.Options{Namespace: namespace}
+		if len(s.Filenames) == 0 {
+			opts.Pods = s.podSink
+		}
+		cluster, err := live.Read(ctx, kube, dyn, opts)
 		if err != nil {
 			return nil, fmt.Errorf("read cluster: %w", err)
 		}

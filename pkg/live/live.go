@@ -41,6 +41,23 @@ type Options struct {
 	// PageTimeout bounds each page, retries included; 0 means
 	// DefaultPageTimeout.
 	PageTimeout time.Duration
+	// Pods, when set, takes the pods page by page as they are read,
+	// instead of the returned inventory's Pods (left empty): a sink that
+	// evaluates each page and keeps only its verdicts never holds every
+	// pod of a large cluster at once.
+	Pods PodSink
+}
+
+// PodSink takes the pods of a live read (see Options.Pods).
+type PodSink interface {
+	// Ready is called once every list but the pods' is complete (and
+	// none has failed), with the inventory so far: the pods' verdicts
+	// depend on all of it. The inventory Read returns is a later copy.
+	Ready(inv *inventory.Inventory) error
+	// Add takes one page of pods, possibly before Ready. restart says
+	// that the pages given before are to be forgotten: the list started
+	// again in full after its continue token expired.
+	Add(pods []corev1.Pod, restart bool) error
 }
 
 // Read reads a live cluster. It only ever issues GET and LIST.
@@ -57,7 +74,9 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 	if opts.PageTimeout <= 0 {
 		opts.PageTimeout = DefaultPageTimeout
 	}
-	l := &lister{ctx: ctx, pageSize: opts.PageSize, pageTimeout: opts.PageTimeout}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	l := &lister{ctx: ctx, cancel: cancel, pageSize: opts.PageSize, pageTimeout: opts.PageTimeout}
 
 	tasks := []func() error{
 		func() error {
@@ -127,12 +146,6 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 			return err
 		},
 		func() (err error) {
-			inv.Pods, err = listAll[corev1.Pod](l, "pods", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-				return kube.CoreV1().Pods(ns).List(ctx, o)
-			}, slimPod)
-			return err
-		},
-		func() (err error) {
 			inv.ReplicaSets, err = listAll[appsv1.ReplicaSet](l, "replicasets.apps", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.AppsV1().ReplicaSets(ns).List(ctx, o)
 			}, func(o *appsv1.ReplicaSet) { slimMeta(&o.ObjectMeta) })
@@ -187,8 +200,32 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 		},
 	}
 
+	// The pods are listed alongside the rest, and a sink is told when the
+	// rest is in, to evaluate the pods while their later pages are read.
+	listPods := func() (err error) {
+		pageFn := func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return kube.CoreV1().Pods(ns).List(ctx, o)
+		}
+		if opts.Pods == nil {
+			inv.Pods, err = listAll[corev1.Pod](l, "pods", ns, pageFn, slimPod)
+			return err
+		}
+		return listEach(l, "pods", ns, pageFn, func(pods []corev1.Pod, restart bool) error {
+			for i := range pods {
+				slimPod(&pods[i])
+			}
+			return opts.Pods.Add(pods, restart)
+		})
+	}
+
+	errs := make([]error, len(tasks)+1)
+	var podsDone sync.WaitGroup
+	podsDone.Add(1)
+	go func() {
+		defer podsDone.Done()
+		errs[len(tasks)] = listPods()
+	}()
 	var wg sync.WaitGroup
-	errs := make([]error, len(tasks))
 	for i, task := range tasks {
 		wg.Add(1)
 		go func() {
@@ -197,15 +234,27 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 		}()
 	}
 	wg.Wait()
+	if opts.Pods != nil && firstError(errs[:len(tasks)]) == nil {
+		// A snapshot: the pods' list may yet record an issue in l.
+		l.mu.Lock()
+		partial := *inv
+		partial.Incomplete = append([]inventory.Issue(nil), l.issues...)
+		l.mu.Unlock()
+		finish(&partial)
+		if err := opts.Pods.Ready(&partial); err != nil {
+			// Not the cluster's fault: stop reading, say why.
+			l.cancel()
+			podsDone.Wait()
+			return nil, err
+		}
+	}
+	podsDone.Wait()
 	// One line: a server that went away fails every list the same way,
 	// and sixteen copies of one error hide it.
-	var first error
+	first := firstError(errs)
 	failed := 0
 	for _, err := range errs {
 		if err != nil {
-			if first == nil {
-				first = err
-			}
 			failed++
 		}
 	}
@@ -216,16 +265,31 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 		return nil, first
 	}
 	inv.Incomplete = l.issues
+	finish(inv)
+	return inv, nil
+}
+
+// finish gives a read inventory its warnings and order.
+func finish(inv *inventory.Inventory) {
 	if !inv.PSPAPIServed {
 		inv.Warnings = append(inv.Warnings, "the cluster does not serve policy/v1beta1 PodSecurityPolicy (Kubernetes 1.25+): auditing Pod Security Standards only, plus any PSPs given with -f")
 	}
 	inv.Sort()
-	return inv, nil
+}
+
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // lister collects the per-type problems that make a read partial.
 type lister struct {
 	ctx         context.Context
+	cancel      context.CancelFunc
 	pageSize    int64
 	pageTimeout time.Duration
 	mu          sync.Mutex
@@ -326,6 +390,34 @@ func listAll[T any](l *lister, resource, namespace string, page func(context.Con
 		out = []T{}
 	}
 	return out, nil
+}
+
+// listEach pages through one resource type like listAll, handing each
+// page's items to fn as the page arrives and keeping none of them.
+func listEach[T any](l *lister, resource, namespace string, page func(context.Context, metav1.ListOptions) (runtime.Object, error), fn func(items []T, restart bool) error) error {
+	err := l.eachPage(page, func(list runtime.Object, restart bool) error {
+		items := make([]T, 0, meta.LenList(list))
+		err := meta.EachListItem(list, func(o runtime.Object) error {
+			v, ok := any(o).(*T)
+			if !ok {
+				return fmt.Errorf("list %s: unexpected item type %T", resource, o)
+			}
+			items = append(items, *v)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return fn(items, restart)
+	})
+	if err != nil {
+		var itemErr itemError
+		if errors.As(err, &itemErr) {
+			return itemErr.err
+		}
+		return l.record(resource, namespace, "list", err)
+	}
+	return nil
 }
 
 // itemError carries a failure of the page callback, which is not the

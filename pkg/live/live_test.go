@@ -2,7 +2,11 @@ package live
 
 import (
 	"context"
+	"errors"
+	"slices"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -168,4 +172,144 @@ func pspObject(name string) *unstructured.Unstructured {
 			"supplementalGroups": map[string]interface{}{"rule": "RunAsAny"}, "fsGroup": map[string]interface{}{"rule": "RunAsAny"},
 		},
 	}}
+}
+
+// recordingSink is a PodSink that remembers what it was given.
+type recordingSink struct {
+	mu       sync.Mutex
+	ready    []*inventory.Inventory
+	pods     []corev1.Pod
+	restarts int
+	readyErr error
+}
+
+func (s *recordingSink) Ready(inv *inventory.Inventory) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ready = append(s.ready, inv)
+	return s.readyErr
+}
+
+func (s *recordingSink) Add(pods []corev1.Pod, restart bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if restart {
+		s.restarts++
+		s.pods = nil
+	}
+	s.pods = append(s.pods, pods...)
+	return nil
+}
+
+// TestReadPodSink: with a sink, the pods go to it page by page, slimmed,
+// and the rest of the inventory to Ready once it is complete; an expired
+// continue token restarts the sink's pages.
+func TestReadPodSink(t *testing.T) {
+	pod := func(ns, name string) *corev1.Pod {
+		return &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, UID: "u", ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "m"}}},
+			Status:     corev1.PodStatus{Phase: corev1.PodRunning},
+		}
+	}
+	gone := apierrors.NewResourceExpired("The provided continue parameter is too old")
+	tests := []struct {
+		name      string
+		setup     func(kube *fake.Clientset)
+		readyErr  error
+		wantErr   string
+		wantReady int
+		wantPods  []string
+		restarts  int
+		issues    []string
+	}{
+		{name: "pods to the sink, the rest to Ready", wantReady: 1, wantPods: []string{"a/p1", "a/p2", "b/p3"}},
+		{
+			name: "expired continue token: the sink starts again",
+			setup: func(kube *fake.Clientset) {
+				kube.PrependReactor("list", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+					opts := a.(k8stesting.ListActionImpl).ListOptions
+					switch {
+					case opts.Continue == "" && opts.Limit > 0:
+						return true, &corev1.PodList{ListMeta: metav1.ListMeta{Continue: "page2"}, Items: []corev1.Pod{*pod("a", "x1")}}, nil
+					case opts.Continue == "page2":
+						return true, nil, gone
+					default: // the full relist
+						return true, &corev1.PodList{Items: []corev1.Pod{*pod("a", "x1"), *pod("a", "x2")}}, nil
+					}
+				})
+			},
+			wantReady: 1, wantPods: []string{"a/x1", "a/x2"}, restarts: 1,
+		},
+		{
+			name: "pods forbidden: Ready, no pods, an issue",
+			setup: func(kube *fake.Clientset) {
+				kube.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+					return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "", nil)
+				})
+			},
+			wantReady: 1, issues: []string{"pods"},
+		},
+		{
+			name: "another list fails: no Ready",
+			setup: func(kube *fake.Clientset) {
+				kube.PrependReactor("list", "deployments", func(k8stesting.Action) (bool, runtime.Object, error) {
+					return true, nil, apierrors.NewInternalError(context.DeadlineExceeded)
+				})
+			},
+			wantErr: "list deployments.apps",
+		},
+		{name: "Ready fails: so does the read", readyErr: errors.New("sink says no"), wantReady: 1, wantErr: "sink says no"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kube := fake.NewClientset(
+				&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "b"}},
+				&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "a"}},
+				pod("b", "p3"), pod("a", "p1"), pod("a", "p2"),
+				&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "d"}},
+			)
+			if tt.setup != nil {
+				tt.setup(kube)
+			}
+			sink := &recordingSink{readyErr: tt.readyErr}
+			inv, err := Read(context.Background(), kube, newDynamic(pspObject("privileged")), Options{Pods: sink})
+			if len(sink.ready) != tt.wantReady {
+				t.Fatalf("Ready called %d times, want %d", len(sink.ready), tt.wantReady)
+			}
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Read() error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			partial := sink.ready[0]
+			if len(partial.Pods) != 0 || len(inv.Pods) != 0 {
+				t.Errorf("pods kept in the inventory: %d in Ready's, %d in Read's", len(partial.Pods), len(inv.Pods))
+			}
+			if len(partial.Deployments) != 1 || len(partial.PodSecurityPolicies) != 1 || len(partial.Namespaces) != 2 || partial.Namespaces[0].Name != "a" {
+				t.Errorf("Ready's inventory is not complete and sorted: %+v", partial)
+			}
+			var got []string
+			for _, p := range sink.pods {
+				got = append(got, p.Namespace+"/"+p.Name)
+				if p.ManagedFields != nil || p.Status.Phase != "" || p.UID == "" {
+					t.Errorf("pod %s/%s not slimmed as it should be: %+v", p.Namespace, p.Name, p)
+				}
+			}
+			sort.Strings(got)
+			if !slices.Equal(got, tt.wantPods) || sink.restarts != tt.restarts {
+				t.Errorf("sink got pods %v with %d restarts, want %v with %d", got, sink.restarts, tt.wantPods, tt.restarts)
+			}
+			var issues []string
+			for _, i := range inv.Incomplete {
+				issues = append(issues, i.Resource)
+			}
+			if !slices.Equal(issues, tt.issues) {
+				t.Errorf("incomplete = %v, want %v", issues, tt.issues)
+			}
+		})
+	}
 }

@@ -1,0 +1,182 @@
+package audit
+
+import (
+	"errors"
+	"runtime"
+	"sort"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
+)
+
+// Stream audits pods while they are still being read: on a large cluster
+// the pods are most of the objects and most of the evaluation, and the
+// other lists (PSPs, RBAC, service accounts, namespaces, controllers),
+// which every pod's verdict needs, are complete long before the last page
+// of pods. Pods handed to Add before Ready wait; from Ready on, they are
+// evaluated as they come, on all CPUs, and only what the report needs of
+// each is kept. Finish gives the report Run would give on the whole
+// inventory. It is the live.PodSink of a live read.
+type Stream struct {
+	opts Options
+
+	mu      sync.Mutex
+	a       *auditor
+	err     error
+	pending [][]corev1.Pod
+	gen     int
+	work    chan batch
+	done    sync.WaitGroup
+	results [][]genRecord
+	closed  bool
+}
+
+type batch struct {
+	gen  int
+	pods []corev1.Pod
+}
+
+type genRecord struct {
+	gen int
+	rec podRecord
+}
+
+// batchSize is how many pods a worker takes at a time: small enough to
+// spread a page over all CPUs, large enough that handing over costs nothing.
+const batchSize = 64
+
+// NewStream returns a Stream that audits with opts.
+func NewStream(opts Options) *Stream {
+	return &Stream{opts: opts}
+}
+
+// Ready is told the inventory without its pods, once everything else in it
+// is complete: the pods handed over so far, and all that follow, are
+// evaluated from now on.
+func (s *Stream) Ready(inv *inventory.Inventory) error {
+	a, err := newAuditor(inv, s.opts)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.a != nil || s.closed {
+		return errors.New("audit stream: Ready called twice or after Finish")
+	}
+	if err != nil {
+		s.err = err
+		return err
+	}
+	s.a = a
+	workers := runtime.GOMAXPROCS(0)
+	s.work = make(chan batch, workers)
+	s.results = make([][]genRecord, workers)
+	for w := 0; w < workers; w++ {
+		s.done.Add(1)
+		go func() {
+			defer s.done.Done()
+			for b := range s.work {
+				for i := range b.pods {
+					p := &b.pods[i]
+					if a.inScope(p.Namespace) {
+						s.results[w] = append(s.results[w], genRecord{b.gen, a.record(p)})
+					}
+				}
+			}
+		}()
+	}
+	pending := s.pending
+	s.pending = nil
+	gen := s.gen
+	// Sent with the lock held, so that Add and Finish wait: the pending
+	// pages go first.
+	for _, page := range pending {
+		s.send(gen, page)
+	}
+	return nil
+}
+
+// Add takes one page of pods. restart says that the pages handed over
+// before are to be forgotten: the list started again (an expired continue
+// token makes a live read list everything once more). The stream keeps
+// the pods only until they are evaluated.
+func (s *Stream) Add(pods []corev1.Pod, restart bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("audit stream: Add after Finish")
+	}
+	if restart {
+		s.gen++
+		s.pending = nil
+	}
+	if s.a == nil {
+		s.pending = append(s.pending, pods)
+		return nil
+	}
+	s.send(s.gen, pods)
+	return nil
+}
+
+func (s *Stream) send(gen int, pods []corev1.Pod) {
+	for len(pods) > 0 {
+		n := min(batchSize, len(pods))
+		s.work <- batch{gen: gen, pods: pods[:n:n]}
+		pods = pods[n:]
+	}
+}
+
+// Started reports whether Ready was called: whether the pods were handed
+// to the stream rather than kept in the inventory.
+func (s *Stream) Started() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.a != nil || s.err != nil
+}
+
+// Finish waits for every pod handed over and returns the report on inv,
+// the complete inventory (its Pods empty: they went to the stream), as Run
+// would have made it with the pods in inv.
+func (s *Stream) Finish(inv *inventory.Inventory) (*report.AuditReport, error) {
+	s.Close()
+	if s.err != nil {
+		return nil, s.err
+	}
+	if s.a == nil {
+		return nil, errors.New("audit stream: Finish before Ready")
+	}
+	var recs []podRecord
+	for _, rs := range s.results {
+		for _, r := range rs {
+			if r.gen == s.gen {
+				recs = append(recs, r.rec)
+			}
+		}
+	}
+	s.results = nil
+	// The order Run's inventory has (inventory.Sort).
+	sort.SliceStable(recs, func(i, j int) bool {
+		if recs[i].pod.Namespace != recs[j].pod.Namespace {
+			return recs[i].pod.Namespace < recs[j].pod.Namespace
+		}
+		return recs[i].pod.Name < recs[j].pod.Name
+	})
+	// The complete inventory's sources, issues and warnings: a list that
+	// failed after Ready (the pods') is in them.
+	s.a.inv = inv
+	return s.a.report(recs)
+}
+
+// Close stops the workers once the pods handed over are evaluated. Finish
+// closes the stream; a read that failed must, so that no worker is left.
+func (s *Stream) Close() {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		if s.work != nil {
+			close(s.work)
+		}
+	}
+	s.mu.Unlock()
+	s.done.Wait()
+}
