@@ -9,10 +9,12 @@
 #   offline  audit -f FILE -o json    vs decodeonly (the same file decoded
 #                                        into unstructured objects, nothing else)
 #                                        time <= 2x, peak RSS <= 2x
+#                                     vs the file's size: peak RSS <= 5x
 #   live     audit -o json against a real kube-apiserver v1.24 loaded with
 #            the same objects         vs listonly (bare client-go paging the
 #                                        same 16 LISTs, same page size,
-#                                        QPS/burst and content types): time <= 1.5x
+#                                        QPS/burst and content types): time <= 1.2x
+#                                     per 10,000 pods: peak RSS <= 250 MiB
 #                                     vs kubectl get <same types> -A -o json: time <= 0.5x
 #
 # Each program runs once to warm caches, then BENCH_RUNS times round-robin;
