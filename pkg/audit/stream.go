@@ -28,7 +28,10 @@ type Stream struct {
 	err     error
 	pending [][]corev1.Pod
 	gen     int
-	work    chan batch
+	// queue is the work not yet taken, unbounded: a reader waiting for
+	// the evaluation would leave the API server idle meanwhile.
+	queue   []batch
+	wake    *sync.Cond
 	done    sync.WaitGroup
 	results [][]genRecord
 	closed  bool
@@ -68,14 +71,18 @@ func (s *Stream) Ready(inv *inventory.Inventory) error {
 		return err
 	}
 	s.a = a
+	s.wake = sync.NewCond(&s.mu)
 	workers := runtime.GOMAXPROCS(0)
-	s.work = make(chan batch, workers)
 	s.results = make([][]genRecord, workers)
 	for w := 0; w < workers; w++ {
 		s.done.Add(1)
 		go func() {
 			defer s.done.Done()
-			for b := range s.work {
+			for {
+				b, ok := s.take()
+				if !ok {
+					return
+				}
 				for i := range b.pods {
 					p := &b.pods[i]
 					if a.inScope(p.Namespace) {
@@ -85,15 +92,27 @@ func (s *Stream) Ready(inv *inventory.Inventory) error {
 			}
 		}()
 	}
-	pending := s.pending
-	s.pending = nil
-	gen := s.gen
-	// Sent with the lock held, so that Add and Finish wait: the pending
-	// pages go first.
-	for _, page := range pending {
-		s.send(gen, page)
+	for _, page := range s.pending {
+		s.send(s.gen, page)
 	}
+	s.pending = nil
 	return nil
+}
+
+// take waits for a batch; false once the stream is closed and drained.
+func (s *Stream) take() (batch, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.queue) == 0 && !s.closed {
+		s.wake.Wait()
+	}
+	if len(s.queue) == 0 {
+		return batch{}, false
+	}
+	b := s.queue[0]
+	s.queue[0] = batch{}
+	s.queue = s.queue[1:]
+	return b, true
 }
 
 // Add takes one page of pods. restart says that the pages handed over
@@ -109,6 +128,7 @@ func (s *Stream) Add(pods []corev1.Pod, restart bool) error {
 	if restart {
 		s.gen++
 		s.pending = nil
+		s.queue = nil
 	}
 	if s.a == nil {
 		s.pending = append(s.pending, pods)
@@ -118,12 +138,14 @@ func (s *Stream) Add(pods []corev1.Pod, restart bool) error {
 	return nil
 }
 
+// send queues pods for the workers; s.mu is held.
 func (s *Stream) send(gen int, pods []corev1.Pod) {
 	for len(pods) > 0 {
 		n := min(batchSize, len(pods))
-		s.work <- batch{gen: gen, pods: pods[:n:n]}
+		s.queue = append(s.queue, batch{gen: gen, pods: pods[:n:n]})
 		pods = pods[n:]
 	}
+	s.wake.Broadcast()
 }
 
 // Started reports whether Ready was called: whether the pods were handed
@@ -173,8 +195,8 @@ func (s *Stream) Close() {
 	s.mu.Lock()
 	if !s.closed {
 		s.closed = true
-		if s.work != nil {
-			close(s.work)
+		if s.wake != nil {
+			s.wake.Broadcast()
 		}
 	}
 	s.mu.Unlock()
