@@ -28,7 +28,9 @@
 #   BENCH_OFFLINE    0 skips the offline part (default 1)
 #   BENCH_LIVE       0 skips the live part, which needs a kube-apiserver
 #                    (hack/e2e-env.sh builds one the first time) (default 1)
-#   BENCH_KUBECTL    the kubectl to compare with (default: hack/e2e-env.sh's)
+#   BENCH_KUBECTL    the kubectl to compare with (default: hack/e2e-env.sh's);
+#                    "none" leaves it out (it needs about 0.2 GB per 1,000 pods:
+#                    BENCH_PODS=50000 BENCH_KUBECTL=none)
 #   BENCH_DIR        where the cluster file, outputs and reports go
 #                    (default: $PSP_MIGRATE_CACHE/bench)
 #   BENCH_STRICT     1: exit 1 when a target is missed (default 0)

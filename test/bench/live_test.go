@@ -17,7 +17,6 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/hack/bench/measure"
 	"github.com/psp-migrate/kubectl-psp-migrate/hack/bench/synth"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/manifest"
 	"github.com/psp-migrate/kubectl-psp-migrate/test/e2e/framework"
 )
 
@@ -26,7 +25,7 @@ var (
 	flagPlugin   = flag.String("bench.plugin", "", "kubectl-psp_migrate binary (default: build it)")
 	flagListOnly = flag.String("bench.listonly", "", "hack/bench/listonly binary (default: build it)")
 	flagRun      = flag.String("bench.run", "", "hack/bench/run binary, which does the measuring (default: build it)")
-	flagKubectl  = flag.String("bench.kubectl", "", "kubectl binary (default: $"+framework.EnvKubectl+")")
+	flagKubectl  = flag.String("bench.kubectl", "", "kubectl binary (default: $"+framework.EnvKubectl+"); \"none\" leaves kubectl out (it takes about 0.2 GB per 1,000 pods)")
 	flagRuns     = flag.Int("bench.runs", 5, "timed runs per program; the median is reported")
 	flagWorkers  = flag.Int("bench.workers", 16, "concurrent requests while loading the cluster")
 	flagOut      = flag.String("bench.out", "", "write the report (hack/bench/measure JSON) here")
@@ -87,13 +86,15 @@ func BenchmarkLiveAudit(b *testing.B) {
 	programs := []measure.Program{
 		{Name: "audit", Path: plugin, Args: []string{"audit", "--kubeconfig", kubeconfig, "-o", "json"}, Output: filepath.Join(dir, "audit.json")},
 		{Name: "listonly", Path: listOnly, Args: []string{"--kubeconfig", kubeconfig}, Output: filepath.Join(dir, "listonly.out")},
-		{
+	}
+	if kubectl != "none" {
+		programs = append(programs, measure.Program{
 			Name: "kubectl get", Path: kubectl,
 			// A cache dir of its own: the warm-up run fills it, as a
 			// user's earlier kubectl calls would have.
 			Args:   []string{"--kubeconfig", kubeconfig, "--cache-dir", filepath.Join(dir, "kubectl-cache"), "get", kubectlTypes, "-A", "-o", "json"},
 			Output: filepath.Join(dir, "kubectl.json"),
-		},
+		})
 	}
 	checks := map[string]func([]byte, int) error{"audit": checkReport, "listonly": checkListOnly, "kubectl get": checkKubectl}
 
@@ -116,7 +117,9 @@ func BenchmarkLiveAudit(b *testing.B) {
 		b.ReportMetric(r.MedianWall.Seconds(), strings.ReplaceAll(r.Name, " ", "-")+"-s")
 	}
 	b.ReportMetric(byName["audit"].MedianWall.Seconds()/byName["listonly"].MedianWall.Seconds(), "audit/listonly")
-	b.ReportMetric(byName["audit"].MedianWall.Seconds()/byName["kubectl get"].MedianWall.Seconds(), "audit/kubectl")
+	if k, ok := byName["kubectl get"]; ok {
+		b.ReportMetric(byName["audit"].MedianWall.Seconds()/k.MedianWall.Seconds(), "audit/kubectl")
+	}
 
 	if *flagOut != "" {
 		rep := &measure.Report{
@@ -131,6 +134,9 @@ func BenchmarkLiveAudit(b *testing.B) {
 				"kubectl": kubectlVersion(kubectl),
 			},
 			Results: results,
+		}
+		if kubectl == "none" {
+			rep.Info["kubectl"] = "left out (-bench.kubectl none)"
 		}
 		if err := rep.Save(*flagOut); err != nil {
 			b.Fatal(err)
@@ -194,11 +200,7 @@ func readInventory(b *testing.B) *inventory.Inventory {
 	if *flagFile == "" {
 		return synth.Generate(synth.Default())
 	}
-	objs, err := manifest.ReadPaths([]string{*flagFile}, false, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	inv, err := inventory.FromObjects(objs)
+	inv, err := inventory.ReadPaths([]string{*flagFile}, false, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
