@@ -54,6 +54,10 @@ type sourceOptions struct {
 	newClients func() (kubernetes.Interface, dynamic.Interface, error)
 	kube       kubernetes.Interface
 	dyn        dynamic.Interface
+
+	// onRead, when set, is given the inventory read: a fleet run keeps it
+	// for the images and charts of each cluster's blockers.
+	onRead func(*inventory.Inventory)
 }
 
 func newSourceOptions(errOut io.Writer) sourceOptions {
@@ -129,6 +133,9 @@ func (s *sourceOptions) read(ctx context.Context, stdin io.Reader, namespace str
 			return nil, err
 		}
 		inv.Merge(files)
+	}
+	if s.onRead != nil {
+		s.onRead(inv)
 	}
 	return inv, nil
 }
