@@ -114,12 +114,15 @@ type fleetTarget struct {
 	dir string
 	// folder is its folder under --output-dir.
 	folder string
+	// invalid is why the kubeconfig cannot reach it, found before any request.
+	invalid error
 }
 
 // targets lists the selected clusters, sorted by name.
 func (f *fleetOptions) targets(src *sourceOptions) ([]fleetTarget, error) {
 	var all []string
 	servers := map[string]string{}
+	invalid := map[string]error{}
 	if f.ClusterFromDir != "" {
 		entries, err := os.ReadDir(f.ClusterFromDir)
 		if err != nil {
@@ -142,6 +145,9 @@ func (f *fleetOptions) targets(src *sourceOptions) ([]fleetTarget, error) {
 			all = append(all, name)
 			if cl, ok := raw.Clusters[c.Cluster]; ok {
 				servers[name] = cl.Server
+			} else {
+				// client-go would quietly fall back to localhost.
+				invalid[name] = fmt.Errorf("context %q names cluster %q, which the kubeconfig lacks", name, c.Cluster)
 			}
 		}
 		if len(all) == 0 {
@@ -158,7 +164,7 @@ func (f *fleetOptions) targets(src *sourceOptions) ([]fleetTarget, error) {
 	out := make([]fleetTarget, 0, len(names))
 	folders := map[string]string{}
 	for _, n := range names {
-		t := fleetTarget{Target: fleet.Target{Context: n, Server: servers[n]}, folder: folderName(n)}
+		t := fleetTarget{Target: fleet.Target{Context: n, Server: servers[n]}, folder: folderName(n), invalid: invalid[n]}
 		if f.ClusterFromDir != "" {
 			t.dir = filepath.Join(f.ClusterFromDir, n)
 		}
@@ -248,6 +254,9 @@ func (r *fleetRun) job(targets map[string]fleetTarget) fleet.Job[*fleetOutcome] 
 	return func(ctx context.Context, name string) (*fleetOutcome, error) {
 		t := targets[name]
 		o := &fleetOutcome{}
+		if t.invalid != nil {
+			return o, t.invalid
+		}
 		src := r.sourceFor(t, &o.errOut)
 		if src.readsLive() {
 			kube, _, err := src.clients()
