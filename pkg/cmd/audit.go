@@ -202,6 +202,9 @@ func (o *AuditOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if o.onAudit != nil {
+		o.onAudit(rep)
+	}
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
 	}

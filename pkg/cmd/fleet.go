@@ -204,6 +204,7 @@ func folderName(context string) string {
 type fleetOutcome struct {
 	out, errOut bytes.Buffer
 	inv         *inventory.Inventory
+	audit       *report.AuditReport
 	code        int
 	version     string
 }
@@ -272,6 +273,7 @@ func (r *fleetRun) job(targets map[string]fleetTarget) fleet.Job[*fleetOutcome] 
 			o.version = v.GitVersion
 		}
 		src.onRead = func(inv *inventory.Inventory) { o.inv = inv }
+		src.onAudit = func(rep *report.AuditReport) { o.audit = rep }
 		streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &o.out, ErrOut: &o.errOut}
 		err := r.single(ctx, src, streams, t)
 		if o.code = ExitCode(err); o.code == ExitError {

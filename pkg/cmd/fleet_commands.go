@@ -66,7 +66,7 @@ func addAuditFleet(cmd *cobra.Command, o *AuditOptions) {
 		}
 		level := failLevel(o.FailOn)
 		rep := r.report(targets, results, func(t fleetTarget, out *fleetOutcome) (fleet.Cluster, error) {
-			return fleet.AuditSection(t.Target, out.out.Bytes(), out.code, out.inv, level)
+			return fleet.AuditSection(t.Target, out.out.Bytes(), out.code, out.audit, out.inv, level)
 		})
 		if err := fleet.Print(o.Out, rep, o.Output); err != nil {
 			return err

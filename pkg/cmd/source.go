@@ -16,6 +16,7 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/live"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/manifest"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 )
 
 // Client rate limits for the live read. client-go's default (5 QPS) turns
@@ -58,6 +59,10 @@ type sourceOptions struct {
 	// onRead, when set, is given the inventory read: a fleet run keeps it
 	// for the images and charts of each cluster's blockers.
 	onRead func(*inventory.Inventory)
+	// onAudit, when set, is given the audit report before it is printed:
+	// a fleet run builds the cluster's section from it rather than decode
+	// megabytes of the JSON it printed.
+	onAudit func(*report.AuditReport)
 }
 
 func newSourceOptions(errOut io.Writer) sourceOptions {

@@ -36,14 +36,17 @@ type Target struct {
 }
 
 // AuditSection builds the section of an audited cluster from what its
-// single-context run printed with -o json and the exit code it returned.
-// inv (may be nil) is the inventory it read, for the images and charts of
-// its blockers; failLevel (may be "") is the strictest level of --fail-on,
-// whose failures are blockers too.
-func AuditSection(t Target, raw []byte, exitCode int, inv *inventory.Inventory, failLevel string) (Cluster, error) {
-	var rep report.AuditReport
-	if err := json.Unmarshal(raw, &rep); err != nil {
-		return Cluster{}, fmt.Errorf("decode the audit report of context %q: %w", t.Context, err)
+// single-context run printed with -o json, the exit code it returned and
+// the report it printed (nil: decoded from raw). inv (may be nil) is the
+// inventory it read, for the images and charts of its blockers; failLevel
+// (may be "") is the strictest level of --fail-on, whose failures are
+// blockers too.
+func AuditSection(t Target, raw []byte, exitCode int, rep *report.AuditReport, inv *inventory.Inventory, failLevel string) (Cluster, error) {
+	if rep == nil {
+		rep = &report.AuditReport{}
+		if err := json.Unmarshal(raw, rep); err != nil {
+			return Cluster{}, fmt.Errorf("decode the audit report of context %q: %w", t.Context, err)
+		}
 	}
 	c := Cluster{Context: t.Context, Server: t.Server, KubernetesVersion: t.Version, ExitCode: exitCode, Report: json.RawMessage(raw)}
 	switch exitCode {

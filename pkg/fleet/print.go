@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -37,12 +38,7 @@ func Formats(command string) []string {
 func Print(w io.Writer, rep *Report, format string) error {
 	switch format {
 	case FormatJSON:
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return fmt.Errorf("encode fleet report as JSON: %w", err)
-		}
-		_, err = w.Write(append(b, '\n'))
-		return err
+		return writeJSON(w, rep)
 	case FormatYAML:
 		b, err := yaml.Marshal(rep)
 		if err != nil {
@@ -61,6 +57,59 @@ func Print(w io.Writer, rep *Report, format string) error {
 		return err
 	}
 	return fmt.Errorf("unknown output format %q (want one of %s)", format, strings.Join(Formats(rep.Metadata.Command), ", "))
+}
+
+// writeJSON prints rep as json.MarshalIndent(rep, "", "  ") would, but
+// splices each cluster's report in as its single-context run printed it,
+// shifting its lines right: re-encoding tens of megabytes of reports would
+// cost the fleet more than reading a cluster.
+func writeJSON(w io.Writer, rep *Report) error {
+	shell := *rep
+	shell.Clusters = slices.Clone(rep.Clusters)
+	placeholders := make([]string, len(shell.Clusters))
+	for i := range shell.Clusters {
+		if shell.Clusters[i].Report == nil {
+			continue
+		}
+		placeholders[i] = fmt.Sprintf(`"\u0000report %d\u0000"`, i)
+		shell.Clusters[i].Report = json.RawMessage(placeholders[i])
+	}
+	b, err := json.MarshalIndent(&shell, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode fleet report as JSON: %w", err)
+	}
+	for _, ph := range placeholders {
+		if ph != "" && bytes.Count(b, []byte(ph)) != 1 {
+			// A context name spelled like a placeholder: encode it all.
+			if b, err = json.MarshalIndent(rep, "", "  "); err != nil {
+				return fmt.Errorf("encode fleet report as JSON: %w", err)
+			}
+			_, err = w.Write(append(b, '\n'))
+			return err
+		}
+	}
+	bw := bufio.NewWriterSize(w, 256<<10)
+	// The clusters' reports sit at depth 3: clusters, [ ], { }.
+	const indent = "      "
+	for i, ph := range placeholders {
+		if ph == "" {
+			continue
+		}
+		before, after, ok := bytes.Cut(b, []byte(ph))
+		if !ok {
+			return fmt.Errorf("encode fleet report as JSON: the report of context %q went missing", rep.Clusters[i].Context)
+		}
+		bw.Write(before)
+		// Not validated again: it is what our own encoder printed.
+		raw := bytes.TrimSpace(rep.Clusters[i].Report)
+		// JSON strings cannot hold a raw newline, so every newline here
+		// is between tokens.
+		bw.Write(bytes.ReplaceAll(raw, []byte("\n"), []byte("\n"+indent)))
+		b = after
+	}
+	bw.Write(b)
+	bw.WriteString("\n")
+	return bw.Flush()
 }
 
 func dash(s string) string {

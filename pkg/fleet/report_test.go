@@ -1,6 +1,8 @@
 package fleet
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -102,5 +104,32 @@ func TestDemote(t *testing.T) {
 	want := "### Title\ntext\n```sh\n# a shell comment\n```\n#### Sub\n"
 	if got := string(demote([]byte(in), "##")); got != want {
 		t.Errorf("demote:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestWriteJSONEqualsMarshalIndent(t *testing.T) {
+	one, err := json.MarshalIndent(map[string]any{"kind": "AuditReport", "pods": []any{map[string]any{"name": "a\nb", "n": 1}}, "empty": []any{}}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := New(Metadata{Command: CommandAudit}, []Cluster{
+		{Context: "a", Verdict: VerdictPass, Counts: &Counts{}, Report: one},
+		ErrorCluster("b", "", "", ClassTimeout, errors.New("timed out")),
+		{Context: "\x00report 0\x00", Verdict: VerdictPass, Counts: &Counts{}, Report: append(one, '\n')},
+	})
+	for _, clusters := range [][]Cluster{rep.Clusters[:2], rep.Clusters} {
+		r := *rep
+		r.Clusters = clusters
+		var got bytes.Buffer
+		if err := Print(&got, &r, FormatJSON); err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.MarshalIndent(&r, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != string(want)+"\n" {
+			t.Errorf("got:\n%s\nwant:\n%s", got.String(), want)
+		}
 	}
 }
