@@ -118,8 +118,9 @@ type fleetTarget struct {
 	invalid error
 }
 
-// targets lists the selected clusters, sorted by name.
-func (f *fleetOptions) targets(src *sourceOptions) ([]fleetTarget, error) {
+// targets lists the selected clusters, sorted by name; withFolders when
+// each gets a folder under --output-dir, which two must not share.
+func (f *fleetOptions) targets(src *sourceOptions, withFolders bool) ([]fleetTarget, error) {
 	var all []string
 	servers := map[string]string{}
 	invalid := map[string]error{}
@@ -168,7 +169,7 @@ func (f *fleetOptions) targets(src *sourceOptions) ([]fleetTarget, error) {
 		if f.ClusterFromDir != "" {
 			t.dir = filepath.Join(f.ClusterFromDir, n)
 		}
-		if other, ok := folders[t.folder]; ok {
+		if other, ok := folders[t.folder]; ok && withFolders {
 			return nil, fmt.Errorf("contexts %q and %q would share the folder %q under --output-dir: rename one in the kubeconfig", other, n, t.folder)
 		}
 		folders[t.folder] = n
@@ -220,6 +221,8 @@ type fleetRun struct {
 	src         *sourceOptions
 	streams     genericiooptions.IOStreams
 	toolVersion string
+	// folders is true when each cluster writes to its own folder.
+	folders bool
 	// single runs the command against one cluster as a single-context
 	// run would, with src and streams in place of its own.
 	single func(ctx context.Context, src sourceOptions, streams genericiooptions.IOStreams, t fleetTarget) error
@@ -241,6 +244,7 @@ func (r *fleetRun) sourceFor(t fleetTarget, errOut io.Writer) sourceOptions {
 	cf.CacheDir = base.CacheDir
 	cf.Impersonate, cf.ImpersonateUID, cf.ImpersonateGroup = base.Impersonate, base.ImpersonateUID, base.ImpersonateGroup
 	cf.Namespace = base.Namespace
+	cf.Timeout = base.Timeout
 	if r.opts.ContextTimeout > 0 {
 		// Each request too, so that a job the runner gave up on does not
 		// hold its connection for long.
@@ -287,7 +291,7 @@ func (r *fleetRun) job(targets map[string]fleetTarget) fleet.Job[*fleetOutcome] 
 // after copying each cluster's stderr to ErrOut, prefixed with its name.
 // ok is false when --list-contexts only listed them.
 func (r *fleetRun) run(ctx context.Context) ([]fleetTarget, []fleet.Result[*fleetOutcome], bool, error) {
-	targets, err := r.opts.targets(r.src)
+	targets, err := r.opts.targets(r.src, r.folders)
 	if err != nil {
 		return nil, nil, false, err
 	}

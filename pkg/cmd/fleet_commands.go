@@ -93,7 +93,7 @@ func addReadinessFleet(cmd *cobra.Command, o *ReadinessOptions) {
 		if err := f.validate(c.Flags(), &o.sourceOptions); err != nil {
 			return err
 		}
-		r := &fleetRun{command: fleet.CommandReadiness, opts: f, src: &o.sourceOptions, streams: o.IOStreams, toolVersion: o.ToolVersion,
+		r := &fleetRun{command: fleet.CommandReadiness, opts: f, src: &o.sourceOptions, streams: o.IOStreams, toolVersion: o.ToolVersion, folders: o.OutputDir != "",
 			single: func(ctx context.Context, src sourceOptions, streams genericiooptions.IOStreams, t fleetTarget) error {
 				one := *o
 				one.sourceOptions, one.IOStreams, one.Output = src, streams, readiness.FormatJSON
@@ -135,7 +135,7 @@ func addConvertFleet(cmd *cobra.Command, o *ConvertOptions) {
 		if o.OutputDir == "" && !f.ListContexts {
 			return errors.New("convert over several clusters writes one folder per cluster: --output-dir is required")
 		}
-		r := &fleetRun{command: commandConvert, opts: f, src: &o.sourceOptions, streams: o.IOStreams, toolVersion: o.ToolVersion,
+		r := &fleetRun{command: commandConvert, opts: f, src: &o.sourceOptions, streams: o.IOStreams, toolVersion: o.ToolVersion, folders: true,
 			single: func(ctx context.Context, src sourceOptions, streams genericiooptions.IOStreams, t fleetTarget) error {
 				one := *o
 				one.sourceOptions, one.IOStreams = src, streams

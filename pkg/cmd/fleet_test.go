@@ -401,3 +401,29 @@ func TestFolderName(t *testing.T) {
 		}
 	}
 }
+
+func TestFleetFolderCollision(t *testing.T) {
+	kubeconfig := filepath.Join(t.TempDir(), "config")
+	data := `apiVersion: v1
+kind: Config
+clusters:
+- {name: c, cluster: {server: "http://127.0.0.1:1"}}
+users:
+- {name: u, user: {token: t}}
+contexts:
+- {name: "p:q", context: {cluster: c, user: u}}
+- {name: "p/q", context: {cluster: c, user: u}}
+`
+	if err := os.WriteFile(kubeconfig, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "", "convert", "-e", "vap", "--all-contexts", "--kubeconfig", kubeconfig, "--output-dir", t.TempDir())
+	if code != ExitError || !strings.Contains(stderr, `contexts "p/q" and "p:q" would share the folder "p_q"`) {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+	// Without folders, the same contexts are a fleet like any other.
+	code, stdout, _ := runCLI(t, "", "audit", "--all-contexts", "--kubeconfig", kubeconfig, "--context-timeout", "10s")
+	if code != ExitError || !strings.Contains(stdout, "p/q") || !strings.Contains(stdout, "p:q") {
+		t.Errorf("audit: exit %d:\n%s", code, stdout)
+	}
+}
