@@ -208,6 +208,9 @@ type fleetOutcome struct {
 	audit       *report.AuditReport
 	code        int
 	version     string
+	// cluster is the section, or sectionErr why it could not be built.
+	cluster    fleet.Cluster
+	sectionErr error
 }
 
 // commandConvert names convert in a fleetRun; audit and readiness use
@@ -223,6 +226,9 @@ type fleetRun struct {
 	toolVersion string
 	// folders is true when each cluster writes to its own folder.
 	folders bool
+	// section builds a cluster's section from its single-context output
+	// (nil: no report, as for convert).
+	section func(fleetTarget, *fleetOutcome) (fleet.Cluster, error)
 	// single runs the command against one cluster as a single-context
 	// run would, with src and streams in place of its own.
 	single func(ctx context.Context, src sourceOptions, streams genericiooptions.IOStreams, t fleetTarget) error
@@ -282,6 +288,13 @@ func (r *fleetRun) job(targets map[string]fleetTarget) fleet.Job[*fleetOutcome] 
 		err := r.single(ctx, src, streams, t)
 		if o.code = ExitCode(err); o.code == ExitError {
 			return o, err
+		}
+		if r.section != nil {
+			t.Version = o.version
+			o.cluster, o.sectionErr = r.section(t, o)
+			// Built now, so that a fleet holds one inventory per running
+			// job rather than one per cluster until the end.
+			o.inv, o.audit = nil, nil
 		}
 		return o, nil
 	}
@@ -391,9 +404,8 @@ func classify(err error) string {
 	return fleet.ClassInvalid
 }
 
-// report assembles the fleet report from the outcomes; section builds a
-// cluster's section from its single-context output.
-func (r *fleetRun) report(targets []fleetTarget, results []fleet.Result[*fleetOutcome], section func(fleetTarget, *fleetOutcome) (fleet.Cluster, error)) *fleet.Report {
+// report assembles the fleet report from the outcomes.
+func (r *fleetRun) report(targets []fleetTarget, results []fleet.Result[*fleetOutcome]) *fleet.Report {
 	clusters := make([]fleet.Cluster, len(results))
 	for i, res := range results {
 		t := targets[i]
@@ -404,11 +416,11 @@ func (r *fleetRun) report(targets []fleetTarget, results []fleet.Result[*fleetOu
 			clusters[i] = fleet.ErrorCluster(t.Context, t.Server, t.Version, classify(res.Err), res.Err)
 			continue
 		}
-		c, err := section(t, res.Value)
-		if err != nil {
-			c = fleet.ErrorCluster(t.Context, t.Server, t.Version, fleet.ClassInvalid, err)
+		if err := res.Value.sectionErr; err != nil {
+			clusters[i] = fleet.ErrorCluster(t.Context, t.Server, t.Version, fleet.ClassInvalid, err)
+			continue
 		}
-		clusters[i] = c
+		clusters[i] = res.Value.cluster
 	}
 	source := "kubeconfig"
 	if r.opts.ClusterFromDir != "" {

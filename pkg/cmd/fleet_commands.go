@@ -60,14 +60,15 @@ func addAuditFleet(cmd *cobra.Command, o *AuditOptions) {
 				one.sourceOptions, one.IOStreams, one.Output = src, streams, report.FormatJSON
 				return one.Run(ctx)
 			}}
+		level := failLevel(o.FailOn)
+		r.section = func(t fleetTarget, out *fleetOutcome) (fleet.Cluster, error) {
+			return fleet.AuditSection(t.Target, out.out.Bytes(), out.code, out.audit, out.inv, level)
+		}
 		targets, results, ran, err := r.run(c.Context())
 		if err != nil || !ran {
 			return err
 		}
-		level := failLevel(o.FailOn)
-		rep := r.report(targets, results, func(t fleetTarget, out *fleetOutcome) (fleet.Cluster, error) {
-			return fleet.AuditSection(t.Target, out.out.Bytes(), out.code, out.audit, out.inv, level)
-		})
+		rep := r.report(targets, results)
 		if err := fleet.Print(o.Out, rep, o.Output); err != nil {
 			return err
 		}
@@ -102,13 +103,14 @@ func addReadinessFleet(cmd *cobra.Command, o *ReadinessOptions) {
 				}
 				return one.Run(ctx)
 			}}
+		r.section = func(t fleetTarget, out *fleetOutcome) (fleet.Cluster, error) {
+			return fleet.ReadinessSection(t.Target, out.out.Bytes(), out.code, out.inv)
+		}
 		targets, results, ran, err := r.run(c.Context())
 		if err != nil || !ran {
 			return err
 		}
-		rep := r.report(targets, results, func(t fleetTarget, out *fleetOutcome) (fleet.Cluster, error) {
-			return fleet.ReadinessSection(t.Target, out.out.Bytes(), out.code, out.inv)
-		})
+		rep := r.report(targets, results)
 		if err := fleet.Print(o.Out, rep, o.Output); err != nil {
 			return err
 		}
