@@ -427,3 +427,19 @@ contexts:
 		t.Errorf("audit: exit %d:\n%s", code, stdout)
 	}
 }
+
+func TestFleetReadinessOutputDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "plans")
+	code, _, stderr := runCLI(t, "", "readiness", "--cluster-from-dir", fleetDir, "--output-dir", dir)
+	if code != ExitFindings {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, c := range []string{"eu", "lab", "us"} {
+		if _, err := os.Stat(filepath.Join(dir, c, "plan.md")); err != nil {
+			t.Errorf("%s: %v", c, err)
+		}
+		if !strings.Contains(stderr, "["+c+"] Wrote the plan") {
+			t.Errorf("stderr does not say where %s's plan went:\n%s", c, stderr)
+		}
+	}
+}
