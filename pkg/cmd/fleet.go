@@ -269,23 +269,36 @@ func (r *fleetRun) job(targets map[string]fleetTarget) fleet.Job[*fleetOutcome] 
 			return o, t.invalid
 		}
 		src := r.sourceFor(t, &o.errOut)
+		var version chan string
 		if src.readsLive() {
 			kube, _, err := src.clients()
 			if err != nil {
 				return o, err
 			}
-			// Asked first: it names the version in the report, and a
-			// cluster that cannot answer it is reported before any list.
-			v, err := kube.Discovery().ServerVersion()
-			if err != nil {
-				return o, fmt.Errorf("read the server version: %w", err)
-			}
-			o.version = v.GitVersion
+			// Asked beside the read, not before it: on a remote cluster a
+			// round trip more would lengthen every cluster's run. A server
+			// that will not say is left without a version; whatever keeps
+			// it from answering, the read meets too and reports.
+			version = make(chan string, 1)
+			go func() {
+				v, err := kube.Discovery().ServerVersion()
+				if err != nil {
+					version <- ""
+					return
+				}
+				version <- v.GitVersion
+			}()
 		}
 		src.onRead = func(inv *inventory.Inventory) { o.inv = inv }
 		src.onAudit = func(rep *report.AuditReport) { o.audit = rep }
 		streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &o.out, ErrOut: &o.errOut}
 		err := r.single(ctx, src, streams, t)
+		if version != nil {
+			select {
+			case o.version = <-version:
+			case <-ctx.Done():
+			}
+		}
 		if o.code = ExitCode(err); o.code == ExitError {
 			return o, err
 		}

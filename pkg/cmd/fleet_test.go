@@ -188,9 +188,9 @@ func TestFleetBrokenDirDoesNotStopTheOthers(t *testing.T) {
 
 // fakeServers starts API servers that fail in each way a fleet must
 // survive, and a kubeconfig in two files (merged through KUBECONFIG)
-// naming them: forbidden (403), unauthorized (401), slow (answers after the
-// context timeout), down (a closed port) and broken (names a cluster the
-// kubeconfig lacks).
+// naming them: forbidden (403 on everything), unauthorized (401), slow
+// (answers after the context timeout), down (a closed port) and broken
+// (names a cluster the kubeconfig lacks).
 func fakeServers(t *testing.T) string {
 	t.Helper()
 	status := func(code int, reason string) http.HandlerFunc {
@@ -262,6 +262,14 @@ func TestFleetFailingClusters(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, c := range rep.Clusters {
+		if c.Context == "forbidden" {
+			// A user who may list nothing gets what a single run gives
+			// them: a report that is all incomplete, exit 3.
+			if c.Error != nil || c.Verdict != fleet.VerdictIncomplete || c.ExitCode != ExitIncomplete || c.Counts.Incomplete != 16 {
+				t.Errorf("forbidden: %+v", c)
+			}
+			continue
+		}
 		if c.Error == nil {
 			t.Errorf("%s: no error", c.Context)
 			continue
@@ -271,18 +279,21 @@ func TestFleetFailingClusters(t *testing.T) {
 			t.Errorf("%s: exit %d, verdict %s", c.Context, c.ExitCode, c.Verdict)
 		}
 	}
-	want := map[string]string{"broken": fleet.ClassInvalid, "down": fleet.ClassUnreachable, "forbidden": fleet.ClassForbidden,
+	want := map[string]string{"broken": fleet.ClassInvalid, "down": fleet.ClassUnreachable,
 		"slow": fleet.ClassTimeout, "unauthorized": fleet.ClassForbidden}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("classes %v, want %v", got, want)
 	}
-	if rep.Summary.Errors != 5 || rep.Summary.ExitCode != ExitError || rep.Summary.Verdicts["FORBIDDEN"] != 2 {
+	if rep.Summary.Errors != 4 || rep.Summary.NotReady != 1 || rep.Summary.ExitCode != ExitError || rep.Summary.Verdicts["FORBIDDEN"] != 1 {
 		t.Errorf("summary %+v", rep.Summary)
 	}
-	for _, c := range []string{"broken", "down", "forbidden", "slow", "unauthorized"} {
+	for _, c := range []string{"broken", "down", "slow", "unauthorized"} {
 		if !strings.Contains(stderr, "Warning: ["+c+"] no report (") {
 			t.Errorf("stderr does not name %s:\n%s", c, stderr)
 		}
+	}
+	if !strings.Contains(stderr, "Warning: [forbidden] report incomplete: pods: permission denied") {
+		t.Errorf("stderr does not carry forbidden's own warnings:\n%s", stderr)
 	}
 	if rep.Clusters[2].Server == "" {
 		t.Errorf("the server of %s is not reported", rep.Clusters[2].Context)
@@ -302,8 +313,8 @@ func TestFleetFailingClusters(t *testing.T) {
 		}
 	})
 	t.Run("table", func(t *testing.T) {
-		_, stdout, _ := runCLI(t, "", "readiness", "--contexts", "down,forbidden", "--context-timeout", "5s")
-		for _, s := range []string{"CONTEXT     VERSION   VERDICT       EXIT", "down        -         UNREACHABLE   1", "forbidden   -         FORBIDDEN     1"} {
+		_, stdout, _ := runCLI(t, "", "readiness", "--contexts", "down,unauthorized", "--context-timeout", "5s")
+		for _, s := range []string{"CONTEXT        VERSION   VERDICT       EXIT", "down           -         UNREACHABLE   1", "unauthorized   -         FORBIDDEN     1"} {
 			if !strings.Contains(stdout, s) {
 				t.Errorf("table lacks %q:\n%s", s, stdout)
 			}
