@@ -125,6 +125,7 @@ incomplete (e.g. a resource could not be listed).`,
 	flags.StringVar(&o.Scope, "scope", o.Scope, "with --engine, where each converted PSP applies, as in convert: rbac or cluster")
 	flags.StringVar(&o.ControllerIdentity, "controller-identity", o.ControllerIdentity, "how kube-controller-manager authenticates, which decides the PSPs controller-made pods may use: service-accounts (--use-service-account-credentials, kubeadm's default) or controller-manager (one shared identity)")
 	flags.StringSliceVar(&o.SystemNamespaces, "system-namespaces", o.SystemNamespaces, "namespaces flagged as system and ignored by --fail-on")
+	addAuditFleet(cmd, o)
 	return cmd
 }
 
@@ -211,6 +212,9 @@ func (o *AuditOptions) Run(ctx context.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if o.onAudit != nil {
+		o.onAudit(rep)
 	}
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)

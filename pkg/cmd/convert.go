@@ -160,6 +160,7 @@ incomplete read of the cluster.`,
 	flags.BoolVar(&o.GatekeeperTemplates, "gatekeeper-templates", false, "gatekeeper: also write ConstraintTemplates for every constraint kind used, so the output installs on a cluster without the gatekeeper-library")
 	flags.BoolVar(&o.AllowDenyAll, "allow-deny-all", false, "write the policies even when they would deny every running pod of some namespace (without it, convert refuses and writes nothing)")
 	flags.BoolVar(&o.Mutate, "mutate", false, "kyverno: also write a mutate ClusterPolicy that fills in what the PSPs defaulted (runAsUser, fsGroup, capabilities, seccomp/AppArmor profiles, ...); only when each pod may use exactly one converted PSP (use --psp)")
+	addConvertFleet(cmd, o)
 	return cmd
 }
 

@@ -111,6 +111,7 @@ warnings with --fail-on warn), 3 the cluster could not be read completely.`,
 	flags.BoolVar(&o.Force, "force", false, "with --output-dir, overwrite existing files")
 	flags.StringVar(&o.ObserveMode, "observe-mode", o.ObserveMode, "mode of the engine's policies in step 2: audit or warn")
 	flags.StringSliceVar(&o.FailOn, "fail-on", nil, "also exit 2 on: warn")
+	addReadinessFleet(cmd, o)
 	return cmd
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/live"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 )
 
 // Client rate limits for the live read. client-go's default (5 QPS) turns
@@ -57,6 +58,13 @@ type sourceOptions struct {
 	// podSink, when set, takes the pods of a live read that no file is
 	// merged with, page by page, instead of the inventory (live.PodSink).
 	podSink live.PodSink
+	// onRead, when set, is given the inventory read: a fleet run keeps it
+	// for the images and charts of each cluster's blockers.
+	onRead func(*inventory.Inventory)
+	// onAudit, when set, is given the audit report before it is printed:
+	// a fleet run builds the cluster's section from it rather than decode
+	// megabytes of the JSON it printed.
+	onAudit func(*report.AuditReport)
 }
 
 func newSourceOptions(errOut io.Writer) sourceOptions {
@@ -132,6 +140,9 @@ func (s *sourceOptions) read(ctx context.Context, stdin io.Reader, namespace str
 			return nil, err
 		}
 		inv.Merge(files)
+	}
+	if s.onRead != nil {
+		s.onRead(inv)
 	}
 	return inv, nil
 }
