@@ -89,7 +89,10 @@
     const resp = JSON.parse(window.pspMigrate.convert(request()));
     state.last = resp;
     state.conversions++;
-    if (!timings.firstConversion) timings.firstConversion = Math.round(performance.now() - started);
+    if (!timings.firstConversion) {
+      timings.firstConversion = Math.round(performance.now() - started);
+      footer();
+    }
     render(resp);
   }
 
@@ -335,10 +338,15 @@
     });
     // For tests and the impatient: convert now, without the typing delay.
     window.pspMigrateApp = { convert: convert };
+    footer();
     convert();
+  }
+
+  function footer() {
     document.querySelector("footer").textContent =
-      "Converter loaded in " + timings.ready + " ms; first conversion after " + (timings.firstConversion || "—") + " ms. " +
-      "Built from the same Go code as the kubectl plugin.";
+      "Converter loaded in " + timings.ready + " ms" +
+      (timings.firstConversion ? "; first conversion " + timings.firstConversion + " ms after the page started" : "") +
+      ". Built from the same Go code as the kubectl plugin.";
   }
 
   async function load() {

@@ -50,7 +50,11 @@ func exports() js.Value {
 		if errResp != "" {
 			return errResp
 		}
-		b, err := bridge.Zip(bridge.Convert(req))
+		resp := bridge.Convert(req)
+		if resp.Error != nil {
+			return resp.Error.Message
+		}
+		b, err := bridge.Zip(resp)
 		if err != nil {
 			return err.Error()
 		}
