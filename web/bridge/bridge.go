@@ -230,6 +230,9 @@ func inputError(input []byte, err error) *InputError {
 	}
 	if line > 0 {
 		e.Line = manifest.DocumentLine(input, doc, line)
+		// The YAML parser names the line after the last one for an
+		// unexpected end: point at the last line there is.
+		e.Line = min(e.Line, bytes.Count(input, []byte("\n"))+1)
 	}
 	return e
 }
