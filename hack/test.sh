@@ -47,9 +47,7 @@ step "browser converter (web/... under GOOS=js on Node.js; test/browser in headl
 # The wasm bridge under Go's own wasm_exec runner, then the page end to
 # end: every tab must equal `convert --scope cluster` byte for byte.
 command -v node >/dev/null 2>&1 || psp::die "node is not on PATH: the GOOS=js tests run on Node.js (Debian: apt-get install nodejs)"
-GOOS=js GOARCH=wasm go vet ./web/...
 GOOS=js GOARCH=wasm go test -count=1 -exec "$(go env GOROOT)/lib/wasm/go_js_wasm_exec" ./web/...
-(cd test/browser && go mod tidy -diff && go vet ./...)
 CHROMIUM=$(bash hack/ensure-chromium.sh)
 export CHROMIUM
 go test -C test/browser -count=1 -timeout 20m ./...
