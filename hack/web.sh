@@ -30,6 +30,10 @@ trap 'rm -rf "$tmp"' EXIT
 GOOS=js GOARCH=wasm CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$tmp/main.wasm" ./web/wasm
 # -n: no name or time in the header, so the same build gives the same bytes.
 gzip -n -9 -c "$tmp/main.wasm" >"$tmp/main.wasm.gz"
+# The page's budget (issue 12): what a browser downloads stays under 10 MB.
+max_gzip=$((10 * 1000 * 1000))
+size_gzip=$(wc -c <"$tmp/main.wasm.gz")
+((size_gzip < max_gzip)) || psp::die "main.wasm is $size_gzip bytes gzipped, over the budget of $max_gzip: see docs/web.md"
 
 mkdir -p "$out" web/dist
 cp web/static/* "$tmp/main.wasm" "$tmp/main.wasm.gz" "$out/"
