@@ -118,8 +118,12 @@ func (o *WebOptions) Run(ctx context.Context) error {
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("stop serving %s: %w", url, err)
+	if err := srv.Shutdown(shutdown); err != nil {
+		if !errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("stop serving %s: %w", url, err)
+		}
+		// A browser still downloading main.wasm: Ctrl-C means stop now.
+		_ = srv.Close()
 	}
 	return nil
 }
