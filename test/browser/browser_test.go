@@ -471,6 +471,37 @@ func TestBrowserConverter(t *testing.T) {
 		screenshot(t, ctx, "converter.png")
 	})
 
+	t.Run("typing converts after a pause; an example fills the input", func(t *testing.T) {
+		doc := string(psps[firstName(psps)])
+		if err := chromedp.Do(ctx, chromedp.Steps(
+			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+					window.before = Number(document.body.dataset.conversions);
+					const in_ = document.getElementById("input");
+					in_.value = %s;
+					in_.dispatchEvent(new Event("input", {bubbles: true}));
+				})()`, jsString(doc)))(ctx, tg)
+				return err
+			}),
+			chromedp.Poll[chromedp.Void](`Number(document.body.dataset.conversions) > window.before && document.body.dataset.state === "done"`, chromedp.WithPollingTimeout(time.Minute)),
+		)); err != nil {
+			t.Fatalf("typing: %v", err)
+		}
+		level, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+			const sel = document.getElementById("example");
+			sel.value = "restricted";
+			sel.dispatchEvent(new Event("change"));
+			const row = document.querySelector("#levels tbody tr");
+			return row ? row.cells[0].textContent + ":" + row.cells[1].textContent : "";
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if level != "restricted:restricted" {
+			t.Errorf("the restricted example's level row is %q, want restricted:restricted", level)
+		}
+	})
+
 	t.Run("zip of every engine", func(t *testing.T) {
 		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`(() => {
 			const z = window.pspMigrate.zip(JSON.stringify({input: document.getElementById("input").value}));
