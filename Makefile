@@ -2,10 +2,16 @@
 GO ?= go
 BIN := bin/kubectl-psp_migrate
 
-.PHONY: build test lint unit e2e example bench release-check fuzz clean
+.PHONY: build web test lint unit e2e example bench release-check fuzz clean
 
-build:
+# The CLI embeds the browser converter that `make web` builds (web/dist).
+build: web
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/kubectl-psp_migrate
+
+# The browser converter (docs/web.md): a folder any static host serves, in
+# bin/web, and the files the CLI embeds for `kubectl psp-migrate web`.
+web:
+	bash hack/web.sh bin/web
 
 # The whole suite: static checks, unit tests (and again under -race),
 # end-to-end tests against a real kube-apiserver, and the release check for
@@ -46,4 +52,4 @@ release-check:
 	bash hack/release-check.sh
 
 clean:
-	rm -rf bin dist
+	rm -rf bin dist web/dist/main.wasm.gz web/dist/wasm_exec.js

@@ -14,7 +14,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=hack/lib.sh
 source hack/lib.sh
 
-packages=(./pkg/translate/...)
+# pkg/convert and web/bridge are what the browser build runs (docs/web.md).
+packages=(./pkg/translate/... ./pkg/convert ./web/bridge)
 forbidden='k8s.io/client-go'
 
 psp::log "check-deps: no $forbidden in go list -deps ${packages[*]}"

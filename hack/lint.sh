@@ -24,6 +24,10 @@ fi
 
 step "go vet"
 go vet ./...
+# The browser build and its glue exist only for GOOS=js; the browser test
+# is its own module (test/browser).
+GOOS=js GOARCH=wasm go vet ./web/...
+(cd test/browser && go vet ./...)
 
 step "translation core: no client-go, builds for GOOS=js GOARCH=wasm"
 bash hack/check-deps.sh
@@ -33,7 +37,7 @@ go mod tidy -diff
 # The checksum database does not know kubewarden-controller; the committed
 # go.sum verifies it (as in hack/ensure-kwcheck.sh).
 export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/kubewarden/kubewarden-controller"
-for module in hack/tools/*/; do
+for module in hack/tools/*/ test/browser/; do
   (cd "$module" && GOWORK=off GOFLAGS='' go mod tidy -diff)
 done
 
@@ -41,6 +45,8 @@ step "staticcheck $STATICCHECK_VERSION"
 staticcheck=$(hack/ensure-staticcheck.sh)
 "$staticcheck" ./...
 (cd hack/tools/kubewarden && GOWORK=off GOFLAGS='' "$staticcheck" ./...)
+(cd test/browser && GOWORK=off GOFLAGS='' "$staticcheck" ./...)
+GOOS=js GOARCH=wasm "$staticcheck" ./web/...
 
 step "shellcheck"
 shellcheck=$(hack/ensure-shellcheck.sh)

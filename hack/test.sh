@@ -43,6 +43,15 @@ mapfile -t rest < <(grep -v '^github.com/psp-migrate/kubectl-psp-migrate/pkg/' <
 ((${#rest[@]} > 0)) || psp::die "go list ./... gave no packages outside pkg/"
 go test -count=1 -timeout 40m "${rest[@]}"
 
+step "browser converter (web/... under GOOS=js on Node.js; test/browser in headless Chromium)"
+# The wasm bridge under Go's own wasm_exec runner, then the page end to
+# end: every tab must equal `convert --scope cluster` byte for byte.
+command -v node >/dev/null 2>&1 || psp::die "node is not on PATH: the GOOS=js tests run on Node.js (Debian: apt-get install nodejs)"
+GOOS=js GOARCH=wasm go test -count=1 -exec "$(go env GOROOT)/lib/wasm/go_js_wasm_exec" ./web/...
+CHROMIUM=$(bash hack/ensure-chromium.sh)
+export CHROMIUM
+go test -C test/browser -count=1 -timeout 20m ./...
+
 step "fuzz (every target, 3s each; corpora in testdata/fuzz)"
 bash hack/fuzz.sh 3s
 

@@ -5,17 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/audit"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/convert"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
 )
@@ -169,16 +166,11 @@ func (o *ConvertOptions) Complete(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
 		return fmt.Errorf("convert takes no arguments, got %q", args)
 	}
-	o.renderers = nil
-	for _, e := range o.Engines {
-		r, err := engines.ByName(strings.TrimSpace(e))
-		if err != nil {
-			return fmt.Errorf("-e: %w", err)
-		}
-		if !slices.ContainsFunc(o.renderers, func(x translate.Engine) bool { return x.Name() == r.Name() }) {
-			o.renderers = append(o.renderers, r)
-		}
+	renderers, err := convert.Renderers(o.Engines)
+	if err != nil {
+		return fmt.Errorf("-e: %w", err)
 	}
+	o.renderers = renderers
 	// `--exclude-namespaces ""` parses as one empty name: it means none.
 	o.ExcludeNamespaces = slices.DeleteFunc(o.ExcludeNamespaces, func(s string) bool { return strings.TrimSpace(s) == "" })
 	if o.ExcludeNamespaces == nil {
@@ -243,47 +235,7 @@ func (o *ConvertOptions) Run(ctx context.Context) error {
 		}
 	}
 
-	opts := o.options()
-	in := translate.Input{Options: opts}
-	needsSet := slices.ContainsFunc(o.renderers, func(r translate.Engine) bool { return r.NeedsPolicySet() })
-	if needsSet {
-		if in.Set, err = translate.Compile(inv, opts); err != nil {
-			return err
-		}
-		for _, p := range in.Set.Policies {
-			notes := p.Notes
-			if !o.Mutate {
-				// With --mutate the defaults are written, not dropped.
-				notes = append(slices.Clone(notes), p.DefaultNotes...)
-			}
-			for _, n := range notes {
-				fmt.Fprintf(o.ErrOut, "Note: PodSecurityPolicy %s: %s\n", p.Name, n)
-			}
-		}
-	}
-	if slices.ContainsFunc(o.renderers, func(r translate.Engine) bool { return r.Name() == translate.EnginePSA }) {
-		if in.Namespaces, err = o.namespacePlans(inv); err != nil {
-			return err
-		}
-	}
-
-	var objects []translate.Object
-	for _, r := range o.renderers {
-		out, err := r.Render(in)
-		if err != nil {
-			return fmt.Errorf("%s: %w", r.Name(), err)
-		}
-		for _, w := range out.Warnings {
-			fmt.Fprintf(o.ErrOut, "Warning: %s: %s\n", r.Name(), w)
-		}
-		objects = append(objects, out.Objects...)
-	}
-	if in.Set != nil {
-		if err := o.impact(inv, in.Set); err != nil {
-			return err
-		}
-	}
-	manifests, err := translate.Marshal(objects)
+	manifests, err := convert.Run(inv, o.renderers, convert.Options{Options: o.options(), AllowDenyAll: o.AllowDenyAll}, o.ErrOut)
 	if err != nil {
 		return err
 	}
@@ -307,57 +259,4 @@ func (o *ConvertOptions) Run(ctx context.Context) error {
 		return withExitCode(ExitIncomplete, "written from an incomplete read")
 	}
 	return nil
-}
-
-// namespacePlans runs the audit and turns its namespace recommendations
-// into the psa engine's input. "latest" is pinned to the newest version
-// this build knows, so that the labels do not change meaning when the
-// cluster is upgraded.
-func (o *ConvertOptions) namespacePlans(inv *inventory.Inventory) ([]translate.NamespacePlan, error) {
-	version := o.PSSVersion
-	if version == "latest" {
-		version = buildinfo.LatestPSSVersion().String()
-		fmt.Fprintf(o.ErrOut, "Warning: psa: pod-security labels pinned to %s; pass --pss-version with your cluster's version\n", version)
-	}
-	rep, err := audit.Run(inv, audit.Options{PSSVersion: version, SystemNamespaces: o.ExcludeNamespaces, ToolVersion: o.ToolVersion})
-	if err != nil {
-		return nil, fmt.Errorf("psa: audit: %w", err)
-	}
-	return plansFromReport(rep), nil
-}
-
-// plansFromReport maps the audit's namespaces; the PSPs named are those
-// that admit the namespace's pods today.
-func plansFromReport(rep *report.AuditReport) []translate.NamespacePlan {
-	psps := map[string]map[string]bool{}
-	for _, p := range rep.Pods {
-		if p.PSP != nil && p.PSP.AdmittedBy != nil {
-			if psps[p.Namespace] == nil {
-				psps[p.Namespace] = map[string]bool{}
-			}
-			psps[p.Namespace][*p.PSP.AdmittedBy] = true
-		}
-	}
-	out := make([]translate.NamespacePlan, 0, len(rep.Namespaces))
-	for _, ns := range rep.Namespaces {
-		plan := translate.NamespacePlan{Name: ns.Name, Labels: ns.Labels, Found: ns.Found}
-		for _, c := range ns.Conflicts {
-			if plan.Conflicts == nil {
-				plan.Conflicts = map[string]string{}
-			}
-			plan.Conflicts[c.Key] = fmt.Sprintf("%s is %s, the audit recommends %s: %s", c.Key, c.Current, c.Recommended, c.Effect)
-		}
-		for _, l := range ns.ProtectionLost {
-			plan.ProtectionLost = append(plan.ProtectionLost, l.Message)
-		}
-		for _, r := range ns.RejectedToday {
-			plan.NotCounted = append(plan.NotCounted, r.Kind+"/"+r.Name)
-		}
-		for name := range psps[ns.Name] {
-			plan.PSPs = append(plan.PSPs, name)
-		}
-		sort.Strings(plan.PSPs)
-		out = append(out, plan)
-	}
-	return out
 }

@@ -29,6 +29,7 @@ Standard level — before the upgrade that removes PodSecurityPolicy.`,
 	root.AddCommand(NewCmdConvert(streams, info))
 	root.AddCommand(NewCmdReadiness(streams, info))
 	root.AddCommand(NewCmdVersion(streams, info))
+	root.AddCommand(NewCmdWeb(streams))
 	root.AddCommand(NewCmdCompletion(streams))
 	registerFlagCompletions(root)
 	return root

@@ -578,3 +578,29 @@ func describe(v interface{}) string {
 		return fmt.Sprintf("%T", v)
 	}
 }
+
+// DocumentLine turns a line number within document doc (1-based, as the
+// errors of Decode count them) into a line number of the whole YAML
+// stream data, splitting documents exactly as Decode does; it returns 0
+// when data has no such document. The browser page uses it to point at
+// the line of a pasted stream that an error names.
+func DocumentLine(data []byte, doc, line int) int {
+	if doc < 1 || line < 1 {
+		return 0
+	}
+	n, found := 0, 0
+	_ = splitDocuments(data, func(raw []byte) error {
+		n++
+		if n == doc {
+			// raw is a sub-slice of data, so the difference of their
+			// capacities is where it starts.
+			off := cap(data) - cap(raw)
+			found = bytes.Count(data[:off], []byte("\n")) + line
+			return errStop
+		}
+		return nil
+	})
+	return found
+}
+
+var errStop = errors.New("stop")

@@ -254,3 +254,25 @@ func TestMergeKeyOverride(t *testing.T) {
 		t.Errorf("a repeated key beside a merge: %v", err)
 	}
 }
+
+func TestDocumentLine(t *testing.T) {
+	stream := []byte("a: 1\n---\nb: 2\nc: [\n--- # next\n\nd: 4\n")
+	tests := []struct {
+		name      string
+		doc, line int
+		want      int
+	}{
+		{"first document", 1, 1, 1},
+		{"second document", 2, 2, 4},
+		{"third document after a commented separator", 3, 2, 7},
+		{"no such document", 4, 1, 0},
+		{"no line", 2, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := DocumentLine(stream, tt.doc, tt.line); got != tt.want {
+				t.Errorf("DocumentLine(doc %d, line %d) = %d, want %d", tt.doc, tt.line, got, tt.want)
+			}
+		})
+	}
+}

@@ -1,7 +1,8 @@
-package cmd
+package convert
 
 import (
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -28,15 +29,15 @@ type deniedPod struct {
 	namespace, name, reason string
 }
 
-// impact tells, on ErrOut, which running pods each engine's output would
+// impact tells, on diag, which running pods each engine's output would
 // deny (the prediction `audit --engine` makes), and refuses to go on when
 // an engine's output would deny every running pod of a namespace: piped
 // into `kubectl apply` in enforce mode, such output breaks that namespace
 // without a word (as a PSP granted only to system:authenticated once did,
 // rendered as a policy no pod could use). --allow-deny-all overrides.
-func (o *ConvertOptions) impact(inv *inventory.Inventory, set *translate.PolicySet) error {
+func impact(inv *inventory.Inventory, set *translate.PolicySet, renderers []translate.Engine, allowDenyAll bool, diag io.Writer) error {
 	var predicted []translate.Engine
-	for _, r := range o.renderers {
+	for _, r := range renderers {
 		if translate.Predicts(r) {
 			predicted = append(predicted, r)
 		}
@@ -86,7 +87,7 @@ func (o *ConvertOptions) impact(inv *inventory.Inventory, set *translate.PolicyS
 		if n := len(im.denied) - len(examples); n > 0 {
 			more = fmt.Sprintf("; and %d more (see `kubectl psp-migrate audit --engine %s`)", n, im.engine)
 		}
-		fmt.Fprintf(o.ErrOut, "Warning: %s: the converted policies would deny %d of the %d running pods they cover: %s%s\n",
+		fmt.Fprintf(diag, "Warning: %s: the converted policies would deny %d of the %d running pods they cover: %s%s\n",
 			im.engine, len(im.denied), im.checked, strings.Join(examples, "; "), more)
 		var all []string
 		for _, ns := range slices.Sorted(maps.Keys(im.perNamespace)) {
@@ -98,7 +99,7 @@ func (o *ConvertOptions) impact(inv *inventory.Inventory, set *translate.PolicyS
 			refusals = append(refusals, fmt.Sprintf("%s: every running pod of namespace(s) %s", im.engine, strings.Join(all, ", ")))
 		}
 	}
-	if len(refusals) > 0 && !o.AllowDenyAll {
+	if len(refusals) > 0 && !allowDenyAll {
 		return fmt.Errorf("the converted policies would deny %s; nothing was written. Check the PSPs' RBAC grants (--scope rbac converts who may use each PSP today) and --psp, or pass --allow-deny-all to write them anyway",
 			strings.Join(refusals, "; "))
 	}
