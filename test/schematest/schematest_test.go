@@ -13,13 +13,14 @@ type inner struct {
 }
 
 type own struct {
-	Name    string            `json:"name"`
-	Count   int               `json:"count,omitempty"`
-	Ref     *inner            `json:"ref"`
-	Items   []inner           `json:"items"`
-	ByName  map[string]inner  `json:"byName,omitempty"`
-	Raw     []byte            `json:"raw"`
-	Labels  map[string]string `json:"labels"`
+	Name   string            `json:"name"`
+	Count  int               `json:"count,omitempty"`
+	Ref    *inner            `json:"ref"`
+	Items  []inner           `json:"items"`
+	ByName map[string]inner  `json:"byName,omitempty"`
+	Raw    []byte            `json:"raw"`
+	Labels map[string]string `json:"labels"`
+	//lint:ignore U1000 present so that the test proves the walk skips unexported fields
 	private string
 }
 
