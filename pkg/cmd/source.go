@@ -65,6 +65,9 @@ type sourceOptions struct {
 	// a fleet run builds the cluster's section from it rather than decode
 	// megabytes of the JSON it printed.
 	onAudit func(*report.AuditReport)
+	// tapPods, when set, wraps podSink: a fleet run notes what it needs of
+	// the pods a streamed read does not keep.
+	tapPods func(live.PodSink) live.PodSink
 }
 
 func newSourceOptions(errOut io.Writer) sourceOptions {
@@ -126,6 +129,9 @@ func (s *sourceOptions) read(ctx context.Context, stdin io.Reader, namespace str
 		opts := live.Options{Namespace: namespace}
 		if len(s.Filenames) == 0 {
 			opts.Pods = s.podSink
+			if s.tapPods != nil && opts.Pods != nil {
+				opts.Pods = s.tapPods(opts.Pods)
+			}
 		}
 		cluster, err := live.Read(ctx, kube, dyn, opts)
 		if err != nil {

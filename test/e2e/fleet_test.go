@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -134,6 +135,14 @@ func startFleet(t *testing.T) (v124, v130 *framework.Cluster, kubeconfig string)
 	f.deployment("payments", "checkout", restrictedSpec(), 2)
 	f.deployment("web", "frontend", baselineSpec(), 1)
 	f.daemonSet("web", "node-agent", privilegedSpec(), 1)
+	// A bare pod from a chart: a live audit streams pods, and the fleet
+	// must still name its image and chart.
+	debug := baselineSpec()
+	debug.Containers[0].Image = "registry.example/debug:1.2"
+	_, err := f.kube.CoreV1().Pods("web").Create(t.Context(), &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "debug", Labels: map[string]string{"helm.sh/chart": "debug-tools-0.3.1"}},
+		Spec:       debug}, metav1.CreateOptions{})
+	f.must(err, "create bare pod")
 
 	role, _ := shippedRole(t)
 	var rules []rbacv1.PolicyRule
@@ -283,6 +292,27 @@ func TestFleetAgainstRealAPIServers(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("a bare pod's image and chart are blockers of a live (streamed) audit", func(t *testing.T) {
+		code, stdout, stderr := runPlugin(t, "audit", "-o", "json", "--pss-version", serverPSSVersion, "--contexts", "v124", "--fail-on", "restricted")
+		if code != cmd.ExitFindings {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var rep fleet.Report
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		reason := "fails the restricted level"
+		for _, want := range []fleet.Blocker{
+			{Kind: fleet.BlockerWorkload, Name: "web/Pod/debug", Reason: reason},
+			{Kind: fleet.BlockerImage, Name: "registry.example/debug", Reason: reason},
+			{Kind: fleet.BlockerChart, Name: "debug-tools", Reason: reason},
+		} {
+			if !slices.Contains(rep.Clusters[0].Blockers, want) {
+				t.Errorf("blockers lack %+v: %+v", want, rep.Clusters[0].Blockers)
+			}
+		}
+	})
 
 	t.Run("table", func(t *testing.T) {
 		_, stdout, _ := runPlugin(t, "readiness", "--contexts", "^down")
