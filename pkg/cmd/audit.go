@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strings"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -117,13 +116,13 @@ incomplete (e.g. a resource could not be listed).`,
 	flags := cmd.Flags()
 	o.addFlags(flags, "audit")
 	flags.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "audit all namespaces (the default unless -n is given)")
-	flags.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+strings.Join(report.Formats, "|"))
-	flags.StringVar(&o.PSSVersion, "pss-version", o.PSSVersion, `Pod Security Standards version to evaluate: "latest" or "v1.x" (use your target cluster's version)`)
-	flags.StringSliceVar(&o.FailOn, "fail-on", nil, "exit 2 when a workload outside system namespaces fails this level, or relies on PSP mutation: "+strings.Join(failOnValues, "|"))
-	flags.StringSliceVarP(&o.Engines, "engine", "e", nil, "also predict, per pod and workload, what the policies written by convert -e ENGINE would do: "+strings.Join(engines.PredictingNames(), "|"))
+	enumVar(flags, &o.Output, "output", "o", "output format", func() []string { return report.Formats })
+	pssVersionVar(flags, &o.PSSVersion, "Pod Security Standards version to evaluate; use your target cluster's version")
+	enumSliceVar(flags, &o.FailOn, "fail-on", "", "exit 2 when a workload outside system namespaces fails this level, relies on PSP mutation, or would be rejected by an --engine", func() []string { return failOnValues })
+	enumSliceVar(flags, &o.Engines, "engine", "e", "also predict, per pod and workload, what the policies written by convert -e ENGINE would do", engines.PredictingNames)
 	flags.StringVar(&o.PSP, "psp", "", "with --engine, only the verdicts of this PSP's converted rules")
-	flags.StringVar(&o.Scope, "scope", o.Scope, "with --engine, where each converted PSP applies, as in convert: rbac or cluster")
-	flags.StringVar(&o.ControllerIdentity, "controller-identity", o.ControllerIdentity, "how kube-controller-manager authenticates, which decides the PSPs controller-made pods may use: service-accounts (--use-service-account-credentials, kubeadm's default) or controller-manager (one shared identity)")
+	enumVar(flags, &o.Scope, "scope", "", "with --engine, where each converted PSP applies, as in convert", scopeValues)
+	enumVar(flags, &o.ControllerIdentity, "controller-identity", "", "how kube-controller-manager authenticates, which decides the PSPs controller-made pods may use: service-accounts (--use-service-account-credentials, kubeadm's default) or controller-manager (one shared identity)", func() []string { return controllerIdentityValues })
 	flags.StringSliceVar(&o.SystemNamespaces, "system-namespaces", o.SystemNamespaces, "namespaces flagged as system and ignored by --fail-on")
 	addAuditFleet(cmd, o)
 	return cmd
@@ -145,30 +144,26 @@ func (o *AuditOptions) Complete(cmd *cobra.Command, args []string) error {
 
 // Validate rejects bad flags before anything is read.
 func (o *AuditOptions) Validate() error {
-	if !report.ValidFormat(o.Output) {
-		return fmt.Errorf("invalid output format %q: want one of %s", o.Output, strings.Join(report.Formats, ", "))
+	if err := checkValues("output", report.Formats, o.Output); err != nil {
+		return err
 	}
-	if _, err := pss.NewEvaluator(o.PSSVersion); err != nil {
-		return fmt.Errorf("--pss-version: %w", err)
+	if err := checkPSSVersion(o.PSSVersion); err != nil {
+		return err
 	}
-	for _, f := range o.FailOn {
-		if !slices.Contains(failOnValues, f) {
-			return fmt.Errorf("invalid --fail-on value %q: want one of %s", f, strings.Join(failOnValues, ", "))
-		}
+	if err := checkValues("fail-on", failOnValues, o.FailOn...); err != nil {
+		return err
 	}
-	if !slices.Contains(controllerIdentityValues, o.ControllerIdentity) {
-		return fmt.Errorf("invalid --controller-identity %q: want one of %s", o.ControllerIdentity, strings.Join(controllerIdentityValues, ", "))
+	if err := checkValues("controller-identity", controllerIdentityValues, o.ControllerIdentity); err != nil {
+		return err
 	}
-	for _, e := range o.Engines {
-		if !slices.Contains(engines.PredictingNames(), e) {
-			return fmt.Errorf("invalid --engine %q: audit can predict %s", e, strings.Join(engines.PredictingNames(), ", "))
-		}
+	if err := checkValues("engine", engines.PredictingNames(), o.Engines...); err != nil {
+		return err
 	}
 	if o.PSP != "" && len(o.Engines) == 0 {
 		return errors.New("--psp needs --engine")
 	}
-	if o.Scope != string(translate.ScopeRBAC) && o.Scope != string(translate.ScopeCluster) {
-		return fmt.Errorf("invalid --scope %q: want rbac or cluster", o.Scope)
+	if err := checkValues("scope", scopeValues(), o.Scope); err != nil {
+		return err
 	}
 	if slices.Contains(o.FailOn, failOnEngine) && len(o.Engines) == 0 {
 		return errors.New("--fail-on engine needs --engine")

@@ -8,10 +8,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
 )
 
 // completionShells are the shells `completion` writes scripts for.
@@ -137,46 +133,12 @@ func (o *CompletionOptions) Run() error {
 	return nil
 }
 
-// Values offered for the flags below; engines come from pkg/translate.
-var (
-	// outputFormats are the -o values of each command that has the flag;
-	// a command missing here gets no -o completion rather than a wrong one.
-	outputFormats = map[string][]string{
-		"audit":   report.Formats,
-		"version": versionOutputFormats,
-	}
-)
-
-// flagValues returns what lists the completion candidates of flag on cmd,
-// and false when this plugin has no fixed set of values for it. The lists
-// are built only when a shell asks, not on every run of the plugin.
-func flagValues(cmd *cobra.Command, flag *pflag.Flag) (func() []string, bool) {
-	fixed := func(values []string) func() []string { return func() []string { return values } }
-	switch flag.Name {
-	case "engine":
-		// Only engines that work are offered: audit predicts fewer than
-		// convert renders.
-		if cmd.Name() == "audit" {
-			return fixed(engines.PredictingNames()), true
-		}
-		return fixed(engines.Names()), true
-	case "output":
-		formats, ok := outputFormats[cmd.Name()]
-		return fixed(formats), ok
-	case "pss-version":
-		return buildinfo.PSSVersions, true
-	case "fail-on":
-		return fixed(failOnValues), true
-	case "controller-identity":
-		return fixed(controllerIdentityValues), true
-	}
-	return nil, false
-}
-
 // registerFlagCompletions walks root and every command below it and
-// registers value completions for the flags with a fixed set of values
-// (-e/--engine, -o/--output, --pss-version, --fail-on, --controller-identity) wherever a command
-// defines them. A completion the command registered itself is kept.
+// registers value completions for each enumerated flag (enumFlag: -o,
+// -e, --scope, --mode, --fail-on, --pss-version, ...) from the list the flag
+// validates against, and the cluster-backed completions of the read flags
+// (-n, --context, --cluster, --psp, -f). A completion the command registered
+// itself is kept.
 func registerFlagCompletions(root *cobra.Command) {
 	var walk func(cmd *cobra.Command)
 	walk = func(cmd *cobra.Command) {
@@ -186,19 +148,26 @@ func registerFlagCompletions(root *cobra.Command) {
 			if _, ok := cmd.GetFlagCompletionFunc(flag.Name); ok {
 				return
 			}
-			values, ok := flagValues(cmd, flag)
-			if !ok {
+			fn := flagCompletion(cmd, flag)
+			if fn == nil {
 				return
 			}
 			// The flag was just seen on cmd and has no function yet, so
 			// registration cannot fail.
-			_ = cmd.RegisterFlagCompletionFunc(flag.Name, func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
-				return values(), cobra.ShellCompDirectiveNoFileComp
-			})
+			_ = cmd.RegisterFlagCompletionFunc(flag.Name, fn)
 		})
 		for _, sub := range cmd.Commands() {
 			walk(sub)
 		}
 	}
 	walk(root)
+}
+
+// flagCompletion is the completion of flag on cmd, or nil when the shell's
+// default (nothing, or files) is right.
+func flagCompletion(cmd *cobra.Command, flag *pflag.Flag) cobra.CompletionFunc {
+	if e, ok := flag.Value.(*enumFlag); ok {
+		return enumCompletion(e)
+	}
+	return clusterCompletion(cmd, flag)
 }

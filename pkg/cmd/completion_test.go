@@ -170,19 +170,19 @@ func completionCandidates(out string) []string {
 	return got
 }
 
-// TestRegisterFlagCompletions covers the walk on a tree shaped like the
-// future `convert` command: -e on a subcommand, -o on a command the
-// table does not know, a persistent flag, and a flag that already has its
-// own completion.
+// TestRegisterFlagCompletions covers the walk on a small tree: an
+// enumerated flag on a subcommand, a persistent one seen from a child, a
+// plain string flag (no completion) and a flag that already has its own.
 func TestRegisterFlagCompletions(t *testing.T) {
 	var s string
+	var list []string
 	root := &cobra.Command{Use: "kubectl-psp_migrate"}
-	root.PersistentFlags().StringVar(&s, "pss-version", "", "")
+	pssVersionVar(root.PersistentFlags(), &s, "")
 	convert := &cobra.Command{Use: "convert", Run: func(*cobra.Command, []string) {}}
-	convert.Flags().StringVarP(&s, "engine", "e", "", "")
+	enumSliceVar(convert.Flags(), &list, "engine", "e", "", engines.Names)
 	convert.Flags().StringVarP(&s, "output", "o", "", "")
 	own := &cobra.Command{Use: "own", Run: func(*cobra.Command, []string) {}}
-	own.Flags().StringVar(&s, "fail-on", "", "")
+	enumVar(own.Flags(), &s, "fail-on", "", "", func() []string { return failOnValues })
 	if err := own.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"mine"}, cobra.ShellCompDirectiveNoFileComp)); err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestRegisterFlagCompletions(t *testing.T) {
 	}{
 		{name: "engine on a subcommand", cmd: convert, flag: "engine", want: engines.Names()},
 		{name: "persistent flag seen from a child", cmd: convert, flag: "pss-version", want: buildinfo.PSSVersions()},
-		{name: "output of a command without known formats", cmd: convert, flag: "output"},
+		{name: "plain string flag", cmd: convert, flag: "output"},
 		{name: "a command's own completion is kept", cmd: own, flag: "fail-on", want: []string{"mine"}},
 	}
 	for _, tt := range tests {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/convert"
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate/engines"
 )
@@ -145,15 +144,15 @@ incomplete read of the cluster.`,
 	}
 	flags := cmd.Flags()
 	o.addFlags(flags, "read")
-	flags.StringSliceVarP(&o.Engines, "engine", "e", nil, "engine to write policies for: "+strings.Join(engines.Names(), "|")+"; repeatable or comma separated")
-	flags.StringVar(&o.Scope, "scope", o.Scope, "where each PSP applies: rbac (where the pod's service account could use it) or cluster (every pod)")
-	flags.StringVar(&o.Mode, "mode", o.Mode, "what the policies do with a pod they would reject: enforce, audit or warn")
+	enumSliceVar(flags, &o.Engines, "engine", "e", "engine to write policies for; repeatable or comma separated", engines.Names)
+	enumVar(flags, &o.Scope, "scope", "", "where each PSP applies: rbac (where the pod's service account could use it) or cluster (every pod)", scopeValues)
+	enumVar(flags, &o.Mode, "mode", "", "what the policies do with a pod they would reject", modeValues)
 	flags.StringSliceVar(&o.ExcludeNamespaces, "exclude-namespaces", o.ExcludeNamespaces, `namespaces the policies leave alone; "" excludes none`)
 	flags.StringSliceVar(&o.PSPs, "psp", nil, "convert only these PodSecurityPolicies; repeatable")
 	flags.StringVar(&o.OutputDir, "output-dir", "", "write one file per object into this directory instead of a YAML stream to stdout")
 	flags.BoolVar(&o.Prune, "prune", false, "with --output-dir, remove the files an earlier run wrote there that this run did not (only files listed in the directory's "+translate.ManifestListFile+")")
 	flags.BoolVar(&o.Force, "force", false, "overwrite existing files in --output-dir, and namespace labels psa would otherwise leave alone")
-	flags.StringVar(&o.PSSVersion, "pss-version", o.PSSVersion, `Pod Security Standards version for psa ("latest" or "v1.x", your target cluster's version); "latest" is pinned to the newest version this build knows`)
+	pssVersionVar(flags, &o.PSSVersion, `Pod Security Standards version for psa, your target cluster's version; "latest" is pinned to the newest version this build knows`)
 	flags.BoolVar(&o.GatekeeperTemplates, "gatekeeper-templates", false, "gatekeeper: also write ConstraintTemplates for every constraint kind used, so the output installs on a cluster without the gatekeeper-library")
 	flags.BoolVar(&o.AllowDenyAll, "allow-deny-all", false, "write the policies even when they would deny every running pod of some namespace (without it, convert refuses and writes nothing)")
 	flags.BoolVar(&o.Mutate, "mutate", false, "kyverno: also write a mutate ClusterPolicy that fills in what the PSPs defaulted (runAsUser, fsGroup, capabilities, seccomp/AppArmor profiles, ...); only when each pod may use exactly one converted PSP (use --psp)")
@@ -184,11 +183,11 @@ func (o *ConvertOptions) Validate() error {
 	if len(o.renderers) == 0 {
 		return fmt.Errorf("no engine given: use -e with one of %s", strings.Join(engines.Names(), ", "))
 	}
-	if !slices.Contains(translate.Scopes, translate.Scope(o.Scope)) {
-		return fmt.Errorf("invalid --scope %q: want rbac or cluster", o.Scope)
+	if err := checkValues("scope", scopeValues(), o.Scope); err != nil {
+		return err
 	}
-	if !slices.Contains(translate.Modes, translate.Mode(o.Mode)) {
-		return fmt.Errorf("invalid --mode %q: want enforce, audit or warn", o.Mode)
+	if err := checkValues("mode", modeValues(), o.Mode); err != nil {
+		return err
 	}
 	if o.Prune && o.OutputDir == "" {
 		return errors.New("--prune needs --output-dir")
@@ -196,8 +195,8 @@ func (o *ConvertOptions) Validate() error {
 	if o.Mutate && slices.ContainsFunc(o.renderers, func(r translate.Engine) bool { return r.Name() != translate.EngineKyverno }) {
 		return fmt.Errorf("--mutate is only supported for -e kyverno")
 	}
-	if _, err := pss.NewEvaluator(o.PSSVersion); err != nil {
-		return fmt.Errorf("--pss-version: %w", err)
+	if err := checkPSSVersion(o.PSSVersion); err != nil {
+		return err
 	}
 	return o.sourceOptions.validate()
 }

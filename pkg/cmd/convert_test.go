@@ -82,10 +82,10 @@ func TestConvert(t *testing.T) {
 			wantStdout: []string{"kind: ValidatingAdmissionPolicy\n"}, noStdout: []string{"usable_", "expression: \"false\""}},
 		{name: "EKS layout without the binding: nobody may use the PSP", input: "testdata/convert/eks-unbound.yaml", args: []string{"-e", "vap"}, wantCode: ExitError,
 			wantStderr: []string{"every running pod of namespace(s) default (1 pods)"}},
-		{name: "unknown engine", args: []string{"-e", "opa"}, wantCode: ExitError, wantStderr: []string{`unknown engine "opa"`}},
+		{name: "unknown engine", args: []string{"-e", "opa"}, wantCode: ExitError, wantStderr: []string{`invalid argument "opa" for "-e, --engine" flag: want one of`}},
 		{name: "no engine", args: nil, wantCode: ExitError, wantStderr: []string{"no engine given"}},
-		{name: "bad scope", args: []string{"-e", "vap", "--scope", "namespace"}, wantCode: ExitError, wantStderr: []string{`invalid --scope "namespace"`}},
-		{name: "bad mode", args: []string{"-e", "vap", "--mode", "dryrun"}, wantCode: ExitError, wantStderr: []string{`invalid --mode "dryrun"`}},
+		{name: "bad scope", args: []string{"-e", "vap", "--scope", "namespace"}, wantCode: ExitError, wantStderr: []string{`invalid argument "namespace" for "--scope" flag: want one of`}},
+		{name: "bad mode", args: []string{"-e", "vap", "--mode", "dryrun"}, wantCode: ExitError, wantStderr: []string{`invalid argument "dryrun" for "--mode" flag: want one of enforce, audit, warn`}},
 		{name: "bad pss version", args: []string{"-e", "psa", "--pss-version", "1.30"}, wantCode: ExitError, wantStderr: []string{"--pss-version"}},
 	}
 	for _, tt := range tests {

@@ -105,36 +105,34 @@ warnings with --fail-on warn), 3 the cluster could not be read completely.`,
 	flags := cmd.Flags()
 	o.addFlags(flags, "check")
 	flags.StringVar(&o.To, "to", "", "target Kubernetes version, e.g. v1.25 (default: the next minor after the cluster's, or v1.25 offline)")
-	flags.StringVarP(&o.Engine, "engine", "e", o.Engine, "the replacement: "+strings.Join(readinessEngines(), "|"))
-	flags.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+strings.Join(readiness.Formats, "|"))
+	enumVar(flags, &o.Engine, "engine", "e", "the replacement", readinessEngines)
+	enumVar(flags, &o.Output, "output", "o", "output format", func() []string { return readiness.Formats })
 	flags.StringVar(&o.OutputDir, "output-dir", "", "write plan.md and one folder per step of the plan into this directory")
 	flags.BoolVar(&o.Force, "force", false, "with --output-dir, overwrite existing files")
-	flags.StringVar(&o.ObserveMode, "observe-mode", o.ObserveMode, "mode of the engine's policies in step 2: audit or warn")
-	flags.StringSliceVar(&o.FailOn, "fail-on", nil, "also exit 2 on: warn")
+	enumVar(flags, &o.ObserveMode, "observe-mode", "", "mode of the engine's policies in step 2", observeModes)
+	enumSliceVar(flags, &o.FailOn, "fail-on", "", "also exit 2 on warnings", func() []string { return []string{failOnWarn} })
 	addReadinessFleet(cmd, o)
 	return cmd
 }
 
 // Validate rejects bad flags before anything is read.
 func (o *ReadinessOptions) Validate() error {
-	if !slices.Contains(readiness.Formats, o.Output) {
-		return fmt.Errorf("invalid output format %q: want one of %s", o.Output, strings.Join(readiness.Formats, ", "))
+	if err := checkValues("output", readiness.Formats, o.Output); err != nil {
+		return err
 	}
-	if !slices.Contains(readinessEngines(), o.Engine) {
-		return fmt.Errorf("invalid --engine %q: want one of %s", o.Engine, strings.Join(readinessEngines(), ", "))
+	if err := checkValues("engine", readinessEngines(), o.Engine); err != nil {
+		return err
 	}
 	if o.To != "" {
 		if _, err := readiness.ParseVersion(o.To); err != nil {
 			return fmt.Errorf("--to: %w", err)
 		}
 	}
-	if o.ObserveMode != string(translate.ModeAudit) && o.ObserveMode != string(translate.ModeWarn) {
-		return fmt.Errorf("invalid --observe-mode %q: want audit or warn", o.ObserveMode)
+	if err := checkValues("observe-mode", observeModes(), o.ObserveMode); err != nil {
+		return err
 	}
-	for _, f := range o.FailOn {
-		if f != failOnWarn {
-			return fmt.Errorf("invalid --fail-on value %q: want %s", f, failOnWarn)
-		}
+	if err := checkValues("fail-on", []string{failOnWarn}, o.FailOn...); err != nil {
+		return err
 	}
 	return o.sourceOptions.validate()
 }

@@ -49,9 +49,9 @@ func TestReadiness(t *testing.T) {
 		{name: "a target with PSP still in it", args: []string{"-f", example, "--to", "v1.24"}, wantCode: ExitError,
 			wantStderr: []string{"PodSecurityPolicy is still served"}},
 		{name: "bad --to", args: []string{"-f", example, "--to", "2.0"}, wantCode: ExitError, wantStderr: []string{"--to: invalid Kubernetes version"}},
-		{name: "bad engine", args: []string{"-f", example, "--engine", "opa"}, wantCode: ExitError, wantStderr: []string{`invalid --engine "opa"`}},
-		{name: "bad output", args: []string{"-f", example, "-o", "wide"}, wantCode: ExitError, wantStderr: []string{`invalid output format "wide"`}},
-		{name: "bad fail-on", args: []string{"-f", example, "--fail-on", "block"}, wantCode: ExitError, wantStderr: []string{`invalid --fail-on value "block"`}},
+		{name: "bad engine", args: []string{"-f", example, "--engine", "opa"}, wantCode: ExitError, wantStderr: []string{`invalid argument "opa" for "-e, --engine" flag: want one of psa,`}},
+		{name: "bad output", args: []string{"-f", example, "-o", "wide"}, wantCode: ExitError, wantStderr: []string{`invalid argument "wide" for "-o, --output" flag: want one of table, json, yaml, markdown`}},
+		{name: "bad fail-on", args: []string{"-f", example, "--fail-on", "block"}, wantCode: ExitError, wantStderr: []string{`invalid argument "block" for "--fail-on" flag: want one of warn`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -58,7 +58,7 @@ policy engine versions its converters target.`,
 			return o.Run()
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "Output format. One of: (json, yaml). Text when unset.")
+	enumVar(cmd.Flags(), &o.Output, "output", "o", "output format; text when unset", func() []string { return versionOutputFormats }).emptyOK = true
 	return cmd
 }
 
@@ -72,7 +72,7 @@ func (o *VersionOptions) Validate() error {
 	if o.Output == "" || slices.Contains(versionOutputFormats, o.Output) {
 		return nil
 	}
-	return fmt.Errorf("invalid output format %q: want one of %s, or none for text", o.Output, strings.Join(versionOutputFormats, ", "))
+	return invalidEnum("output", o.Output, strings.Join(versionOutputFormats, ", "))
 }
 
 // VersionKind is the kind of the `version -o json|yaml` document; its

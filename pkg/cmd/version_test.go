@@ -25,8 +25,8 @@ func TestVersionValidate(t *testing.T) {
 		{name: "text", output: ""},
 		{name: "json", output: "json"},
 		{name: "yaml", output: "yaml"},
-		{name: "unknown format", output: "xml", wantErr: `invalid output format "xml"`},
-		{name: "audit-only format", output: "wide", wantErr: `invalid output format "wide"`},
+		{name: "unknown format", output: "xml", wantErr: `invalid argument "xml" for "--output" flag: want one of json, yaml`},
+		{name: "audit-only format", output: "wide", wantErr: `invalid argument "wide" for "--output" flag: want one of json, yaml`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -161,7 +161,7 @@ func TestVersionCommand(t *testing.T) {
 		{name: "text", args: []string{"version"}, wantOut: "Version:"},
 		{name: "json short flag", args: []string{"version", "-o", "json"}, wantOut: `"version": "1.2.3"`},
 		{name: "yaml long flag", args: []string{"version", "--output=yaml"}, wantOut: "version: 1.2.3"},
-		{name: "bad output", args: []string{"version", "-o", "table"}, wantCode: ExitError, wantErrOut: `invalid output format "table"`},
+		{name: "bad output", args: []string{"version", "-o", "table"}, wantCode: ExitError, wantErrOut: `invalid argument "table" for "-o, --output" flag: want one of json, yaml`},
 		{name: "stray argument", args: []string{"version", "extra"}, wantCode: ExitError, wantErrOut: "unknown command"},
 	}
 	for _, tt := range tests {
