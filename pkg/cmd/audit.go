@@ -212,10 +212,10 @@ func (o *AuditOptions) Run(ctx context.Context) error {
 		o.onAudit(rep)
 	}
 	for _, w := range rep.Warnings {
-		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+		warn(o.ErrOut, "%s", w)
 	}
 	for _, i := range rep.Incomplete {
-		fmt.Fprintf(o.ErrOut, "Warning: report incomplete: %s\n", i.String())
+		warn(o.ErrOut, "report incomplete: %s", i.String())
 	}
 	if err := report.Print(o.Out, rep, o.Output); err != nil {
 		return err

@@ -41,7 +41,7 @@ func Execute(root *cobra.Command, streams genericiooptions.IOStreams) int {
 	err := root.Execute()
 	code := ExitCode(err)
 	if code == ExitError {
-		fmt.Fprintf(streams.ErrOut, "Error: %v\n", err)
+		fmt.Fprintln(streams.ErrOut, prefixError+tidyMessage(err.Error(), prefixError))
 	}
 	return code
 }

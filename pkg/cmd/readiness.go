@@ -177,7 +177,7 @@ func (o *ReadinessOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := checkEngineForTarget(o.Engine, cluster, target, func(w string) { fmt.Fprintf(o.ErrOut, "Warning: %s\n", w) }); err != nil {
+	if err := checkEngineForTarget(o.Engine, cluster, target, func(w string) { warn(o.ErrOut, "%s", w) }); err != nil {
 		return err
 	}
 	aopts := audit.Options{PSSVersion: pssVersion(target), ToolVersion: o.ToolVersion, Scope: translate.ScopeRBAC}
@@ -203,7 +203,7 @@ func (o *ReadinessOptions) Run(ctx context.Context) error {
 		return err
 	}
 	for _, i := range res.Incomplete {
-		fmt.Fprintf(o.ErrOut, "Warning: incomplete read: %s\n", i)
+		warn(o.ErrOut, "incomplete read: %s", i)
 	}
 	if o.OutputDir != "" {
 		if err := readiness.WriteDir(o.OutputDir, res, o.Force); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 
 	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -49,6 +50,11 @@ type sourceOptions struct {
 	Recursive bool
 	Live      bool
 
+	// flags are the command's flags, to tell which were set; errOut
+	// receives warnings.
+	flags  *pflag.FlagSet
+	errOut io.Writer
+
 	// newClients builds the cluster clients; swapped in tests. Use
 	// clients(), which builds them once per command.
 	newClients func() (kubernetes.Interface, dynamic.Interface, error)
@@ -71,7 +77,7 @@ type sourceOptions struct {
 }
 
 func newSourceOptions(errOut io.Writer) sourceOptions {
-	s := sourceOptions{configFlags: genericclioptions.NewConfigFlags(true)}
+	s := sourceOptions{configFlags: genericclioptions.NewConfigFlags(true), errOut: errOut}
 	// Attributed to the plugin even before (or without) setVersion.
 	s.setVersion("")
 	s.newClients = func() (kubernetes.Interface, dynamic.Interface, error) {
@@ -94,6 +100,7 @@ func (s *sourceOptions) setVersion(version string) {
 // addFlags binds the kubectl cluster flags and -f/-R/--live; use says what
 // the command does with the input ("audit", "read").
 func (s *sourceOptions) addFlags(flags *pflag.FlagSet, use string) {
+	s.flags = flags
 	s.configFlags.AddFlags(flags)
 	flags.StringSliceVarP(&s.Filenames, "filename", "f", nil, "manifest file, directory or - (stdin) to "+use+" instead of the live cluster; repeatable")
 	flags.BoolVarP(&s.Recursive, "recursive", "R", false, "read directories given with -f recursively")
@@ -124,7 +131,7 @@ func (s *sourceOptions) read(ctx context.Context, stdin io.Reader, namespace str
 		progress("Reading the cluster…")
 		kube, dyn, err := s.clients()
 		if err != nil {
-			return nil, err
+			return nil, explainClusterError(s.configFlags, namespace, err)
 		}
 		opts := live.Options{Namespace: namespace}
 		if len(s.Filenames) == 0 {
@@ -135,9 +142,18 @@ func (s *sourceOptions) read(ctx context.Context, stdin io.Reader, namespace str
 		}
 		cluster, err := live.Read(ctx, kube, dyn, opts)
 		if err != nil {
+			if explained := explainClusterError(s.configFlags, namespace, err); explained != err {
+				return nil, explained
+			}
 			return nil, fmt.Errorf("read cluster: %w", err)
 		}
 		inv.Merge(cluster)
+	} else if s.flags != nil && s.errOut != nil {
+		// Reading the files alone is what -f asks; a --context given
+		// with it most likely meant --live, so say it had no effect.
+		if ignored := ignoredClusterFlags(s.flags); len(ignored) > 0 {
+			warn(s.errOut, "%s ignored: -f reads only the files (add --live to read the cluster too)", strings.Join(ignored, ", "))
+		}
 	}
 	if len(s.Filenames) > 0 {
 		progress("Reading manifests…")
@@ -146,11 +162,36 @@ func (s *sourceOptions) read(ctx context.Context, stdin io.Reader, namespace str
 			return nil, err
 		}
 		inv.Merge(files)
+		if namespace != "" && !s.readsLive() && !holdsNamespace(inv, namespace) {
+			// The cluster says when -n names no namespace; say it for
+			// files too, rather than print an empty report.
+			warn(s.errOut, "namespace %q: nothing in it in the files read (check the name, or drop -n)", namespace)
+		}
 	}
 	if s.onRead != nil {
 		s.onRead(inv)
 	}
 	return inv, nil
+}
+
+// holdsNamespace reports whether inv has the namespace or anything in it.
+func holdsNamespace(inv *inventory.Inventory, namespace string) bool {
+	for _, n := range inv.Namespaces {
+		if n.Name == namespace {
+			return true
+		}
+	}
+	for _, p := range inv.Pods {
+		if p.Namespace == namespace {
+			return true
+		}
+	}
+	for _, t := range inv.PodTemplates() {
+		if t.Meta.Namespace == namespace {
+			return true
+		}
+	}
+	return false
 }
 
 func clientsFromFlags(configFlags *genericclioptions.ConfigFlags, errOut io.Writer) (kubernetes.Interface, dynamic.Interface, error) {

@@ -1,12 +1,11 @@
 package inventory
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
-
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/manifest"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
@@ -72,6 +71,7 @@ type Builder struct {
 	// position of that copy: a later copy clears it.
 	errs    map[objectKey]seqError
 	sources map[string]bool
+	unknown unknownFields
 }
 
 // objectRef is what the builder remembers of every object it was given,
@@ -120,8 +120,13 @@ func (b *Builder) Add(o manifest.Object) {
 	var err error
 	switch (kindKey{groupOf(u.GetAPIVersion()), u.GetKind()}) {
 	case kindKey{"policy", "PodSecurityPolicy"}, kindKey{"extensions", "PodSecurityPolicy"}:
-		var p *psp.PodSecurityPolicy
-		p, err = psp.FromUnstructured(u)
+		p := &psp.PodSecurityPolicy{}
+		var unknown []string
+		if unknown, err = manifest.DecodeObject(u.Object, p); err == nil && len(unknown) > 0 {
+			// A misspelt field in a security policy means its author
+			// believes something is enforced that is not.
+			err = errors.New(strings.Join(unknown, ", "))
+		}
 		if err == nil {
 			if errs := psp.Validate(p); len(errs) > 0 {
 				err = fmt.Errorf("invalid PodSecurityPolicy: %w", errs.ToAggregate())
@@ -130,35 +135,35 @@ func (b *Builder) Add(o manifest.Object) {
 			}
 		}
 	case kindKey{"rbac.authorization.k8s.io", "ClusterRole"}:
-		err = putTyped(b, &inv.ClusterRoles, k, u.Object, nil)
+		err = putTyped(b, &inv.ClusterRoles, k, u.Object, nil, b.unknown.add(&o))
 	case kindKey{"rbac.authorization.k8s.io", "ClusterRoleBinding"}:
-		err = putTyped(b, &inv.ClusterRoleBindings, k, u.Object, nil)
+		err = putTyped(b, &inv.ClusterRoleBindings, k, u.Object, nil, b.unknown.add(&o))
 	case kindKey{"rbac.authorization.k8s.io", "Role"}:
-		err = putTyped(b, &inv.Roles, k, u.Object, nil)
+		err = putTyped(b, &inv.Roles, k, u.Object, nil, b.unknown.add(&o))
 	case kindKey{"rbac.authorization.k8s.io", "RoleBinding"}:
-		err = putTyped(b, &inv.RoleBindings, k, u.Object, nil)
+		err = putTyped(b, &inv.RoleBindings, k, u.Object, nil, b.unknown.add(&o))
 	case kindKey{"", "ServiceAccount"}:
-		err = putTyped(b, &inv.ServiceAccounts, k, u.Object, nil)
+		err = putTyped(b, &inv.ServiceAccounts, k, u.Object, nil, b.unknown.add(&o))
 	case kindKey{"", "Namespace"}:
-		err = putTyped(b, &inv.Namespaces, k, u.Object, nil)
+		err = putTyped(b, &inv.Namespaces, k, u.Object, nil, b.unknown.add(&o))
 	case kindKey{"", "Pod"}:
-		err = putTyped(b, &inv.Pods, k, u.Object, SlimPod)
+		err = putTyped(b, &inv.Pods, k, u.Object, SlimPod, b.unknown.add(&o))
 	case kindKey{"", "ReplicationController"}:
-		err = putTyped(b, &inv.ReplicationControllers, k, u.Object, nil)
+		err = putTyped(b, &inv.ReplicationControllers, k, u.Object, nil, b.unknown.add(&o))
 	case kindKey{"apps", "ReplicaSet"}, kindKey{"extensions", "ReplicaSet"}:
-		err = putTyped(b, &inv.ReplicaSets, k, u.Object, nil)
+		err = putTyped(b, &inv.ReplicaSets, k, u.Object, nil, b.unknown.add(&o))
 	case kindKey{"apps", "Deployment"}, kindKey{"extensions", "Deployment"}:
-		err = putTyped(b, &inv.Deployments, k, u.Object, nil)
+		err = putTyped(b, &inv.Deployments, k, u.Object, nil, b.unknown.add(&o))
 	case kindKey{"apps", "StatefulSet"}:
-		err = putTyped(b, &inv.StatefulSets, k, u.Object, nil)
+		err = putTyped(b, &inv.StatefulSets, k, u.Object, nil, b.unknown.add(&o))
 	case kindKey{"apps", "DaemonSet"}, kindKey{"extensions", "DaemonSet"}:
-		err = putTyped(b, &inv.DaemonSets, k, u.Object, nil)
+		err = putTyped(b, &inv.DaemonSets, k, u.Object, nil, b.unknown.add(&o))
 	case kindKey{"batch", "Job"}:
-		err = putTyped(b, &inv.Jobs, k, u.Object, nil)
+		err = putTyped(b, &inv.Jobs, k, u.Object, nil, b.unknown.add(&o))
 	case kindKey{"batch", "CronJob"}:
-		err = putTyped(b, &inv.CronJobs, k, u.Object, nil)
+		err = putTyped(b, &inv.CronJobs, k, u.Object, nil, b.unknown.add(&o))
 	case kindKey{"node.k8s.io", "RuntimeClass"}:
-		err = putTyped(b, &inv.RuntimeClasses, k, u.Object, nil)
+		err = putTyped(b, &inv.RuntimeClasses, k, u.Object, nil, b.unknown.add(&o))
 		inv.RuntimeClassesKnown = true
 	default:
 		ref.skippedKind = u.GetAPIVersion() + " " + u.GetKind()
@@ -197,6 +202,7 @@ func (b *Builder) Inventory() (*Inventory, error) {
 	for _, k := range kinds {
 		inv.Warnings = append(inv.Warnings, fmt.Sprintf("skipped %d object(s) of kind %s: not used by the audit", skipped[k], k))
 	}
+	inv.Warnings = append(inv.Warnings, b.unknown.warnings()...)
 	inv.Warnings = append(inv.Warnings, dupWarnings...)
 	for s := range b.sources {
 		inv.Sources = append(inv.Sources, s)
@@ -217,14 +223,18 @@ func put[T any](b *Builder, dst *[]T, k objectKey, v T) {
 }
 
 // putTyped converts obj into T, slims it when slim is not nil, and keeps it
-// as the copy of k. Unknown fields are tolerated here (a dump from a newer
-// cluster may carry fields this build does not know) but wrongly typed
-// ones are not.
-func putTyped[T any](b *Builder, dst *[]T, k objectKey, obj map[string]interface{}, slim func(*T)) error {
+// as the copy of k. Unknown fields are tolerated (a dump from a newer
+// cluster may carry fields this build does not know) and reported to
+// unknown, since a misspelling such as securityContxt hides a setting the
+// audit would otherwise judge; wrongly typed fields are an error naming
+// the field.
+func putTyped[T any](b *Builder, dst *[]T, k objectKey, obj map[string]interface{}, slim func(*T), unknown func([]string)) error {
 	var v T
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &v); err != nil {
+	fields, err := manifest.DecodeObject(obj, &v)
+	if err != nil {
 		return err
 	}
+	unknown(fields)
 	if slim != nil {
 		slim(&v)
 	}
@@ -397,4 +407,45 @@ func listFiles(files []string) string {
 		return strings.Join(files, ", ")
 	}
 	return strings.Join(files[:shown], ", ") + fmt.Sprintf(" (+%d more files)", len(files)-shown)
+}
+
+// unknownFields gathers the unknown fields of the objects read, so that one
+// new field on a thousand pods is one warning.
+type unknownFields struct {
+	order []string
+	count map[string]int
+	first map[string]string
+}
+
+// add returns the reporter for object o.
+func (u *unknownFields) add(o *manifest.Object) func([]string) {
+	return func(fields []string) {
+		if len(fields) == 0 {
+			return
+		}
+		if u.count == nil {
+			u.count, u.first = map[string]int{}, map[string]string{}
+		}
+		for _, f := range fields {
+			key := o.Object.GetKind() + " " + f
+			if u.count[key] == 0 {
+				u.order = append(u.order, key)
+				u.first[key] = o.Location()
+			}
+			u.count[key]++
+		}
+	}
+}
+
+func (u *unknownFields) warnings() []string {
+	var out []string
+	for _, key := range u.order {
+		kind, field, _ := strings.Cut(key, " ")
+		if n := u.count[key]; n > 1 {
+			out = append(out, fmt.Sprintf("%s and %d other %s(s): %s, ignored (misspelt, or newer than this build)", u.first[key], n-1, kind, field))
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s: %s, ignored (misspelt, or newer than this build)", u.first[key], field))
+	}
+	return out
 }
