@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -217,7 +218,7 @@ func (o *AuditOptions) Run(ctx context.Context) error {
 	for _, i := range rep.Incomplete {
 		warn(o.ErrOut, "report incomplete: %s", i.String())
 	}
-	if err := report.Print(o.Out, rep, o.Output); err != nil {
+	if err := report.PrintWith(o.Out, rep, o.Output, report.PrintOptions{Width: outputWidth(o.Out)}); err != nil {
 		return err
 	}
 	if o.Output == report.FormatTable || o.Output == report.FormatWide {
@@ -232,37 +233,65 @@ func (o *AuditOptions) Run(ctx context.Context) error {
 	return nil
 }
 
-// findings returns why a --fail-on condition matched, or "".
+// findings returns why a --fail-on condition matched, or "", after
+// listing on ErrOut every workload each matching condition caught: a CI
+// log then says what to fix, not only that something is wrong.
 func (o *AuditOptions) findings(rep *report.AuditReport) string {
+	var reasons []string
 	for _, cond := range o.FailOn {
-		n := 0
+		var hits []string
 		for _, w := range rep.Workloads {
 			if w.System {
 				continue
 			}
-			var fails bool
+			var why string
 			switch cond {
 			case failOnMutated:
-				fails = w.ReliesOnMutation
+				if w.ReliesOnMutation {
+					why = fmt.Sprintf("relies on PSP mutation (%d field(s) to set)", len(w.FieldsToSet))
+				}
 			case failOnEngine:
-				fails = len(w.RejectedBy) > 0
+				if len(w.RejectedBy) > 0 {
+					why = "rejected by " + strings.Join(w.RejectedBy, ", ")
+				}
 			default:
-				fails = pss.Compare(w.PSS.Level, cond) < 0
+				if pss.Compare(w.PSS.Level, cond) < 0 {
+					why = w.PSS.Level + ": " + pss.Summary(failedChecks(w.PSS))
+				}
 			}
-			if fails {
-				n++
+			if why != "" {
+				hits = append(hits, fmt.Sprintf("  - %s %s/%s: %s", w.Namespace, w.Kind, w.Name, why))
 			}
 		}
-		switch {
-		case n > 0 && cond == failOnMutated:
-			return fmt.Sprintf("%d workload(s) rely on PSP mutation", n)
-		case n > 0 && cond == failOnEngine:
-			return fmt.Sprintf("%d workload(s) would be rejected by the converted policies", n)
-		case n > 0:
-			return fmt.Sprintf("%d workload(s) fail the %s level", n, cond)
+		if len(hits) == 0 {
+			continue
 		}
+		var reason string
+		switch cond {
+		case failOnMutated:
+			reason = fmt.Sprintf("%d workload(s) rely on PSP mutation", len(hits))
+		case failOnEngine:
+			reason = fmt.Sprintf("%d workload(s) would be rejected by the converted policies", len(hits))
+		default:
+			reason = fmt.Sprintf("%d workload(s) fail the %s level", len(hits), cond)
+		}
+		fmt.Fprintf(o.ErrOut, "%s--fail-on %s: %s (outside system namespaces):\n%s\n", prefixFindings, cond, reason, strings.Join(hits, "\n"))
+		reasons = append(reasons, reason)
 	}
-	return ""
+	return strings.Join(reasons, "; ")
+}
+
+// failedChecks are the checks a workload fails at the level above its own.
+func failedChecks(r report.PSSResult) []pss.Reason {
+	rs := r.Restricted.Reasons
+	if r.Level == pss.Privileged {
+		rs = r.Baseline.Reasons
+	}
+	out := make([]pss.Reason, len(rs))
+	for i, x := range rs {
+		out[i] = pss.Reason{Reason: x.Reason, Detail: x.Detail}
+	}
+	return out
 }
 
 // progress reports what the audit is doing, only to a terminal: logs and

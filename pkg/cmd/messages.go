@@ -13,6 +13,9 @@ const (
 	prefixError   = "Error: "
 	prefixNote    = "Note: "
 	prefixNext    = "Next: "
+	// prefixFindings starts the list of what a --fail-on condition
+	// matched, before exit code 2.
+	prefixFindings = "Findings: "
 )
 
 // warn writes one "Warning: " line. The message may come from a package

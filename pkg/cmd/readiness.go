@@ -211,7 +211,7 @@ func (o *ReadinessOptions) Run(ctx context.Context) error {
 		}
 		fmt.Fprintf(o.ErrOut, "Wrote the plan (%d files) to %s\n", len(readiness.Files(res)), o.OutputDir)
 	}
-	if err := readiness.Print(o.Out, res, o.Output); err != nil {
+	if err := readiness.PrintWith(o.Out, res, o.Output, outputWidth(o.Out)); err != nil {
 		return err
 	}
 	switch {

@@ -19,8 +19,8 @@ func TestRecommendationsNeverLoosenSilently(t *testing.T) {
 		{name: "audit table", args: []string{"audit", "-f", exampleCluster, "--pss-version", "v1.30"},
 			wantStdout: []string{
 				"1 rejected today; not counted",
-				"REJECTED TODAY (no pod runs, PSP rejects the template; not counted in RECOMMENDED):\n  - web: Deployment/ab-test-proxy (privileged): PodSecurityPolicy: unable to admit pod",
-				"PROTECTION LOST (the recommended level allows what every PSP usable there forbids today):",
+				"REJECTED TODAY (no pod runs; PSP rejects the template; not in RECOMMENDED):\n  - web: Deployment/ab-test-proxy (privileged): PodSecurityPolicy: unable to admit pod",
+				"PROTECTION LOST (the recommended level allows what every usable PSP forbids):",
 				"  - monitoring: privileged containers: forbidden today by every usable PSP (host-network, restricted); privileged allows it",
 				"  - payments: running as root (runAsUser: 0): forbidden today by PSP restricted; baseline allows it",
 			}},

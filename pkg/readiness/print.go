@@ -27,8 +27,14 @@ var Formats = []string{FormatTable, FormatJSON, FormatYAML, FormatMarkdown}
 // more"; JSON always has them all.
 const maxItems = 5
 
-// Print writes rep to w in format.
+// Print writes rep to w in format, the table unfitted.
 func Print(w io.Writer, rep *Report, format string) error {
+	return PrintWith(w, rep, format, 0)
+}
+
+// PrintWith writes rep to w in format; width > 0 fits the table of checks
+// to that many columns (-o json, yaml and markdown keep the full text).
+func PrintWith(w io.Writer, rep *Report, format string, width int) error {
 	switch format {
 	case FormatJSON:
 		b, err := json.MarshalIndent(rep, "", "  ")
@@ -45,7 +51,7 @@ func Print(w io.Writer, rep *Report, format string) error {
 		_, err = w.Write(b)
 		return err
 	case FormatTable:
-		return printTable(w, rep)
+		return printTable(w, rep, width)
 	case FormatMarkdown:
 		_, err := w.Write(Markdown(rep))
 		return err
@@ -73,12 +79,11 @@ func itemList(c Check, max int) string {
 	return strings.Join(names, ", ")
 }
 
-func printTable(out io.Writer, rep *Report) error {
+func printTable(out io.Writer, rep *Report, width int) error {
 	var w bytes.Buffer
 	fmt.Fprintln(&w, headline(rep))
 	fmt.Fprintln(&w)
-	t := report.NewTable(&w)
-	t.Header([]string{"STATUS", "CHECK", "COUNT", "CONCERNS", "STEP"})
+	rows := [][]string{{"STATUS", "CHECK", "COUNT", "CONCERNS", "STEP"}}
 	for _, c := range rep.Checks {
 		step := "-"
 		if c.Step > 0 {
@@ -88,13 +93,11 @@ func printTable(out io.Writer, rep *Report) error {
 		if concerns == "" {
 			concerns = "-"
 		}
-		if err := t.Append([]string{c.Status, c.Title, fmt.Sprint(c.Count), concerns, step}); err != nil {
-			return err
-		}
+		rows = append(rows, []string{c.Status, c.Title, fmt.Sprint(c.Count), concerns, step})
 	}
-	if err := t.Render(); err != nil {
-		return err
-	}
+	// Concerns give way first, then the check titles.
+	report.FitTable(&w, rows, width, report.ShrinkStep{Cols: []int{3}, Floor: 20}, report.ShrinkStep{Cols: []int{1}, Floor: 30},
+		report.ShrinkStep{Cols: []int{3, 1}, Floor: 8})
 	fmt.Fprintln(&w)
 	for _, c := range rep.Checks {
 		if c.Status == Block || c.Status == Warn || c.Status == Manual {

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/mattn/go-runewidth"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
@@ -36,8 +40,21 @@ func ValidFormat(f string) bool {
 	return false
 }
 
-// Print writes rep to w in format.
+// Print writes rep to w in format, tables unfitted.
 func Print(w io.Writer, rep *AuditReport, format string) error {
+	return PrintWith(w, rep, format, PrintOptions{})
+}
+
+// PrintOptions tune the human-readable output.
+type PrintOptions struct {
+	// Width fits the default table to this many columns: long cells are
+	// cut with "…" (-o wide and json keep the full text). 0 does not fit,
+	// for output that is piped or saved.
+	Width int
+}
+
+// PrintWith writes rep to w in format.
+func PrintWith(w io.Writer, rep *AuditReport, format string, opts PrintOptions) error {
 	switch format {
 	case FormatJSON:
 		return writeJSON(w, rep)
@@ -48,8 +65,10 @@ func Print(w io.Writer, rep *AuditReport, format string) error {
 		}
 		_, err = w.Write(b)
 		return err
-	case FormatTable, FormatWide:
-		return printTables(w, rep, format == FormatWide)
+	case FormatTable:
+		return printTables(w, rep, false, opts.Width)
+	case FormatWide:
+		return printTables(w, rep, true, 0)
 	default:
 		return fmt.Errorf("unknown output format %q (want one of %s)", format, strings.Join(Formats, ", "))
 	}
@@ -75,25 +94,33 @@ func NewTable(w io.Writer) *tablewriter.Table {
 	)
 }
 
-func printTables(out io.Writer, rep *AuditReport, wide bool) error {
-	// Rendered into a buffer so the padding tablewriter leaves after the
-	// last column can be trimmed: trailing blanks upset diff-based tests
-	// and copy-paste alike.
-	w := &bytes.Buffer{}
-	defer func() { _, _ = out.Write(TrimTrailingSpace(w.Bytes())) }()
-	t := NewTable(w)
+func printTables(w io.Writer, rep *AuditReport, wide bool, width int) error {
 	header := []string{"NAMESPACE", "WORKLOAD", "PODS", "PSP", "MUTATED", "PSS", "REASON"}
+	// Columns given up first when the terminal is narrow: the free text
+	// (reason, engine and PSP verdicts with theirs), then names, then the
+	// free text again down to its verdict word.
+	text := []int{6, 3}
 	if wide {
 		header = []string{"NAMESPACE", "WORKLOAD", "PODS", "SERVICE ACCOUNT", "PSP", "MUTATED", "PSS", "TEMPLATE", "BASELINE VIOLATIONS", "RESTRICTED VIOLATIONS", "FIELDS TO SET"}
 	}
-	for _, e := range rep.Metadata.Engines {
+	for i, e := range rep.Metadata.Engines {
 		header = append(header, strings.ToUpper(e))
+		text = append(text, 7+i)
 	}
-	t.Header(header)
+	steps := []ShrinkStep{{Cols: text, Floor: 24}, {Cols: []int{1}, Floor: 24}, {Cols: text, Floor: 14}, {Cols: []int{1}, Floor: 16},
+		{Cols: []int{0}, Floor: 11}, {Cols: text, Floor: 8}, {Cols: []int{0, 1}, Floor: 6}}
+	rows := [][]string{header}
+	custom := false
 	for _, wl := range rep.Workloads {
 		name := wl.Kind + "/" + wl.Name
 		if wl.System {
 			name += " (system)"
+		}
+		psp := pspColumn(wl.PSP)
+		if wl.PSP == nil && !wl.TemplateFound {
+			if v := podsPSPColumn(rep, wl); v != "" {
+				psp, custom = v, true
+			}
 		}
 		var row []string
 		if wide {
@@ -103,25 +130,48 @@ func printTables(out io.Writer, rep *AuditReport, wide bool) error {
 			} else if !wl.TemplateFound {
 				tmpl = "not found"
 			}
-			row = []string{wl.Namespace, name, strconv.Itoa(wl.Pods), orDash(wl.ServiceAccount), pspColumn(wl.PSP), mutatedColumn(wl), wl.PSS.Level, tmpl,
+			row = []string{wl.Namespace, name, strconv.Itoa(wl.Pods), orDash(wl.ServiceAccount), psp, mutatedColumn(wl), wl.PSS.Level, tmpl,
 				orDash(reasonSummary(wl.PSS.Baseline.Reasons)), orDash(reasonSummary(wl.PSS.Restricted.Reasons)), fieldsColumn(wl)}
 		} else {
-			row = []string{wl.Namespace, name, strconv.Itoa(wl.Pods), pspColumn(wl.PSP), mutatedColumn(wl), wl.PSS.Level, firstReason(wl.PSS)}
+			row = []string{wl.Namespace, name, strconv.Itoa(wl.Pods), psp, mutatedColumn(wl), wl.PSS.Level, firstReason(wl.PSS)}
 		}
 		for _, e := range rep.Metadata.Engines {
 			row = append(row, engineColumn(wl, e))
 		}
-		if err := t.Append(row); err != nil {
-			return fmt.Errorf("render workload table: %w", err)
+		rows = append(rows, row)
+	}
+	if width > 0 && tableWidth(rows) > width {
+		// kubectl's short kinds leave the names room; the namespace
+		// table marks the system namespaces.
+		for i, wl := range rep.Workloads {
+			kind := wl.Kind
+			if short, ok := shortKinds[kind]; ok {
+				kind = short
+			}
+			rows[i+1][1] = kind + "/" + wl.Name
 		}
 	}
-	if err := t.Render(); err != nil {
-		return fmt.Errorf("render workload table: %w", err)
+	writeTable(w, rows, width, steps)
+	if len(rep.Workloads) > 0 {
+		legend := []string{
+			"REASON: the first check failed at the next level up; +N: how many more.",
+			"MUTATED yes (N): N security fields the PSP set, for the workload to set.",
+			"Full text: -o wide (every check and field) or -o json.",
+		}
+		if wide {
+			legend = legend[1:2]
+		}
+		if custom {
+			legend = append(legend, "(pods): owned by a custom controller: its pods' verdict, as created by",
+				"an unknown authenticated requester with the pod's service account.")
+		}
+		for _, l := range legend {
+			fmt.Fprintln(w, fitLine(l, width))
+		}
 	}
 	fmt.Fprintln(w)
 
-	nt := NewTable(w)
-	nt.Header([]string{"NAMESPACE", "WORKLOADS", "PODS", "RECOMMENDED", "CURRENT ENFORCE", "NOTE"})
+	nsRows := [][]string{{"NAMESPACE", "WORKLOADS", "PODS", "RECOMMENDED", "CURRENT ENFORCE", "NOTE"}}
 	for _, ns := range rep.Namespaces {
 		name := ns.Name
 		if ns.System {
@@ -147,22 +197,14 @@ func printTables(out io.Writer, rep *AuditReport, wide bool) error {
 		if len(notes) > 0 {
 			note = strings.Join(notes, "; ")
 		}
-		if err := nt.Append([]string{name, strconv.Itoa(ns.Workloads), strconv.Itoa(ns.Pods), ns.RecommendedLevel, cur, note}); err != nil {
-			return fmt.Errorf("render namespace table: %w", err)
-		}
+		nsRows = append(nsRows, []string{name, strconv.Itoa(ns.Workloads), strconv.Itoa(ns.Pods), ns.RecommendedLevel, cur, note})
 	}
-	if err := nt.Render(); err != nil {
-		return fmt.Errorf("render namespace table: %w", err)
-	}
-	printNamespaceLists(w, rep.Namespaces)
+	writeTable(w, nsRows, width, []ShrinkStep{{Cols: []int{5}, Floor: 12}, {Cols: []int{0}, Floor: 12}, {Cols: []int{5, 0}, Floor: 6}})
+	printNamespaceLists(w, rep.Namespaces, width)
 	if len(rep.DangerousGrants) > 0 {
 		fmt.Fprintf(w, "\nDANGEROUS GRANTS:\n")
-		for _, g := range rep.DangerousGrants {
-			scope := "every namespace"
-			if g.Namespace != "" {
-				scope = "namespace " + g.Namespace
-			}
-			fmt.Fprintf(w, "  - PSP %s (%s) usable by %s in %s via %s\n", g.PSP, strings.Join(g.Allows, ", "), g.Subject, scope, g.Via)
+		for _, g := range groupGrants(rep.DangerousGrants) {
+			fmt.Fprintln(w, fitLine("  - "+g, width))
 		}
 	}
 	if len(rep.Incomplete) > 0 {
@@ -171,7 +213,182 @@ func printTables(out io.Writer, rep *AuditReport, wide bool) error {
 			fmt.Fprintf(w, "  - %s\n", i.String())
 		}
 	}
+	fmt.Fprintf(w, "\n%s\n", fitLine(summaryLine(rep), width))
 	return nil
+}
+
+// ShrinkStep narrows the columns Cols, widest first, down to Floor, when
+// a table is fitted to a width.
+type ShrinkStep struct {
+	Cols  []int
+	Floor int
+}
+
+// FitTable writes rows (the first is the header) as the plugin's tables
+// look, fitted to width by steps (0: not fitted); see writeTable.
+func FitTable(w io.Writer, rows [][]string, width int, steps ...ShrinkStep) {
+	writeTable(w, rows, width, steps)
+}
+
+// FitLine cuts one line of prose to width with "…"; 0 leaves it whole.
+func FitLine(s string, width int) string { return fitLine(s, width) }
+
+// writeTable prints rows (the first is the header) in kubectl's style:
+// left-aligned, three spaces between columns, no trailing blanks. With
+// width > 0 the steps narrow their columns until the table fits, and the
+// cells are cut with "…".
+func writeTable(w io.Writer, rows [][]string, width int, steps []ShrinkStep) {
+	if len(rows) == 0 {
+		return
+	}
+	const gap = 3
+	widths := naturalWidths(rows)
+	total := gap * (len(widths) - 1)
+	for _, n := range widths {
+		total += n
+	}
+	for _, st := range steps {
+		for width > 0 && total > width {
+			// The widest column of the step above its floor gives one.
+			best := -1
+			for _, i := range st.Cols {
+				if i < len(widths) && widths[i] > st.Floor && (best < 0 || widths[i] > widths[best]) {
+					best = i
+				}
+			}
+			if best < 0 {
+				break
+			}
+			widths[best]--
+			total--
+		}
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		b.Reset()
+		for i, c := range r {
+			c = truncate(c, widths[i])
+			b.WriteString(c)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-runewidth.StringWidth(c)+gap))
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+}
+
+// tableWidth is how wide rows print unfitted.
+func tableWidth(rows [][]string) int {
+	widths := naturalWidths(rows)
+	total := 3 * (len(widths) - 1)
+	for _, n := range widths {
+		total += n
+	}
+	return total
+}
+
+func naturalWidths(rows [][]string) []int {
+	widths := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], runewidth.StringWidth(c))
+		}
+	}
+	return widths
+}
+
+// shortKinds are kubectl's short names, used for workloads when the table
+// must be fitted to a narrow terminal.
+var shortKinds = map[string]string{
+	"Deployment": "deploy", "StatefulSet": "sts", "DaemonSet": "ds", "CronJob": "cj", "Job": "job",
+	"ReplicationController": "rc", "ReplicaSet": "rs", "Pod": "pod",
+}
+
+// truncate cuts s to n display columns, ending in "…" when cut.
+func truncate(s string, n int) string {
+	if runewidth.StringWidth(s) <= n {
+		return s
+	}
+	if n <= 1 {
+		return "…"
+	}
+	return runewidth.Truncate(s, n, "…")
+}
+
+// fitLine cuts one line of prose to width; 0 leaves it whole.
+func fitLine(s string, width int) string {
+	if width <= 0 {
+		return s
+	}
+	return truncate(s, width)
+}
+
+// summaryLine counts what the tables show, in one line.
+func summaryLine(rep *AuditReport) string {
+	levels := map[string]int{}
+	var mutated, rejected int
+	denied := map[string]int{}
+	for _, wl := range rep.Workloads {
+		levels[wl.PSS.Level]++
+		if wl.ReliesOnMutation {
+			mutated++
+		}
+		if wl.PSP != nil && wl.PSP.AdmittedBy == nil {
+			rejected++
+		}
+		for _, e := range wl.RejectedBy {
+			denied[e]++
+		}
+	}
+	namespaces := map[string]bool{}
+	for _, wl := range rep.Workloads {
+		namespaces[wl.Namespace] = true
+	}
+	pods := 0
+	for _, wl := range rep.Workloads {
+		pods += wl.Pods
+	}
+	s := fmt.Sprintf("%d workload(s), %d pod(s) in %d namespace(s): %d restricted, %d baseline, %d privileged",
+		len(rep.Workloads), pods, len(namespaces), levels[pss.Restricted], levels[pss.Baseline], levels[pss.Privileged])
+	if mutated > 0 {
+		s += fmt.Sprintf("; %d rely on PSP mutation", mutated)
+	}
+	if rejected > 0 {
+		s += fmt.Sprintf("; %d rejected by PSP today", rejected)
+	}
+	for _, e := range rep.Metadata.Engines {
+		s += fmt.Sprintf("; %s denies %d", e, denied[e])
+	}
+	return s + "."
+}
+
+// groupGrants merges the dangerous grants that differ only by subject:
+// five controllers reaching a PSP through one binding are one finding.
+func groupGrants(gs []DangerousGrant) []string {
+	type key struct{ psp, allows, scope, via string }
+	var order []key
+	subjects := map[key][]string{}
+	for _, g := range gs {
+		scope := "every namespace"
+		if g.Namespace != "" {
+			scope = "namespace " + g.Namespace
+		}
+		k := key{g.PSP, strings.Join(g.Allows, ", "), scope, g.Via}
+		if _, ok := subjects[k]; !ok {
+			order = append(order, k)
+		}
+		subjects[k] = append(subjects[k], g.Subject)
+	}
+	out := make([]string, 0, len(order))
+	for _, k := range order {
+		subs := subjects[k]
+		who := subs[0]
+		if len(subs) > 1 {
+			who = fmt.Sprintf("%d subjects (%s)", len(subs), strings.Join(subs, ", "))
+		}
+		out = append(out, fmt.Sprintf("PSP %s (%s) usable by %s in %s via %s", k.psp, k.allows, who, k.scope, k.via))
+	}
+	return out
 }
 
 // firstReason is the first failed check at the next level up from the one
@@ -189,7 +406,8 @@ func firstReason(r PSSResult) string {
 	}
 	s := reasonSummary(rs[:1])
 	if len(rs) > 1 {
-		s += fmt.Sprintf(" (+%d more)", len(rs)-1)
+		// First, so that a cut cell still says there is more.
+		s = fmt.Sprintf("+%d: %s", len(rs)-1, s)
 	}
 	return s
 }
@@ -211,6 +429,9 @@ func pspColumn(v *PSPVerdict) string {
 	case v == nil:
 		return "-"
 	case v.AdmittedBy == nil:
+		if r := pspRejection(v); r != "" {
+			return "REJECTED (" + r + ")"
+		}
 		return "REJECTED"
 	}
 	s := *v.AdmittedBy
@@ -220,15 +441,57 @@ func pspColumn(v *PSPVerdict) string {
 	return s
 }
 
-// engineColumn says whether engine's converted policies admit the
-// workload's template and every pod.
-func engineColumn(w Workload, engine string) string {
-	for _, e := range w.RejectedBy {
-		if e == engine {
-			return "DENIED"
+// pspRejection is the first reason PSP admission gives: the first error
+// of the first usable PSP, or the error of the step after it.
+func pspRejection(v *PSPVerdict) string {
+	if v.RejectedAfter != "" && len(v.ValidationErrors) > 0 {
+		return v.RejectedAfter + ", then: " + v.ValidationErrors[0]
+	}
+	for _, name := range slices.Sorted(maps.Keys(v.Errors)) {
+		if errs := v.Errors[name]; len(errs) > 0 {
+			return name + ": " + errs[0]
 		}
 	}
-	return "ok"
+	if len(v.Usable) == 0 {
+		return "no PSP usable"
+	}
+	return ""
+}
+
+// podsPSPColumn is the PSP verdict of a workload whose template was not
+// read (a custom controller's): its pods' verdicts, marked as such.
+func podsPSPColumn(rep *AuditReport, wl Workload) string {
+	var names []string
+	for _, p := range rep.Pods {
+		if p.Namespace != wl.Namespace || p.Workload.Kind != wl.Kind || p.Workload.Name != wl.Name || p.PSP == nil {
+			continue
+		}
+		v := pspColumn(p.PSP)
+		if !slices.Contains(names, v) {
+			names = append(names, v)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return strings.Join(names, ", ") + " (pods)"
+}
+
+// engineColumn says whether engine's converted policies admit the
+// workload's template and every pod, and if not the first reason.
+func engineColumn(w Workload, engine string) string {
+	if !slices.Contains(w.RejectedBy, engine) {
+		return "ok"
+	}
+	for _, p := range w.Policies {
+		if p.Engine == engine && !p.Allowed && len(p.Reasons) > 0 {
+			if p.PSP != "" {
+				return "DENIED (" + p.PSP + ": " + p.Reasons[0] + ")"
+			}
+			return "DENIED (" + p.Reasons[0] + ")"
+		}
+	}
+	return "DENIED"
 }
 
 func mutatedColumn(w Workload) string {
@@ -261,25 +524,25 @@ func orDash(s string) string {
 
 // printNamespaceLists prints what the namespace table only counts: the
 // workloads left out of the recommendation, and the protection it loses.
-func printNamespaceLists(w io.Writer, nss []Namespace) {
+func printNamespaceLists(w io.Writer, nss []Namespace, width int) {
 	header := false
 	for _, ns := range nss {
 		for _, r := range ns.RejectedToday {
 			if !header {
-				fmt.Fprintf(w, "\nREJECTED TODAY (no pod runs, PSP rejects the template; not counted in RECOMMENDED):\n")
+				fmt.Fprintf(w, "\nREJECTED TODAY (no pod runs; PSP rejects the template; not in RECOMMENDED):\n")
 				header = true
 			}
-			fmt.Fprintf(w, "  - %s: %s/%s (%s): %s\n", ns.Name, r.Kind, r.Name, r.Level, r.Reason)
+			fmt.Fprintln(w, fitLine(fmt.Sprintf("  - %s: %s/%s (%s): %s", ns.Name, r.Kind, r.Name, r.Level, r.Reason), width))
 		}
 	}
 	header = false
 	for _, ns := range nss {
 		for _, l := range ns.ProtectionLost {
 			if !header {
-				fmt.Fprintf(w, "\nPROTECTION LOST (the recommended level allows what every PSP usable there forbids today):\n")
+				fmt.Fprintf(w, "\nPROTECTION LOST (the recommended level allows what every usable PSP forbids):\n")
 				header = true
 			}
-			fmt.Fprintf(w, "  - %s: %s\n", ns.Name, l.Message)
+			fmt.Fprintln(w, fitLine(fmt.Sprintf("  - %s: %s", ns.Name, l.Message), width))
 		}
 	}
 }
