@@ -3,6 +3,7 @@ module github.com/psp-migrate/kubectl-psp-migrate
 go 1.26.8
 
 require (
+	github.com/creack/pty v1.1.24
 	github.com/kyverno/go-jmespath v0.4.1-0.20231124160150-95e59c162877
 	github.com/mattn/go-isatty v0.0.20
 	github.com/olekukonko/tablewriter v1.1.5

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
-	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
@@ -195,17 +193,19 @@ func (o *AuditOptions) Run(ctx context.Context) error {
 	stream := audit.NewStream(opts)
 	defer stream.Close()
 	o.podSink = stream
-	inv, err := o.read(ctx, o.In, o.namespace, o.progress)
+	inv, err := o.read(ctx, o.In, o.namespace)
 	if err != nil {
 		return err
 	}
-	o.progress("Evaluating…")
+	status := newStatusLine(o.ErrOut)
+	status.set("Evaluating…")
 	var rep *report.AuditReport
 	if stream.Started() {
 		rep, err = stream.Finish(inv)
 	} else {
 		rep, err = audit.Run(inv, opts)
 	}
+	status.clear()
 	if err != nil {
 		return err
 	}
@@ -292,14 +292,4 @@ func failedChecks(r report.PSSResult) []pss.Reason {
 		out[i] = pss.Reason{Reason: x.Reason, Detail: x.Detail}
 	}
 	return out
-}
-
-// progress reports what the audit is doing, only to a terminal: logs and
-// CI output stay clean.
-func (o *AuditOptions) progress(msg string) {
-	f, ok := o.ErrOut.(*os.File)
-	if !ok || !isatty.IsTerminal(f.Fd()) {
-		return
-	}
-	fmt.Fprintf(o.ErrOut, "%s\n", msg)
 }

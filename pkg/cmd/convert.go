@@ -219,7 +219,7 @@ func (o *ConvertOptions) options() translate.Options {
 // Run reads the inventory, renders every engine, and writes the result
 // only when all of it rendered.
 func (o *ConvertOptions) Run(ctx context.Context) error {
-	inv, err := o.read(ctx, o.In, "", func(string) {})
+	inv, err := o.read(ctx, o.In, "")
 	if err != nil {
 		return err
 	}

@@ -95,6 +95,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case r.URL.Query().Get("continue") == "":
 			list["items"] = []any{pod("first")}
 			list["metadata"].(map[string]any)["continue"] = "page2"
+			list["metadata"].(map[string]any)["remainingItemCount"] = 1
 		default:
 			list["items"] = []any{pod("second")}
 		}

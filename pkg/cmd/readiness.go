@@ -163,7 +163,7 @@ func (o *ReadinessOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	inv, err := o.read(ctx, o.In, "", func(string) {})
+	inv, err := o.read(ctx, o.In, "")
 	if err != nil {
 		return err
 	}

@@ -121,19 +121,21 @@ func (s *sourceOptions) validate() error {
 
 // read builds the inventory: the live cluster first (limited to namespace
 // when set), then the files; an object in both keeps the cluster's copy.
-// progress is told what is happening.
-func (s *sourceOptions) read(ctx context.Context, stdin io.Reader, namespace string, progress func(string)) (*inventory.Inventory, error) {
+// On a terminal the live read shows its progress on errOut.
+func (s *sourceOptions) read(ctx context.Context, stdin io.Reader, namespace string) (*inventory.Inventory, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	inv := &inventory.Inventory{}
 	if s.readsLive() {
-		progress("Reading the cluster…")
+		status := newStatusLine(s.errOut)
+		status.set("Reading the cluster…")
 		kube, dyn, err := s.clients()
 		if err != nil {
+			status.clear()
 			return nil, explainClusterError(s.configFlags, namespace, err)
 		}
-		opts := live.Options{Namespace: namespace}
+		opts := live.Options{Namespace: namespace, Progress: status.listed}
 		if len(s.Filenames) == 0 {
 			opts.Pods = s.podSink
 			if s.tapPods != nil && opts.Pods != nil {
@@ -141,6 +143,7 @@ func (s *sourceOptions) read(ctx context.Context, stdin io.Reader, namespace str
 			}
 		}
 		cluster, err := live.Read(ctx, kube, dyn, opts)
+		status.clear()
 		if err != nil {
 			if explained := explainClusterError(s.configFlags, namespace, err); explained != err {
 				return nil, explained
@@ -156,7 +159,6 @@ func (s *sourceOptions) read(ctx context.Context, stdin io.Reader, namespace str
 		}
 	}
 	if len(s.Filenames) > 0 {
-		progress("Reading manifests…")
 		files, err := inventory.ReadPaths(s.Filenames, s.Recursive, stdin)
 		if err != nil {
 			return nil, err

@@ -30,7 +30,7 @@ func TestTablesFitTheTerminal(t *testing.T) {
 				if code != tt.code {
 					t.Fatalf("exit %d, want %d: %s", code, tt.code, errOut)
 				}
-				checkGolden(t, fmt.Sprintf("tables/%s-%d.txt", tt.name, cols), out)
+				checkGoldenText(t, fmt.Sprintf("tables/%s-%d.txt", tt.name, cols), out)
 				inTable := true
 				for _, line := range strings.Split(out, "\n") {
 					if line == "" {

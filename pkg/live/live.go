@@ -46,6 +46,11 @@ type Options struct {
 	// evaluates each page and keeps only its verdicts never holds every
 	// pod of a large cluster at once.
 	Pods PodSink
+	// Progress, when set, is told after every page how far the list of
+	// resource is: listed so far, total when the server said (-1 when
+	// not), done when it ended (listed or failed). It is called from
+	// several goroutines at once.
+	Progress func(resource string, listed, total int, done bool)
 }
 
 // PodSink takes the pods of a live read (see Options.Pods).
@@ -76,7 +81,10 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	l := &lister{ctx: ctx, cancel: cancel, pageSize: opts.PageSize, pageTimeout: opts.PageTimeout}
+	l := &lister{ctx: ctx, cancel: cancel, pageSize: opts.PageSize, pageTimeout: opts.PageTimeout, progress: opts.Progress}
+	if l.progress == nil {
+		l.progress = func(string, int, int, bool) {}
+	}
 
 	tasks := []func() error{
 		func() error {
@@ -292,6 +300,7 @@ type lister struct {
 	cancel      context.CancelFunc
 	pageSize    int64
 	pageTimeout time.Duration
+	progress    func(resource string, listed, total int, done bool)
 	mu          sync.Mutex
 	issues      []inventory.Issue
 }
@@ -357,7 +366,7 @@ const DefaultPageTimeout = 2 * time.Minute
 // missing its tail; the items of the expired pages are dropped first.
 func listAll[T any](l *lister, resource, namespace string, page func(context.Context, metav1.ListOptions) (runtime.Object, error), slim func(*T)) ([]T, error) {
 	var out []T
-	err := l.eachPage(page, func(list runtime.Object, restart bool) error {
+	err := l.eachPage(resource, page, func(list runtime.Object, restart bool) error {
 		if restart {
 			out = nil
 		}
@@ -395,7 +404,7 @@ func listAll[T any](l *lister, resource, namespace string, page func(context.Con
 // listEach pages through one resource type like listAll, handing each
 // page's items to fn as the page arrives and keeping none of them.
 func listEach[T any](l *lister, resource, namespace string, page func(context.Context, metav1.ListOptions) (runtime.Object, error), fn func(items []T, restart bool) error) error {
-	err := l.eachPage(page, func(list runtime.Object, restart bool) error {
+	err := l.eachPage(resource, page, func(list runtime.Object, restart bool) error {
 		items := make([]T, 0, meta.LenList(list))
 		err := meta.EachListItem(list, func(o runtime.Object) error {
 			v, ok := any(o).(*T)
@@ -431,13 +440,26 @@ func (e itemError) Unwrap() error { return e.err }
 // as it arrives (restart is true when the pages fn has seen so far are to be
 // forgotten: the continue token expired and the list starts again in full).
 // Each page is bounded by the lister's page timeout, retries included.
-func (l *lister) eachPage(page func(context.Context, metav1.ListOptions) (runtime.Object, error), fn func(list runtime.Object, restart bool) error) error {
+func (l *lister) eachPage(resource string, page func(context.Context, metav1.ListOptions) (runtime.Object, error), fn func(list runtime.Object, restart bool) error) error {
+	listed, total := 0, -1
+	defer func() { l.progress(resource, listed, total, true) }()
 	get := func(o metav1.ListOptions) (runtime.Object, error) {
 		ctx, cancel := context.WithTimeout(l.ctx, l.pageTimeout)
 		defer cancel()
 		obj, err := page(ctx, o)
 		if err != nil && ctx.Err() != nil && l.ctx.Err() == nil {
 			return nil, fmt.Errorf("no complete answer within %s: %w", l.pageTimeout, err)
+		}
+		if err == nil {
+			if o.Continue == "" {
+				// A first page (or a relist after an expired token).
+				listed, total = 0, -1
+			}
+			listed += meta.LenList(obj)
+			if lm, lerr := meta.ListAccessor(obj); lerr == nil && lm.GetRemainingItemCount() != nil {
+				total = listed + int(*lm.GetRemainingItemCount())
+			}
+			l.progress(resource, listed, total, false)
 		}
 		return obj, err
 	}
