@@ -36,7 +36,6 @@ type AuditOptions struct {
 	sourceOptions
 	genericiooptions.IOStreams
 
-	AllNamespaces    bool
 	Output           string
 	PSSVersion       string
 	FailOn           []string
@@ -53,8 +52,8 @@ type AuditOptions struct {
 	// ToolVersion is stamped into the report.
 	ToolVersion string
 
-	// resolved in Complete
-	namespace string
+	// scopeSet is --scope given, which needs --engine as --psp does.
+	scopeSet bool
 }
 
 // NewAuditOptions returns the defaults.
@@ -114,7 +113,6 @@ incomplete (e.g. a resource could not be listed).`,
 	}
 	flags := cmd.Flags()
 	o.addFlags(flags, "audit")
-	flags.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "audit all namespaces (the default unless -n is given)")
 	enumVar(flags, &o.Output, "output", "o", "output format", func() []string { return report.Formats })
 	pssVersionVar(flags, &o.PSSVersion, "Pod Security Standards version to evaluate; use your target cluster's version")
 	enumSliceVar(flags, &o.FailOn, "fail-on", "", "exit 2 when a workload outside system namespaces fails this level, relies on PSP mutation, or would be rejected by an --engine", func() []string { return failOnValues })
@@ -132,12 +130,8 @@ func (o *AuditOptions) Complete(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
 		return fmt.Errorf("audit takes no arguments, got %q", args)
 	}
-	// Unlike most kubectl commands the audit spans all namespaces unless
-	// told otherwise: a PSP migration is a cluster-wide change, and an
-	// audit of the kubeconfig's default namespace would look complete.
-	if cmd.Flags().Changed("namespace") && o.configFlags.Namespace != nil {
-		o.namespace = *o.configFlags.Namespace
-	}
+	o.complete(cmd.Flags())
+	o.scopeSet = cmd.Flags().Changed("scope")
 	return nil
 }
 
@@ -161,14 +155,14 @@ func (o *AuditOptions) Validate() error {
 	if o.PSP != "" && len(o.Engines) == 0 {
 		return errors.New("--psp needs --engine")
 	}
+	if o.scopeSet && len(o.Engines) == 0 {
+		return errors.New("--scope needs --engine")
+	}
 	if err := checkValues("scope", scopeValues(), o.Scope); err != nil {
 		return err
 	}
 	if slices.Contains(o.FailOn, failOnEngine) && len(o.Engines) == 0 {
 		return errors.New("--fail-on engine needs --engine")
-	}
-	if o.AllNamespaces && o.namespace != "" {
-		return errors.New("--all-namespaces and --namespace cannot be used together")
 	}
 	return o.sourceOptions.validate()
 }
@@ -179,7 +173,7 @@ func (o *AuditOptions) Run(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	opts := audit.Options{
-		PSSVersion:         o.PSSVersion,
+		PSSVersion:         pinnedPSSVersion(o.PSSVersion),
 		Namespace:          o.namespace,
 		SystemNamespaces:   o.SystemNamespaces,
 		ToolVersion:        o.ToolVersion,

@@ -170,6 +170,7 @@ func (o *ConvertOptions) Complete(cmd *cobra.Command, args []string) error {
 		return fmt.Errorf("-e: %w", err)
 	}
 	o.renderers = renderers
+	o.complete(cmd.Flags())
 	// `--exclude-namespaces ""` parses as one empty name: it means none.
 	o.ExcludeNamespaces = slices.DeleteFunc(o.ExcludeNamespaces, func(s string) bool { return strings.TrimSpace(s) == "" })
 	if o.ExcludeNamespaces == nil {
@@ -188,6 +189,12 @@ func (o *ConvertOptions) Validate() error {
 	}
 	if err := checkValues("mode", modeValues(), o.Mode); err != nil {
 		return err
+	}
+	if o.namespace != "" && slices.ContainsFunc(o.renderers, func(r translate.Engine) bool { return r.Name() != translate.EnginePSA }) {
+		// The policies apply to the whole cluster and, with --scope rbac,
+		// follow every namespace's RBAC: a read of one namespace would
+		// write them wrong.
+		return errors.New("-n limits only -e psa (the namespace's labels); the policies of the other engines are cluster-wide: drop -n")
 	}
 	if o.Prune && o.OutputDir == "" {
 		return errors.New("--prune needs --output-dir")
@@ -219,7 +226,7 @@ func (o *ConvertOptions) options() translate.Options {
 // Run reads the inventory, renders every engine, and writes the result
 // only when all of it rendered.
 func (o *ConvertOptions) Run(ctx context.Context) error {
-	inv, err := o.read(ctx, o.In, "")
+	inv, err := o.read(ctx, o.In, o.namespace)
 	if err != nil {
 		return err
 	}
@@ -234,7 +241,7 @@ func (o *ConvertOptions) Run(ctx context.Context) error {
 		}
 	}
 
-	manifests, err := convert.Run(inv, o.renderers, convert.Options{Options: o.options(), AllowDenyAll: o.AllowDenyAll}, o.ErrOut)
+	manifests, err := convert.Run(inv, o.renderers, convert.Options{Options: o.options(), AllowDenyAll: o.AllowDenyAll, Namespace: o.namespace}, o.ErrOut)
 	if err != nil {
 		return err
 	}

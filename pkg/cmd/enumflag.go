@@ -199,3 +199,14 @@ func modeValues() []string {
 func observeModes() []string {
 	return []string{string(translate.ModeAudit), string(translate.ModeWarn)}
 }
+
+// pinnedPSSVersion is version with "latest" pinned to the newest version
+// this build knows: the *-version labels that audit recommends and convert
+// -e psa writes are then the same, and do not change meaning when the
+// cluster is upgraded.
+func pinnedPSSVersion(version string) string {
+	if version == "latest" {
+		return buildinfo.LatestPSSVersion().String()
+	}
+	return version
+}

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -96,6 +97,7 @@ warnings with --fail-on warn), 3 the cluster could not be read completely.`,
 			if len(args) > 0 {
 				return fmt.Errorf("readiness takes no arguments, got %q", args)
 			}
+			o.complete(c.Flags())
 			if err := o.Validate(); err != nil {
 				return err
 			}
@@ -117,6 +119,9 @@ warnings with --fail-on warn), 3 the cluster could not be read completely.`,
 
 // Validate rejects bad flags before anything is read.
 func (o *ReadinessOptions) Validate() error {
+	if o.namespace != "" {
+		return errors.New("-n: readiness judges the whole cluster, every namespace; use audit -n for one namespace")
+	}
 	if err := checkValues("output", readiness.Formats, o.Output); err != nil {
 		return err
 	}

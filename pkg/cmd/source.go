@@ -49,6 +49,11 @@ type sourceOptions struct {
 	Filenames []string
 	Recursive bool
 	Live      bool
+	// AllNamespaces is -A: every namespace, the default unless -n is given.
+	AllNamespaces bool
+
+	// namespace is -n when given (complete); "" reads every namespace.
+	namespace string
 
 	// flags are the command's flags, to tell which were set; errOut
 	// receives warnings.
@@ -105,6 +110,17 @@ func (s *sourceOptions) addFlags(flags *pflag.FlagSet, use string) {
 	flags.StringSliceVarP(&s.Filenames, "filename", "f", nil, "manifest file, directory or - (stdin) to "+use+" instead of the live cluster; repeatable")
 	flags.BoolVarP(&s.Recursive, "recursive", "R", false, "read directories given with -f recursively")
 	flags.BoolVar(&s.Live, "live", false, "with -f, also read the live cluster and merge (the cluster's copy wins)")
+	flags.BoolVarP(&s.AllNamespaces, "all-namespaces", "A", false, "read every namespace (the default unless -n is given)")
+}
+
+// complete takes -n only when given: unlike most kubectl commands these
+// span every namespace unless told otherwise, since a PSP migration is a
+// cluster-wide change and a read of the kubeconfig's default namespace
+// would look complete.
+func (s *sourceOptions) complete(flags *pflag.FlagSet) {
+	if flags.Changed("namespace") && s.configFlags.Namespace != nil {
+		s.namespace = *s.configFlags.Namespace
+	}
 }
 
 // readsLive reports whether the cluster is read: without -f, or with --live.
@@ -113,6 +129,9 @@ func (s *sourceOptions) readsLive() bool {
 }
 
 func (s *sourceOptions) validate() error {
+	if s.AllNamespaces && s.namespace != "" {
+		return errors.New("--all-namespaces and --namespace cannot be used together")
+	}
 	if s.Live && len(s.Filenames) == 0 {
 		return errors.New("--live only makes sense with -f (without -f the cluster is read anyway)")
 	}

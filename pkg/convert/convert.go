@@ -29,6 +29,8 @@ type Options struct {
 	// AllowDenyAll writes policies that would deny every running pod of a
 	// namespace; without it that is an error (see impact).
 	AllowDenyAll bool
+	// Namespace limits psa to one namespace's labels (-n); "" is all.
+	Namespace string
 }
 
 // Renderers resolves engine names (the -e values) in order, dropping
@@ -80,7 +82,7 @@ func Run(inv *inventory.Inventory, renderers []translate.Engine, opts Options, d
 		}
 	}
 	if slices.ContainsFunc(renderers, func(r translate.Engine) bool { return r.Name() == translate.EnginePSA }) {
-		if in.Namespaces, err = namespacePlans(inv, opts.Options, diag); err != nil {
+		if in.Namespaces, err = namespacePlans(inv, opts.Options, opts.Namespace, diag); err != nil {
 			return nil, err
 		}
 	}
@@ -108,13 +110,13 @@ func Run(inv *inventory.Inventory, renderers []translate.Engine, opts Options, d
 // into the psa engine's input. "latest" is pinned to the newest version
 // this build knows, so that the labels do not change meaning when the
 // cluster is upgraded.
-func namespacePlans(inv *inventory.Inventory, opts translate.Options, diag io.Writer) ([]translate.NamespacePlan, error) {
+func namespacePlans(inv *inventory.Inventory, opts translate.Options, namespace string, diag io.Writer) ([]translate.NamespacePlan, error) {
 	version := opts.PSSVersion
 	if version == "latest" {
 		version = buildinfo.LatestPSSVersion().String()
 		fmt.Fprintf(diag, "Warning: psa: pod-security labels pinned to %s; pass --pss-version with your cluster's version\n", version)
 	}
-	rep, err := audit.Run(inv, audit.Options{PSSVersion: version, SystemNamespaces: opts.ExcludeNamespaces, ToolVersion: opts.ToolVersion})
+	rep, err := audit.Run(inv, audit.Options{PSSVersion: version, Namespace: namespace, SystemNamespaces: opts.ExcludeNamespaces, ToolVersion: opts.ToolVersion})
 	if err != nil {
 		return nil, fmt.Errorf("psa: audit: %w", err)
 	}
