@@ -86,7 +86,7 @@ func TestFleetFromDir(t *testing.T) {
 		{name: "a selection of nothing is an error", args: []string{"audit", "--contexts", "/^qa/"}, wantCode: ExitError,
 			wantStderr: []string{"--contexts /^qa/ selects none of eu, lab, us"}},
 		{name: "markdown is readiness's", args: []string{"audit", "-o", "markdown"}, wantCode: ExitError,
-			wantStderr: []string{`invalid output format "markdown"`}},
+			wantStderr: []string{`invalid argument "markdown" for "-o, --output" flag: want one of`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
