@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -17,7 +16,6 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/fleet"
 )
 
-var updateFleet = flag.Bool("update-fleet", false, "rewrite pkg/cmd/testdata/fleet-* golden files")
 
 // fleetDir holds one dump per cluster: eu and us run the same Helm chart
 // relying on PSP mutation, lab has nothing to fix.
@@ -28,7 +26,7 @@ const fleetDir = "testdata/fleet"
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
-	if *updateFleet {
+	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -46,12 +44,12 @@ func checkGolden(t *testing.T, name, got string) {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(a, b) {
-			t.Errorf("output differs from %s (-update-fleet after checking):\n%s", path, got)
+			t.Errorf("output differs from %s (-update after checking):\n%s", path, got)
 		}
 		return
 	}
 	if got != string(want) {
-		t.Errorf("output differs from %s (-update-fleet after checking):\ngot:\n%s\nwant:\n%s", path, got, want)
+		t.Errorf("output differs from %s (-update after checking):\ngot:\n%s\nwant:\n%s", path, got, want)
 	}
 }
 

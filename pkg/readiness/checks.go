@@ -158,6 +158,7 @@ func Evaluate(in Input) (*Report, error) {
 	)
 	rep.Plan = p.steps()
 	summarize(rep)
+	rep.Summary.Workloads = len(in.Audit.Workloads)
 	return rep, nil
 }
 

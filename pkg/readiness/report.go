@@ -76,11 +76,13 @@ type Metadata struct {
 
 // Summary counts the checks by status and the workloads concerned.
 type Summary struct {
-	Block     int `json:"block"`
-	Warn      int `json:"warn"`
-	Manual    int `json:"manual"`
-	Pass      int `json:"pass"`
-	Info      int `json:"info"`
+	Block  int `json:"block"`
+	Warn   int `json:"warn"`
+	Manual int `json:"manual"`
+	Pass   int `json:"pass"`
+	Info   int `json:"info"`
+	// Workloads counts the workloads the audit judged, so that
+	// BlockedWorkloads reads as a share of them.
 	Workloads int `json:"workloads"`
 	// BlockedWorkloads counts the distinct workloads some blocking check
 	// names.
