@@ -255,8 +255,9 @@ var trAllRuleIDs = []string{
 // Kyverno CLI, gator) judge them: their verdicts must still follow the
 // model, as an audit of manifests relies on them. Each is h-ok (which
 // hostaccess admits; hostaccess allows secret volumes and not projected
-// ones, so only the service account token's projection is admitted) with
-// one projected volume whose single source sets several fields, which the
+// ones, so only the service account token's projection is admitted)
+// without the host PID namespace and host port that gatekeeper's rendering
+// of hostaccess must reject (approximations), with one projected volume whose single source sets several fields, which the
 // server refuses ("may not specify more than 1 volume type"). Every field
 // set counts: a token beside a foreign ConfigMap is not the token volume.
 func (c *trCorpus) offlinePods(t testing.TB) []*corev1.Pod {
@@ -286,6 +287,10 @@ func (c *trCorpus) offlinePods(t testing.TB) []*corev1.Pod {
 		p := base.DeepCopy()
 		p.Name = tc.name
 		p.Annotations = map[string]string{trExpectAnnotation: tc.expect}
+		p.Spec.HostPID = false
+		for i := range p.Spec.Containers {
+			p.Spec.Containers[i].Ports = nil
+		}
 		p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: "token", VolumeSource: corev1.VolumeSource{
 			Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{tc.source}}}})
 		out = append(out, p)
