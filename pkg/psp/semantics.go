@@ -76,6 +76,26 @@ const (
 	AppArmorContainerAnnotationPrefix = "container.apparmor.security.beta.kubernetes.io/"
 )
 
+// SeccompProfileForAnnotation is the seccompProfile field the API server
+// derives from a legacy seccomp annotation value when it syncs the two (up
+// to v1.26): "docker/default" becomes RuntimeDefault too, and a value it
+// cannot translate ("localhost/" without a file, anything unknown) gives
+// nil, leaving the field unset. The admission model syncs pods with it and
+// the kyverno mutation writes the field PSP's default would have produced.
+func SeccompProfileForAnnotation(a string) *corev1.SeccompProfile {
+	switch {
+	case a == SeccompProfileUnconfined:
+		return &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}
+	case a == SeccompProfileRuntimeDefault, a == SeccompProfileDockerDefault:
+		return &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
+	case strings.HasPrefix(a, SeccompLocalhostProfilePrefix):
+		if name := strings.TrimPrefix(a, SeccompLocalhostProfilePrefix); name != "" {
+			return &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeLocalhost, LocalhostProfile: &name}
+		}
+	}
+	return nil
+}
+
 // Names in the projected volume the ServiceAccount admission plugin injects.
 const (
 	// ServiceAccountTokenPath is the token's path in the volume.

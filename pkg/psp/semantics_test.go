@@ -283,3 +283,29 @@ func TestRuntimeClassAllowed(t *testing.T) {
 		})
 	}
 }
+
+func TestSeccompProfileForAnnotation(t *testing.T) {
+	for _, tt := range []struct {
+		annotation string
+		want       *corev1.SeccompProfile
+	}{
+		{"runtime/default", &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
+		{"docker/default", &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
+		{"unconfined", &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}},
+		{"localhost/profiles/audit.json", &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeLocalhost, LocalhostProfile: new("profiles/audit.json")}},
+		// No file: the server leaves the field unset.
+		{"localhost/", nil},
+		{"", nil},
+		{"Unconfined", nil},
+		{"docker/other", nil},
+	} {
+		t.Run(tt.annotation, func(t *testing.T) {
+			got := psp.SeccompProfileForAnnotation(tt.annotation)
+			if (got == nil) != (tt.want == nil) || got != nil && (got.Type != tt.want.Type || !equalPtr(got.LocalhostProfile, tt.want.LocalhostProfile)) {
+				t.Errorf("SeccompProfileForAnnotation(%q) = %+v, want %+v", tt.annotation, got, tt.want)
+			}
+		})
+	}
+}
+
+func equalPtr(a, b *string) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }

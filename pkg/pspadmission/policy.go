@@ -493,22 +493,6 @@ func seccompAnnotationForField(f *corev1.SeccompProfile) string {
 	return ""
 }
 
-// seccompFieldForAnnotation is the inverse, used by the API server's
-// field/annotation sync; nil for values it cannot translate.
-func seccompFieldForAnnotation(a string) *corev1.SeccompProfile {
-	switch {
-	case a == psp.SeccompProfileUnconfined:
-		return &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}
-	case a == psp.SeccompProfileRuntimeDefault, a == psp.SeccompProfileDockerDefault:
-		return &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
-	case strings.HasPrefix(a, psp.SeccompLocalhostProfilePrefix):
-		if name := strings.TrimPrefix(a, psp.SeccompLocalhostProfilePrefix); name != "" {
-			return &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeLocalhost, LocalhostProfile: &name}
-		}
-	}
-	return nil
-}
-
 type appArmorStrategy struct {
 	defaultProfile string
 	allowed        map[string]bool // nil: no restriction

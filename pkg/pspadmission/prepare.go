@@ -437,7 +437,7 @@ func prepareForCreateAt(pod *corev1.Pod, minor int, write bool) bool {
 				setAnnotation(psp.SeccompPodAnnotation, a)
 			}
 		case hasAnnotation && !hasField:
-			if f := seccompFieldForAnnotation(annotation); f != nil {
+			if f := psp.SeccompProfileForAnnotation(annotation); f != nil {
 				changed = true
 				if write {
 					if pod.Spec.SecurityContext == nil {
@@ -459,7 +459,7 @@ func prepareForCreateAt(pod *corev1.Pod, minor int, write bool) bool {
 					setAnnotation(key, a)
 				}
 			case hasAnnotation && !hasField:
-				if f := seccompFieldForAnnotation(annotation); f != nil {
+				if f := psp.SeccompProfileForAnnotation(annotation); f != nil {
 					changed = true
 					if write {
 						if c.SecurityContext == nil {

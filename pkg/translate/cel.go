@@ -95,13 +95,16 @@ func (r HostPorts) CEL() string {
 	return celAllContainers("c.?ports.orValue([]).all(p, p.?hostPort.orValue(0) == 0 || " + celInRanges("p.hostPort", ranges) + ")")
 }
 
-// celServiceAccountTokenVolume recognises ServiceAccount admission's
-// projected volume in `v`; see psp.IsServiceAccountTokenProjection.
-const celServiceAccountTokenVolume = `(has(v.projected) && v.projected.?sources.orValue([]).all(s, ` +
-	`has(s.serviceAccountToken) ? (s.serviceAccountToken.?path.orValue("") == "token" && s.serviceAccountToken.?audience.orValue("") == "") : ` +
-	`has(s.configMap) ? s.configMap.?name.orValue("") == "kube-root-ca.crt" : ` +
-	`has(s.downwardAPI) ? s.downwardAPI.?items.orValue([]).all(i, i.?path.orValue("") == "namespace" && i.?fieldRef.?apiVersion.orValue("") == "v1" && i.?fieldRef.?fieldPath.orValue("") == "metadata.namespace") : ` +
-	`false))`
+// celServiceAccountTokenVolume is psp.IsServiceAccountTokenProjection on
+// `v`: every source sets one of the token's fields, and each field it sets
+// (not only the first) holds what ServiceAccount admission writes. The API
+// server accepts one field per source, so that matters only where objects
+// are judged without its validation (the Kyverno CLI, audits).
+var celServiceAccountTokenVolume = `(has(v.projected) && v.projected.?sources.orValue([]).all(s, ` +
+	`(has(s.serviceAccountToken) || has(s.configMap) || has(s.downwardAPI)) && ` +
+	`(!has(s.serviceAccountToken) || (s.serviceAccountToken.?path.orValue("") == ` + celString(psp.ServiceAccountTokenPath) + ` && s.serviceAccountToken.?audience.orValue("") == "")) && ` +
+	`(!has(s.configMap) || s.configMap.?name.orValue("") == ` + celString(psp.RootCAConfigMap) + `) && ` +
+	`(!has(s.downwardAPI) || s.downwardAPI.?items.orValue([]).all(i, i.?path.orValue("") == ` + celString(psp.NamespaceFilePath) + ` && i.?fieldRef.?apiVersion.orValue("") == "v1" && i.?fieldRef.?fieldPath.orValue("") == "metadata.namespace"))))`
 
 // CEL implements Rule.
 func (r VolumeTypes) CEL() string {

@@ -98,6 +98,18 @@ func TestRules(t *testing.T) {
 		{name: "secret does not admit a token with an audience", psp: func(p *psp.PodSecurityPolicy) { p.Spec.Volumes = []psp.FSType{psp.Secret} },
 			pod: withVolume(corev1.Volume{Name: "t", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
 				{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token", Audience: "vault"}}}}}}), want: []string{"volumes"}},
+		// What the renderers follow (and the engines are checked against):
+		// every field a projected source sets counts, not only the first.
+		{name: "secret does not admit a token source with a foreign configmap", psp: func(p *psp.PodSecurityPolicy) { p.Spec.Volumes = []psp.FSType{psp.Secret} },
+			pod: withVolume(corev1.Volume{Name: "t", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{{
+				ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token"},
+				ConfigMap:           &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "app"}}}}}}}), want: []string{"volumes"}},
+		{name: "host path prefix ending in // does not cover the path it trims to", psp: func(p *psp.PodSecurityPolicy) {
+			p.Spec.AllowedHostPaths = []psp.AllowedHostPath{{PathPrefix: "/srv/share//"}}
+		}, pod: withVolume(hostPathVolume("/srv/share/")), want: []string{"allowedHostPaths"}},
+		{name: "host path prefix ending in // covers paths under it", psp: func(p *psp.PodSecurityPolicy) {
+			p.Spec.AllowedHostPaths = []psp.AllowedHostPath{{PathPrefix: "/srv/share//"}}
+		}, pod: withVolume(hostPathVolume("/srv/share//app"))},
 		{name: "host path prefix is a path segment", psp: func(p *psp.PodSecurityPolicy) { p.Spec.AllowedHostPaths = []psp.AllowedHostPath{{PathPrefix: "/data"}} },
 			pod: withVolume(hostPathVolume("/database")), want: []string{"allowedHostPaths"}},
 		{name: "host path under prefix", psp: func(p *psp.PodSecurityPolicy) {

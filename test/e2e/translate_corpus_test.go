@@ -15,6 +15,7 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/manifest"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pspadmission"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
 )
@@ -247,4 +248,77 @@ var trAllRuleIDs = []string{
 	"allowPrivilegeEscalation", "defaultAllowPrivilegeEscalation",
 	"forbiddenSysctls", "allowedUnsafeSysctls", "allowedProcMountTypes", "runtimeClass",
 	"seccomp", "appArmor",
+}
+
+// offlinePods are pods the API server's validation rejects before any
+// webhook or CEL admission sees them, so only the offline engines (the
+// Kyverno CLI, gator) judge them: their verdicts must still follow the
+// model, as an audit of manifests relies on them. Each is h-ok (which
+// hostaccess admits; hostaccess allows secret volumes and not projected
+// ones, so only the service account token's projection is admitted)
+// without the host PID namespace and host port that gatekeeper's rendering
+// of hostaccess must reject (approximations), with one projected volume whose single source sets several fields, which the
+// server refuses ("may not specify more than 1 volume type"). Every field
+// set counts: a token beside a foreign ConfigMap is not the token volume.
+func (c *trCorpus) offlinePods(t testing.TB) []*corev1.Pod {
+	t.Helper()
+	var base *corev1.Pod
+	for _, p := range c.pods {
+		if p.Name == "h-ok" {
+			base = p
+		}
+	}
+	if base == nil {
+		t.Fatal("corpus has no pod h-ok")
+	}
+	token := &corev1.ServiceAccountTokenProjection{Path: psp.ServiceAccountTokenPath}
+	rootCA := &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: psp.RootCAConfigMap}}
+	namespace := &corev1.DownwardAPIProjection{Items: []corev1.DownwardAPIVolumeFile{{Path: psp.NamespaceFilePath, FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"}}}}
+	foreign := &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "app-config"}}
+	var out []*corev1.Pod
+	for _, tc := range []struct {
+		name   string
+		source corev1.VolumeProjection
+		expect string
+	}{
+		{"x-token-source-with-foreign-configmap", corev1.VolumeProjection{ServiceAccountToken: token, ConfigMap: foreign}, "hostaccess:volumes"},
+		{"x-token-source-with-root-ca-and-namespace", corev1.VolumeProjection{ServiceAccountToken: token, ConfigMap: rootCA, DownwardAPI: namespace}, "hostaccess:"},
+	} {
+		p := base.DeepCopy()
+		p.Name = tc.name
+		p.Annotations = map[string]string{trExpectAnnotation: tc.expect}
+		p.Spec.HostPID = false
+		for i := range p.Spec.Containers {
+			p.Spec.Containers[i].Ports = nil
+		}
+		p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: "token", VolumeSource: corev1.VolumeSource{
+			Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{tc.source}}}})
+		out = append(out, p)
+	}
+	return out
+}
+
+// TestTranslateOfflinePodsIntent holds offlinePods to their stated
+// intentions with the Go evaluator, as TestTranslateCorpusIntent does for
+// the corpus.
+func TestTranslateOfflinePodsIntent(t *testing.T) {
+	c := loadTranslateCorpus(t)
+	set, err := translate.Compile(c.inv, translate.Options{Scope: translate.ScopeCluster})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pod := range c.offlinePods(t) {
+		t.Run(pod.Name, func(t *testing.T) {
+			want, err := parseExpect(pod.Annotations[trExpectAnnotation])
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := c.prepared(pod, pod.Namespace)
+			for name, ids := range want {
+				if got := failedIDs(policyByName(set, name), p); !slices.Equal(got, ids) {
+					t.Errorf("%s: fails %v, want %v", name, got, ids)
+				}
+			}
+		})
+	}
 }

@@ -138,7 +138,7 @@ func TestTranslateGatekeeper(t *testing.T) {
 	// The pods as admission sees them, in their own namespaces.
 	pods := make([]*corev1.Pod, 0, len(corpus.pods)+1)
 	var podObjs []any
-	for _, pod := range append(slices.Clone(corpus.pods), gkCanary()) {
+	for _, pod := range append(append(slices.Clone(corpus.pods), corpus.offlinePods(t)...), gkCanary()) {
 		p := corpus.prepared(pod, pod.Namespace)
 		p.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}
 		pods = append(pods, p)

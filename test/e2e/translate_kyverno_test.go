@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"text/tabwriter"
@@ -115,7 +116,7 @@ func buildKyvernoSuite(t *testing.T, c *trCorpus, engine string, variants []kyVa
 		t.Fatal(err)
 	}
 	var pods []*corev1.Pod
-	for _, pod := range c.pods {
+	for _, pod := range append(slices.Clone(c.pods), c.offlinePods(t)...) {
 		pods = append(pods, c.prepared(pod, pod.Namespace))
 	}
 	s := newKyvernoSuite(dir)

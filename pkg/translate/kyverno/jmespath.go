@@ -296,23 +296,28 @@ func failure(r translate.Rule) (expr string, ok bool) {
 	return "", false
 }
 
-// serviceAccountTokenVolume recognises ServiceAccount admission's
-// projected volume (see isServiceAccountToken), on a volume.
-var serviceAccountTokenVolume = and("projected != "+null, not("projected.sources[?"+not(or(
-	and("serviceAccountToken != "+null, "(serviceAccountToken.path || '') == 'token'", "(serviceAccountToken.audience || '') == ''"),
-	and("serviceAccountToken == "+null, "configMap != "+null, "configMap.name == 'kube-root-ca.crt'"),
-	and("serviceAccountToken == "+null, "configMap == "+null, "downwardAPI != "+null,
-		not("downwardAPI.items[?"+not(and("path == 'namespace'", "fieldRef.apiVersion == 'v1'", "fieldRef.fieldPath == 'metadata.namespace'"))+"]")),
+// serviceAccountTokenVolume is psp.IsServiceAccountTokenProjection on a
+// volume: every source sets one of the token's fields, and each field it
+// sets (not only the first) holds what ServiceAccount admission writes.
+var serviceAccountTokenVolume = and("projected != "+null, not("projected.sources[?"+not(and(
+	or("serviceAccountToken != "+null, "configMap != "+null, "downwardAPI != "+null),
+	or("serviceAccountToken == "+null, and("(serviceAccountToken.path || '') == "+quote(psp.ServiceAccountTokenPath), "(serviceAccountToken.audience || '') == ''")),
+	or("configMap == "+null, "configMap.name == "+quote(psp.RootCAConfigMap)),
+	or("downwardAPI == "+null,
+		not("downwardAPI.items[?"+not(and("path == "+quote(psp.NamespaceFilePath), "fieldRef.apiVersion == 'v1'", "fieldRef.fieldPath == 'metadata.namespace'"))+"]")),
 ))+"]"))
 
-// hostPathMatch is hostPathMatches over a volume's hostPath.path and
-// any of list.
+// hostPathMatch is psp.HostPathHasPrefix over a volume's hostPath.path,
+// for any of list, in the form psp.HostPathPrefixMatch gives.
 func hostPathMatch(list []string) string {
 	const path = "(hostPath.path || '')"
 	terms := make([]string, len(list))
 	for i, p := range list {
-		p = strings.TrimSuffix(p, "/")
-		terms[i] = "(" + path + " == " + quote(p) + " || starts_with(" + path + ", " + quote(p+"/") + "))"
+		exact, hasExact, under := psp.HostPathPrefixMatch(p)
+		terms[i] = "starts_with(" + path + ", " + quote(under) + ")"
+		if hasExact {
+			terms[i] = "(" + path + " == " + quote(exact) + " || " + terms[i] + ")"
+		}
 	}
 	return or(terms...)
 }
@@ -412,7 +417,7 @@ func seLinux(r translate.SELinux) string {
 	)
 }
 
-// seLinuxLevel is seLinuxLevelsEqual(want, l): equal strings, or the same
+// seLinuxLevel is psp.SELinuxLevelsEqual(want, l): equal strings, or the same
 // sensitivity and the same multiset of categories (sorted lists compare
 // equal).
 func seLinuxLevel(l, want string) string {

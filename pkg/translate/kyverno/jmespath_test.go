@@ -588,6 +588,62 @@ func TestKyvernoEdgeCases(t *testing.T) {
 	}
 }
 
+// TestKyvernoPSPSemantics pins the cases where the rendering must follow
+// pkg/psp's v1.24 semantics rather than the obvious reading: host path
+// prefixes ending in "//" (one slash is trimmed, no more) and projected
+// sources that set several fields (each is checked, not only the first).
+// want is the failure both the JMESPath and the Go evaluator must give.
+func TestKyvernoPSPSemantics(t *testing.T) {
+	e := newJPEvaluator()
+	prefixes := translate.HostPathPrefixes{Prefixes: []psp.AllowedHostPath{{PathPrefix: "/srv/share//"}}}
+	readOnly := translate.HostPathReadOnly{Prefixes: []psp.AllowedHostPath{{PathPrefix: "/srv/share//", ReadOnly: true}}}
+	volumes := translate.VolumeTypes{Allowed: []psp.FSType{psp.Secret}, AllowServiceAccountToken: true}
+	token := &corev1.ServiceAccountTokenProjection{Path: "token"}
+	rootCA := &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "kube-root-ca.crt"}}
+	namespace := &corev1.DownwardAPIProjection{Items: []corev1.DownwardAPIVolumeFile{{Path: "namespace", FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"}}}}
+	projected := func(sources ...corev1.VolumeProjection) func(*corev1.Pod) {
+		return translatetest.WithVolume(corev1.Volume{Name: "t", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: sources}}})
+	}
+	writable := func(path string) func(*corev1.Pod) {
+		return translatetest.WithVolume(translatetest.HostPathVolume(path), corev1.VolumeMount{Name: "h", MountPath: "/h"})
+	}
+	tests := []struct {
+		name string
+		rule translate.Rule
+		pod  func(*corev1.Pod)
+		want bool // the pod fails the rule
+	}{
+		{"prefix ending in //: the path it trims to", prefixes, translatetest.WithVolume(translatetest.HostPathVolume("/srv/share/")), true},
+		{"prefix ending in //: the path without slash", prefixes, translatetest.WithVolume(translatetest.HostPathVolume("/srv/share")), true},
+		{"prefix ending in //: the prefix itself", prefixes, translatetest.WithVolume(translatetest.HostPathVolume("/srv/share//")), false},
+		{"prefix ending in //: under it", prefixes, translatetest.WithVolume(translatetest.HostPathVolume("/srv/share//app")), false},
+		{"prefix ending in //: one slash is not under it", prefixes, translatetest.WithVolume(translatetest.HostPathVolume("/srv/share/app")), true},
+		{"read-only prefix ending in //: writable mount of the trimmed path", readOnly, writable("/srv/share/"), false},
+		{"read-only prefix ending in //: writable mount under it", readOnly, writable("/srv/share//app"), true},
+		{"token source with a foreign configmap", volumes, projected(corev1.VolumeProjection{ServiceAccountToken: token,
+			ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "app"}}}), true},
+		{"root CA source with foreign downward API items", volumes, projected(corev1.VolumeProjection{ConfigMap: rootCA,
+			DownwardAPI: &corev1.DownwardAPIProjection{Items: []corev1.DownwardAPIVolumeFile{{Path: "labels", FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.labels"}}}}}), true},
+		{"one source with all three token fields", volumes, projected(corev1.VolumeProjection{ServiceAccountToken: token, ConfigMap: rootCA, DownwardAPI: namespace}), false},
+		{"the injected token volume", volumes, projected(corev1.VolumeProjection{ServiceAccountToken: token}, corev1.VolumeProjection{ConfigMap: rootCA}, corev1.VolumeProjection{DownwardAPI: namespace}), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pod := translatetest.BasePod()
+			tt.pod(pod)
+			if got := !tt.rule.Allows(pod); got != tt.want {
+				t.Fatalf("Go evaluator fails = %t, want %t", got, tt.want)
+			}
+			expr, _ := failure(tt.rule)
+			for _, ints := range []bool{false, true} {
+				if got := truthy(e.eval(t, expr, evalContext(t, pod, ints))); got != tt.want {
+					t.Errorf("JMESPath fails = %t, want %t\n%s", got, tt.want, expr)
+				}
+			}
+		})
+	}
+}
+
 // TestKyvernoOperations: the precondition admits pod creations and
 // ephemeral container updates only, and reads absent request fields
 // without an error. (JMESPath binds "!" tighter than ".": "!a.b" would be

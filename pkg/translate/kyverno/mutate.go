@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/rbac"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/translate"
 )
@@ -258,12 +259,12 @@ func defaultRules(d *translate.Defaults) []mutateRule {
 		// nor the field (from the field it derived the annotation, which
 		// the API server's own sync does as well). The field is written
 		// too, as the API server's sync would from the annotation.
-		patch := map[string]any{"metadata": map[string]any{"annotations": map[string]any{seccompPodAnnotationKey: d.SeccompProfile}}}
+		patch := map[string]any{"metadata": map[string]any{"annotations": map[string]any{psp.SeccompPodAnnotation: d.SeccompProfile}}}
 		if f := seccompField(d.SeccompProfile); f != nil {
 			patch["spec"] = map[string]any{"securityContext": map[string]any{"seccompProfile": f}}
 		}
 		out = append(out, mutateRule{Name: "seccomp-default", Preconditions: cond(and(
-			"(request.object.metadata.annotations."+quotedKey(seccompPodAnnotationKey)+" || '') == ''",
+			"(request.object.metadata.annotations."+quotedKey(psp.SeccompPodAnnotation)+" || '') == ''",
 			isNull(podSC+".seccompProfile"))),
 			Mutate: mutateSpec{PatchStrategicMerge: patch}})
 	}
@@ -277,23 +278,22 @@ func defaultRules(d *translate.Defaults) []mutateRule {
 	return out
 }
 
-const seccompPodAnnotationKey = "seccomp.security.alpha.kubernetes.io/pod"
-
 // quotedKey quotes a map key for a JMESPath identifier.
 func quotedKey(k string) string { return `"` + k + `"` }
 
-// seccompField is the seccompProfile field the API server derives from a
-// legacy annotation value; nil when there is none.
+// seccompField is psp.SeccompProfileForAnnotation as a patch value, so
+// that the mutation writes the field the API server would have synced from
+// the annotation PSP set; nil when there is none.
 func seccompField(a string) map[string]any {
-	switch {
-	case a == "unconfined":
-		return map[string]any{"type": "Unconfined"}
-	case a == "runtime/default", a == "docker/default":
-		return map[string]any{"type": "RuntimeDefault"}
-	case strings.HasPrefix(a, "localhost/") && len(a) > len("localhost/"):
-		return map[string]any{"type": "Localhost", "localhostProfile": strings.TrimPrefix(a, "localhost/")}
+	f := psp.SeccompProfileForAnnotation(a)
+	if f == nil {
+		return nil
 	}
-	return nil
+	out := map[string]any{"type": string(f.Type)}
+	if f.LocalhostProfile != nil {
+		out["localhostProfile"] = *f.LocalhostProfile
+	}
+	return out
 }
 
 // containerEach renders the container defaults for one container list:

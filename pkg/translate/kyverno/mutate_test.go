@@ -167,3 +167,25 @@ func TestRenderKyvernoMutateVariableInDefault(t *testing.T) {
 		t.Errorf("error %v, want one about a Kyverno variable", err)
 	}
 }
+
+// TestSeccompField: the patch value carries exactly the field
+// psp.SeccompProfileForAnnotation gives.
+func TestSeccompField(t *testing.T) {
+	for _, tt := range []struct {
+		annotation string
+		want       map[string]any
+	}{
+		{"runtime/default", map[string]any{"type": "RuntimeDefault"}},
+		{"docker/default", map[string]any{"type": "RuntimeDefault"}},
+		{"unconfined", map[string]any{"type": "Unconfined"}},
+		{"localhost/a.json", map[string]any{"type": "Localhost", "localhostProfile": "a.json"}},
+		{"localhost/", nil},
+		{"other", nil},
+	} {
+		t.Run(tt.annotation, func(t *testing.T) {
+			if got := seccompField(tt.annotation); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("seccompField(%q) = %v, want %v", tt.annotation, got, tt.want)
+			}
+		})
+	}
+}

@@ -37,8 +37,14 @@ read_only_flag(a) = false {
 	not a.readOnly == true
 }
 
+# path_under is v1.24's prefix match: one trailing slash is dropped from
+# both, then the prefix must cover whole segments. A prefix still ending in
+# "/" after the trim ("/foo//") has no exact form: "/foo/" trims to "/foo",
+# which it does not cover.
 path_under(path, prefix) {
-	path == trim_suffix(prefix, "/")
+	p := trim_suffix(prefix, "/")
+	not endswith(p, "/")
+	path == p
 }
 
 path_under(path, prefix) {

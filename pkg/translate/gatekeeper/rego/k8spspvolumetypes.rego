@@ -40,22 +40,44 @@ foreign_source(p) {
 	not token_source(s)
 }
 
+# Every source field set is checked, not only the first: a source with a
+# token and a foreign ConfigMap is foreign (the API server accepts one
+# field per source, but gator and audits see objects it never validated).
 token_source(s) {
+	known_source(s)
+	not foreign_token(s)
+	not foreign_config_map(s)
+	not foreign_items(s)
+}
+
+known_source(s) {
+	has_key(s, "serviceAccountToken")
+}
+
+known_source(s) {
+	has_key(s, "configMap")
+}
+
+known_source(s) {
+	has_key(s, "downwardAPI")
+}
+
+foreign_token(s) {
 	t := s.serviceAccountToken
-	t.path == "token"
-	not audience(t)
+	not t.path == "token"
 }
 
-token_source(s) {
-	not has_key(s, "serviceAccountToken")
-	s.configMap.name == "kube-root-ca.crt"
+foreign_token(s) {
+	audience(s.serviceAccountToken)
 }
 
-token_source(s) {
-	not has_key(s, "serviceAccountToken")
-	not has_key(s, "configMap")
-	d := s.downwardAPI
-	not foreign_item(d)
+foreign_config_map(s) {
+	c := s.configMap
+	not c.name == "kube-root-ca.crt"
+}
+
+foreign_items(s) {
+	foreign_item(s.downwardAPI)
 }
 
 audience(t) {
