@@ -16,7 +16,6 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/fleet"
 )
 
-
 // fleetDir holds one dump per cluster: eu and us run the same Helm chart
 // relying on PSP mutation, lab has nothing to fix.
 const fleetDir = "testdata/fleet"
