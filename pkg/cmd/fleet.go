@@ -494,6 +494,20 @@ func (r *fleetRun) report(targets []fleetTarget, results []fleet.Result[*fleetOu
 	return fleet.New(fleet.Metadata{ToolVersion: r.toolVersion, Command: r.command, Source: source, Selector: r.opts.Contexts}, clusters)
 }
 
+// print runs every selected cluster, prints the fleet report in format
+// and returns the worst cluster's exit error. --list-contexts only lists.
+func (r *fleetRun) print(ctx context.Context, out io.Writer, format string) error {
+	targets, results, ran, err := r.run(ctx)
+	if err != nil || !ran {
+		return err
+	}
+	rep := r.report(targets, results)
+	if err := fleet.Print(out, rep, format); err != nil {
+		return err
+	}
+	return fleetExit(rep)
+}
+
 // fleetExit turns the fleet's exit code into the command's error.
 func fleetExit(rep *fleet.Report) error {
 	code := rep.Summary.ExitCode

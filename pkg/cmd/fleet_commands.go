@@ -64,15 +64,7 @@ func addAuditFleet(cmd *cobra.Command, o *AuditOptions) {
 		r.section = func(t fleetTarget, out *fleetOutcome) (fleet.Cluster, error) {
 			return fleet.AuditSection(t.Target, out.out.Bytes(), out.code, out.audit, out.inv, level)
 		}
-		targets, results, ran, err := r.run(c.Context())
-		if err != nil || !ran {
-			return err
-		}
-		rep := r.report(targets, results)
-		if err := fleet.Print(o.Out, rep, o.Output); err != nil {
-			return err
-		}
-		return fleetExit(rep)
+		return r.print(c.Context(), o.Out, o.Output)
 	})
 }
 
@@ -106,15 +98,7 @@ func addReadinessFleet(cmd *cobra.Command, o *ReadinessOptions) {
 		r.section = func(t fleetTarget, out *fleetOutcome) (fleet.Cluster, error) {
 			return fleet.ReadinessSection(t.Target, out.out.Bytes(), out.code, out.inv)
 		}
-		targets, results, ran, err := r.run(c.Context())
-		if err != nil || !ran {
-			return err
-		}
-		rep := r.report(targets, results)
-		if err := fleet.Print(o.Out, rep, o.Output); err != nil {
-			return err
-		}
-		return fleetExit(rep)
+		return r.print(c.Context(), o.Out, o.Output)
 	})
 }
 

@@ -50,15 +50,6 @@ func (Engine) NeedsPolicySet() bool { return true }
 // CEL, so the model's evaluation is the prediction.
 func (Engine) Prediction() *translate.Prediction { return &translate.Prediction{} }
 
-// modeActions maps --mode to validationActions. Audit records the
-// violation in Kyverno's policy reports rather than the API server's audit
-// log: that is where Kyverno users look.
-var modeActions = map[translate.Mode][]admissionregistrationv1.ValidationAction{
-	translate.ModeEnforce: {admissionregistrationv1.Deny},
-	translate.ModeAudit:   {admissionregistrationv1.Audit},
-	translate.ModeWarn:    {admissionregistrationv1.Warn},
-}
-
 // The spec of a policies.kyverno.io/v1 ValidatingPolicy, limited to the
 // fields this engine writes. The plugin does not import Kyverno's module
 // (hundreds of dependencies for a handful of fields); the end-to-end tests
@@ -108,7 +99,10 @@ func (Engine) Render(in translate.Input) (translate.Output, error) {
 	if set == nil {
 		return translate.Output{}, errors.New("kyverno-cel: no policies to render")
 	}
-	actions, ok := modeActions[set.Options.Mode]
+	// --mode maps to validationActions as for vap; Audit records the
+	// violation in Kyverno's policy reports rather than the API server's
+	// audit log: that is where Kyverno users look.
+	actions, ok := vap.ValidationActions(set.Options.Mode)
 	if !ok {
 		return translate.Output{}, fmt.Errorf("kyverno-cel: invalid mode %q", set.Options.Mode)
 	}

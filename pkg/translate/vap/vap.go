@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -49,6 +50,14 @@ var modeActions = map[translate.Mode][]admissionregistrationv1.ValidationAction{
 	translate.ModeEnforce: {admissionregistrationv1.Deny},
 	translate.ModeAudit:   {admissionregistrationv1.Audit},
 	translate.ModeWarn:    {admissionregistrationv1.Warn},
+}
+
+// ValidationActions returns the validationActions of a --mode, and false
+// for a mode this engine does not know. kyverno-cel's ValidatingPolicy
+// takes the same field, with the same meaning.
+func ValidationActions(m translate.Mode) ([]admissionregistrationv1.ValidationAction, bool) {
+	a, ok := modeActions[m]
+	return slices.Clone(a), ok
 }
 
 // Render implements translate.Engine.
