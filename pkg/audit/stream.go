@@ -96,6 +96,13 @@ func (s *Stream) Ready(inv *inventory.Inventory) error {
 		s.send(s.gen, page)
 	}
 	s.pending = nil
+	// The templates too: they wait on nothing the pods' list brings, and
+	// evaluated after the last page they would delay the report.
+	s.done.Add(1)
+	go func() {
+		defer s.done.Done()
+		a.templates()
+	}()
 	return nil
 }
 
