@@ -49,16 +49,16 @@ const tokenVolumePlaceholder = "kube-api-access-\x00"
 
 // shapeKey is the identity of a stored pod as far as its evaluation goes:
 // the pod without what differs between replicas and that no check reads
-// (its name and uid, resourceVersion, creation time, labels, node,
-// hostname, affinity, claim names, the token volume's random name), with
-// the requester the PSP model evaluates it
-// for, which the node decides for mirror pods. Pods of one shape get the
-// same verdict, except where a verdict names the pod, its node or its
-// token volume: such a verdict is not shared (see shareable). ok is false
-// for pods not yet created, whose token volume name is derived from their
-// name (pspadmission.Prepare).
+// (its name and uid, resourceVersion, creation time, node, the token
+// volume's random name, and what specShape leaves out), with the requester
+// the PSP model evaluates it for, which the node decides for mirror pods.
+// Pods of one shape get the same verdict, except where a verdict names the
+// pod, its node or its token volume: such a verdict is not shared (see
+// shareable). ok is false for pods not yet created, whose token volume
+// name is derived from their name (pspadmission.Prepare).
 func shapeKey(p *corev1.Pod, requester *rbac.User) (key [sha256.Size]byte, ok bool) {
-	if !pspadmission.Stored(p) {
+	if !pspadmission.Stored(p) || len(p.Spec.EphemeralContainers) > 0 {
+		// Ephemeral containers are rare enough not to rename mounts in.
 		return key, false
 	}
 	q := *p
@@ -66,26 +66,47 @@ func shapeKey(p *corev1.Pod, requester *rbac.User) (key [sha256.Size]byte, ok bo
 	q.CreationTimestamp = metav1.Time{}
 	q.ManagedFields = nil
 	q.Status = corev1.PodStatus{}
-	// Read by none of the checks, and different for each replica of a
-	// StatefulSet (labels, hostname, claims) or a DaemonSet (affinity).
-	q.Labels = nil
-	q.Spec.NodeName, q.Spec.Hostname, q.Spec.Subdomain = "", "", ""
-	q.Spec.Affinity = nil
-	token := tokenVolume(p)
-	q.Spec.Volumes = volumesShape(p.Spec.Volumes, token)
-	if token != "" {
-		if len(p.Spec.EphemeralContainers) > 0 {
-			// Rare enough not to rename in: such a pod is its own shape.
-			return key, false
-		}
-		q.Spec.InitContainers = renameMounts(p.Spec.InitContainers, token)
-		q.Spec.Containers = renameMounts(p.Spec.Containers, token)
+	q.Spec.NodeName = ""
+	specShape(&q.ObjectMeta, &q.Spec, tokenVolume(p))
+	return hashShape("pod", &q, requester)
+}
+
+// specShape leaves out. Its name stays: a pod not yet created gets a
+// token volume named after it (pspadmission.Prepare).
+func templateKey(namespace string, t *corev1.PodTemplateSpec, requester *rbac.User) (key [sha256.Size]byte, ok bool) {
+	if len(t.Spec.EphemeralContainers) > 0 {
+		return key, false
 	}
+	q := corev1.Pod{ObjectMeta: t.ObjectMeta, Spec: t.Spec}
+	q.Namespace = namespace
+	q.ManagedFields = nil
+	specShape(&q.ObjectMeta, &q.Spec, "")
+	return hashShape("template", &q, requester)
+}
+
+// specShape leaves out of a shallow copy of a pod (its slices are copied
+// before they are changed) what no check reads and what differs between
+// replicas: labels; a StatefulSet replica's
+// hostname, subdomain and claim names; a DaemonSet replica's affinity; the
+// containers' images, commands, environment and resources; the token
+// volume's name, renamed to the placeholder in the volumes and mounts.
+func specShape(m *metav1.ObjectMeta, s *corev1.PodSpec, token string) {
+	m.Labels = nil
+	s.Hostname, s.Subdomain = "", ""
+	s.Affinity = nil
+	s.Volumes = volumesShape(s.Volumes, token)
+	s.InitContainers = containersShape(s.InitContainers, token)
+	s.Containers = containersShape(s.Containers, token)
+}
+
+func hashShape(kind string, q *corev1.Pod, requester *rbac.User) (key [sha256.Size]byte, ok bool) {
 	b, err := q.Marshal()
 	if err != nil {
 		return key, false
 	}
 	h := sha256.New()
+	h.Write([]byte(kind))
+	h.Write([]byte{0})
 	h.Write(b)
 	if requester != nil {
 		h.Write([]byte{0})
@@ -138,23 +159,33 @@ func volumesShape(in []corev1.Volume, token string) []corev1.Volume {
 	return out
 }
 
-func renameMounts(in []corev1.Container, volume string) []corev1.Container {
+// containersShape copies the containers without what no check reads, the
+// mounts of the token volume renamed to the placeholder.
+func containersShape(in []corev1.Container, token string) []corev1.Container {
 	if in == nil {
 		return nil
 	}
 	out := make([]corev1.Container, len(in))
 	copy(out, in)
 	for i := range out {
-		mounts := out[i].VolumeMounts
-		for j := range mounts {
-			if mounts[j].Name == volume {
-				out[i].VolumeMounts = make([]corev1.VolumeMount, len(mounts))
-				copy(out[i].VolumeMounts, mounts)
-				for k := range out[i].VolumeMounts {
-					if out[i].VolumeMounts[k].Name == volume {
-						out[i].VolumeMounts[k].Name = tokenVolumePlaceholder
+		c := &out[i]
+		c.Image, c.ImagePullPolicy = "", ""
+		c.Command, c.Args, c.WorkingDir = nil, nil, ""
+		c.Env, c.EnvFrom = nil, nil
+		c.Resources = corev1.ResourceRequirements{}
+		if token == "" {
+			continue
+		}
+		for j := range c.VolumeMounts {
+			if c.VolumeMounts[j].Name == token {
+				mounts := make([]corev1.VolumeMount, len(c.VolumeMounts))
+				copy(mounts, c.VolumeMounts)
+				for k := range mounts {
+					if mounts[k].Name == token {
+						mounts[k].Name = tokenVolumePlaceholder
 					}
 				}
+				c.VolumeMounts = mounts
 				break
 			}
 		}

@@ -35,6 +35,8 @@ type Stream struct {
 	done    sync.WaitGroup
 	results [][]genRecord
 	closed  bool
+	// finished says Finish ran (and let the auditor go).
+	finished bool
 }
 
 type batch struct {
@@ -160,7 +162,7 @@ func (s *Stream) send(gen int, pods []corev1.Pod) {
 func (s *Stream) Started() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.a != nil || s.err != nil
+	return s.a != nil || s.err != nil || s.finished
 }
 
 // Finish waits for every pod handed over and returns the report on inv,
@@ -170,6 +172,9 @@ func (s *Stream) Finish(inv *inventory.Inventory) (*report.AuditReport, error) {
 	s.Close()
 	if s.err != nil {
 		return nil, s.err
+	}
+	if s.finished {
+		return nil, errors.New("audit stream: Finish called twice")
 	}
 	if s.a == nil {
 		return nil, errors.New("audit stream: Finish before Ready")
@@ -193,7 +198,12 @@ func (s *Stream) Finish(inv *inventory.Inventory) (*report.AuditReport, error) {
 	// The complete inventory's sources, issues and warnings: a list that
 	// failed after Ready (the pods') is in them.
 	s.a.inv = inv
-	return s.a.report(recs)
+	rep, err := s.a.report(recs)
+	// The report shares what it needs; the rest (the inventory, the
+	// evaluators, the verdicts by shape) need not outlive Finish while the
+	// report is printed.
+	s.a, s.finished = nil, true
+	return rep, err
 }
 
 // Close stops the workers once the pods handed over are evaluated. Finish

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,7 @@ import (
 var (
 	flagKubeconfig = flag.String("bench.kubeconfig", "", "a loaded cluster's kubeconfig (such as the one -bench.hold keeps up): BenchmarkLiveAudit measures against it instead of starting and loading one (-bench.file must be the file it was loaded from), and BenchmarkAuditInProcess needs it")
 	flagAuditOut   = flag.String("bench.audit-out", "", "BenchmarkAuditInProcess: write the last run's report here, to compare before and after a change")
+	flagHeap       = flag.String("bench.heap", "", "BenchmarkLivePhases: write heap profiles of what is live when the pods' sink is ready (FILE.ready), when the read ends (FILE.read) and when the report is built (FILE)")
 )
 
 // BenchmarkAuditInProcess runs `audit -o json` in this process against a
@@ -172,12 +174,18 @@ func BenchmarkLivePhases(b *testing.B) {
 					b.Fatal(err)
 				}
 				read := time.Since(start)
+				if *flagHeap != "" {
+					writeHeap(b, *flagHeap+".read")
+				}
 				if stream != nil {
 					rep, err := stream.Finish(inv)
 					if err != nil {
 						b.Fatal(err)
 					}
 					built := time.Since(start)
+					if *flagHeap != "" {
+						writeHeap(b, *flagHeap)
+					}
 					if err := report.Print(io.Discard, rep, report.FormatJSON); err != nil {
 						b.Fatal(err)
 					}
@@ -202,6 +210,9 @@ type timedSink struct {
 
 func (s *timedSink) Ready(inv *inventory.Inventory) error {
 	s.b.Logf("ready after %.2fs", time.Since(s.start).Seconds())
+	if *flagHeap != "" {
+		writeHeap(s.b, *flagHeap+".ready")
+	}
 	return s.PodSink.Ready(inv)
 }
 
@@ -210,3 +221,16 @@ type dropSink struct{}
 
 func (dropSink) Ready(*inventory.Inventory) error { return nil }
 func (dropSink) Add([]corev1.Pod, bool) error     { return nil }
+
+// writeHeap writes a heap profile of what is live now to path.
+func writeHeap(b *testing.B, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
+	}
+}
