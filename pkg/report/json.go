@@ -74,72 +74,91 @@ func writeElements(bw *bufio.Writer, fv reflect.Value) error {
 	chunks := (n + elementsPerChunk - 1) / elementsPerChunk
 	workers := min(runtime.GOMAXPROCS(0), chunks)
 	if workers <= 1 {
-		b, err := encodeElements(nil, fv, 0, n)
-		if err != nil {
+		e := newElementEncoder()
+		if err := e.encode(fv, 0, n); err != nil {
 			return err
 		}
-		_, err = bw.Write(b)
+		_, err := bw.Write(e.out)
 		return err
 	}
 	type chunk struct {
-		b   []byte
+		e   *elementEncoder
 		err error
 	}
 	results := make([]chan chunk, chunks)
 	for i := range results {
 		results[i] = make(chan chunk, 1)
 	}
-	// At most 2×workers chunks encoded and not yet written.
-	tokens := make(chan struct{}, 2*workers)
+	// At most 2×workers chunks encoded and not yet written; their
+	// encoders, buffers included, go round rather than become garbage.
+	free := make(chan *elementEncoder, 2*workers)
+	for range cap(free) {
+		free <- newElementEncoder()
+	}
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
 		for i := range chunks {
+			var e *elementEncoder
 			select {
-			case tokens <- struct{}{}:
+			case e = <-free:
 			case <-done:
 				return
 			}
 			go func() {
 				lo := i * elementsPerChunk
-				b, err := encodeElements(nil, fv, lo, min(lo+elementsPerChunk, n))
-				results[i] <- chunk{b, err}
+				err := e.encode(fv, lo, min(lo+elementsPerChunk, n))
+				results[i] <- chunk{e, err}
 			}()
 		}
 	}()
 	for i := range chunks {
 		c := <-results[i]
-		<-tokens
 		if c.err != nil {
 			return c.err
 		}
-		if _, err := bw.Write(c.b); err != nil {
+		_, err := bw.Write(c.e.out)
+		free <- c.e
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// encodeElements appends elements lo to hi of fv to dst as writeElements
-// writes them: a comma before each but the list's first, then a new line,
-// then the element indented as json.MarshalIndent would under "    ".
-func encodeElements(dst []byte, fv reflect.Value, lo, hi int) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("    ", "  ")
+// elementEncoder encodes list elements as writeElements writes them.
+type elementEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+	// out holds the elements encoded by the last call to encode.
+	out []byte
+}
+
+func newElementEncoder() *elementEncoder {
+	e := &elementEncoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetIndent("    ", "  ")
+	return e
+}
+
+// encode sets out to elements lo to hi of fv: a comma before each but the
+// list's first, then a new line, then the element indented as
+// json.MarshalIndent would under "    ".
+func (e *elementEncoder) encode(fv reflect.Value, lo, hi int) error {
+	e.out = e.out[:0]
 	for j := lo; j < hi; j++ {
 		if j > 0 {
-			dst = append(dst, ',')
+			e.out = append(e.out, ',')
 		}
-		dst = append(dst, "\n    "...)
-		buf.Reset()
-		if err := enc.Encode(fv.Index(j).Interface()); err != nil {
-			return nil, err
+		e.out = append(e.out, "\n    "...)
+		e.buf.Reset()
+		if err := e.enc.Encode(fv.Index(j).Interface()); err != nil {
+			return err
 		}
 		// Encode ends each value with a new line that Marshal does not.
-		dst = append(dst, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+		e.out = append(e.out, bytes.TrimSuffix(e.buf.Bytes(), []byte("\n"))...)
 	}
-	return dst, nil
+	return nil
 }
 
 func writeIndented(bw *bufio.Writer, v any, prefix string) error {
