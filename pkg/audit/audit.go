@@ -90,6 +90,8 @@ func newAuditor(inv *inventory.Inventory, opts Options) (*auditor, error) {
 		a.accounts[sa.Namespace+"/"+sa.Name] = sa
 	}
 	a.psp, a.invalid, a.rbac = newPSPModel(inv, a.accounts)
+	a.tops = a.owners.topLevel()
+	a.tevals = make([]podEval, len(a.tops))
 	if len(opts.Engines) > 0 {
 		// Converted policies leave the same namespaces alone that the audit
 		// treats as system namespaces. Pods not yet created are prepared
@@ -140,10 +142,10 @@ type auditor struct {
 	// shapes are the verdicts of the pod shapes evaluated so far.
 	shapes shapes
 	// tops are the top-level controllers and tevals their templates'
-	// verdicts (see templates).
-	templatesOnce sync.Once
-	tops          []*controller
-	tevals        []podEval
+	// verdicts, filled in by claims (see templates).
+	tops         []*controller
+	tevals       []podEval
+	nextTemplate atomic.Int64
 }
 
 func (a *auditor) serviceAccount(namespace string, spec *corev1.PodSpec) *corev1.ServiceAccount {
@@ -298,23 +300,43 @@ func (a *auditor) run(pods []podRecord) *report.AuditReport {
 	return rep
 }
 
-// templates evaluates the templates of the top-level controllers, once:
-// a Stream has it done while the pods are still being read.
+// templates returns the top-level controllers and their templates'
+// verdicts, evaluating on all CPUs those no one claimed yet (a Stream
+// claims them while the pods are still being read). No other claim may be
+// under way.
 func (a *auditor) templates() ([]*controller, []podEval) {
-	a.templatesOnce.Do(func() {
-		tops := a.owners.topLevel()
-		tevals := make([]podEval, len(tops))
-		parallelFor(len(tops), func(i int) {
-			c := tops[i]
-			who := rbac.WorkloadCreator(c.key.kind, a.opts.ControllerIdentity)
-			tevals[i].pss, tevals[i].psp = a.evaluateTemplate(c.key.namespace, c.template, who)
-			if a.pred != nil {
-				tevals[i].policies = a.pred.Template(c.key.namespace, c.template, who)
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for a.evaluateTemplates(templateChunk) {
 			}
 		})
-		a.tops, a.tevals = tops, tevals
-	})
+	}
+	wg.Wait()
 	return a.tops, a.tevals
+}
+
+// templateChunk is how many templates one claim evaluates.
+const templateChunk = 32
+
+// evaluateTemplates claims up to n templates not yet claimed and
+// evaluates them; false when none was left.
+func (a *auditor) evaluateTemplates(n int) bool {
+	start := int(a.nextTemplate.Add(int64(n))) - n
+	if start >= len(a.tops) {
+		return false
+	}
+	for i := start; i < min(start+n, len(a.tops)); i++ {
+		c := a.tops[i]
+		who := rbac.WorkloadCreator(c.key.kind, a.opts.ControllerIdentity)
+		e := &a.tevals[i]
+		e.pss, e.psp = a.evaluateTemplate(c.key.namespace, c.template, who)
+		if a.pred != nil {
+			e.policies = a.pred.Template(c.key.namespace, c.template, who)
+		}
+	}
+	return true
 }
 
 type podEval struct {
