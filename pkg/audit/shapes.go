@@ -2,6 +2,7 @@ package audit
 
 import (
 	"crypto/sha256"
+	"slices"
 	"strings"
 	"sync"
 
@@ -99,25 +100,30 @@ func specShape(m *metav1.ObjectMeta, s *corev1.PodSpec, token string) {
 	s.Containers = containersShape(s.Containers, token)
 }
 
+// shapeBuffers are the buffers shapes are serialized into, reused: every
+// pod of a large cluster goes through one.
+var shapeBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
 func hashShape(kind string, q *corev1.Pod, requester *rbac.User) (key [sha256.Size]byte, ok bool) {
-	b, err := q.Marshal()
-	if err != nil {
-		return key, false
-	}
-	h := sha256.New()
-	h.Write([]byte(kind))
-	h.Write([]byte{0})
-	h.Write(b)
+	bp := shapeBuffers.Get().(*[]byte)
+	defer shapeBuffers.Put(bp)
+	buf := append((*bp)[:0], kind...)
+	buf = append(buf, 0)
 	if requester != nil {
-		h.Write([]byte{0})
-		h.Write([]byte(requester.Name))
+		buf = append(buf, requester.Name...)
 		for _, g := range requester.Groups {
-			h.Write([]byte{0})
-			h.Write([]byte(g))
+			buf = append(buf, 0)
+			buf = append(buf, g...)
 		}
 	}
-	h.Sum(key[:0])
-	return key, true
+	buf = append(buf, 0)
+	head := len(buf)
+	buf = slices.Grow(buf, q.Size())[:head+q.Size()]
+	if _, err := q.MarshalToSizedBuffer(buf[head:]); err != nil {
+		return key, false
+	}
+	*bp = buf
+	return sha256.Sum256(buf), true
 }
 
 // tokenVolume returns the name of the pod's projected service account
