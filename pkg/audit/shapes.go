@@ -72,25 +72,13 @@ func shapeKey(p *corev1.Pod, requester *rbac.User) (key [sha256.Size]byte, ok bo
 	return hashShape("pod", &q, requester)
 }
 
-// specShape leaves out. Its name stays: a pod not yet created gets a
-// token volume named after it (pspadmission.Prepare).
-func templateKey(namespace string, t *corev1.PodTemplateSpec, requester *rbac.User) (key [sha256.Size]byte, ok bool) {
-	if len(t.Spec.EphemeralContainers) > 0 {
-		return key, false
-	}
-	q := corev1.Pod{ObjectMeta: t.ObjectMeta, Spec: t.Spec}
-	q.Namespace = namespace
-	q.ManagedFields = nil
-	specShape(&q.ObjectMeta, &q.Spec, "")
-	return hashShape("template", &q, requester)
-}
-
 // specShape leaves out of a shallow copy of a pod (its slices are copied
 // before they are changed) what no check reads and what differs between
-// replicas: labels; a StatefulSet replica's
-// hostname, subdomain and claim names; a DaemonSet replica's affinity; the
-// containers' images, commands, environment and resources; the token
-// volume's name, renamed to the placeholder in the volumes and mounts.
+// replicas: labels; a StatefulSet replica's hostname, subdomain and claim
+// names; a DaemonSet replica's affinity; the containers' images, commands,
+// environment and resources (a live read drops the last three anyway); the
+// token volume's name, renamed to the placeholder in the volumes and
+// mounts.
 func specShape(m *metav1.ObjectMeta, s *corev1.PodSpec, token string) {
 	m.Labels = nil
 	s.Hostname, s.Subdomain = "", ""
@@ -101,7 +89,8 @@ func specShape(m *metav1.ObjectMeta, s *corev1.PodSpec, token string) {
 }
 
 // shapeBuffers are the buffers shapes are serialized into, reused: every
-// pod of a large cluster goes through one.
+// pod of a large cluster goes through one. The requester comes first, its
+// name and groups NUL-terminated (no name holds a NUL), then the pod.
 var shapeBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 func hashShape(kind string, q *corev1.Pod, requester *rbac.User) (key [sha256.Size]byte, ok bool) {
