@@ -34,6 +34,13 @@
 #   BENCH_DIR        where the cluster file, outputs and reports go
 #                    (default: $PSP_MIGRATE_CACHE/bench)
 #   BENCH_STRICT     1: exit 1 when a target is missed (default 0)
+#   BENCH_KUBECONFIG measure the live part against this already loaded
+#                    cluster instead of starting and loading one (minutes
+#                    saved per run): keep one up with
+#                    `go test ./test/bench -run '^$' -bench BenchmarkLiveAudit
+#                    -benchtime 1x -timeout 0 -args -bench.file FILE
+#                    -bench.hold HOLDFILE` (FILE: this script's cluster file)
+#                    and pass the kubeconfig path it writes into HOLDFILE
 set -euo pipefail
 
 hack_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -90,13 +97,20 @@ if [[ $live != 0 ]]; then
   eval "$env_lines"
   kubectl=${BENCH_KUBECTL:-$PSP_MIGRATE_KUBECTL}
   go test -c -o "$bin/bench.test" ./test/bench
-  psp::log "live: loading the cluster, then $runs runs each of audit, listonly and kubectl get"
+  held=()
+  if [[ -n ${BENCH_KUBECONFIG:-} ]]; then
+    held=(-bench.kubeconfig "$BENCH_KUBECONFIG")
+    psp::log "live: $runs runs each of audit, listonly and kubectl get against the cluster of $BENCH_KUBECONFIG"
+  else
+    psp::log "live: loading the cluster, then $runs runs each of audit, listonly and kubectl get"
+  fi
   (
     cd test/bench
     PSP_MIGRATE_E2E=required "$bin/bench.test" -test.run '^$' -test.bench BenchmarkLiveAudit \
       -test.benchtime 1x -test.timeout 90m -test.v \
       -bench.file "$file" -bench.plugin "$plugin" -bench.listonly "$bin/listonly" \
-      -bench.run "$bin/run" -bench.kubectl "$kubectl" -bench.runs "$runs" -bench.out "$out/live.json"
+      -bench.run "$bin/run" -bench.kubectl "$kubectl" -bench.runs "$runs" -bench.out "$out/live.json" \
+      "${held[@]}"
   )
   table_args+=(-live "$out/live.json")
 fi

@@ -90,6 +90,8 @@ func newAuditor(inv *inventory.Inventory, opts Options) (*auditor, error) {
 		a.accounts[sa.Namespace+"/"+sa.Name] = sa
 	}
 	a.psp, a.invalid, a.rbac = newPSPModel(inv, a.accounts)
+	a.tops = a.owners.topLevel()
+	a.tevals = make([]podEval, len(a.tops))
 	if len(opts.Engines) > 0 {
 		// Converted policies leave the same namespaces alone that the audit
 		// treats as system namespaces. Pods not yet created are prepared
@@ -137,6 +139,13 @@ type auditor struct {
 	// accounts are the service accounts by namespace/name: whether a pod
 	// not yet created gets the token volume depends on its account.
 	accounts map[string]*corev1.ServiceAccount
+	// shapes are the verdicts of the pod shapes evaluated so far.
+	shapes shapes
+	// tops are the top-level controllers and tevals their templates'
+	// verdicts, filled in by claims (see templates).
+	tops         []*controller
+	tevals       []podEval
+	nextTemplate atomic.Int64
 }
 
 func (a *auditor) serviceAccount(namespace string, spec *corev1.PodSpec) *corev1.ServiceAccount {
@@ -220,16 +229,7 @@ func (a *auditor) run(pods []podRecord) *report.AuditReport {
 		}
 		return w
 	}
-	tops := a.owners.topLevel()
-	tevals := make([]podEval, len(tops))
-	parallelFor(len(tops), func(i int) {
-		c := tops[i]
-		who := rbac.WorkloadCreator(c.key.kind, a.opts.ControllerIdentity)
-		tevals[i].pss, tevals[i].psp = a.evaluateTemplate(c.key.namespace, c.template, who)
-		if a.pred != nil {
-			tevals[i].policies = a.pred.Template(c.key.namespace, c.template, who)
-		}
-	})
+	tops, tevals := a.templates()
 	for i, c := range tops {
 		w := get(c.key)
 		w.templateFound = true
@@ -244,29 +244,30 @@ func (a *auditor) run(pods []podRecord) *report.AuditReport {
 		}
 	}
 
+	rep.Pods = make([]report.Pod, 0, len(pods))
 	for i := range pods {
 		rec := &pods[i]
-		e := &rec.eval
+		v := rec.verdict
 		rp := rec.pod
-		rp.PSS = report.NewPSSResult(e.pss)
-		rp.PSP = report.NewPSPVerdict(e.psp)
-		rp.Policies = report.NewPolicyVerdicts(e.policies)
+		rp.PSS = v.reportPSS
+		rp.PSP = v.reportPSP
+		rp.Policies = report.NewPolicyVerdicts(rec.policies)
 		top := rec.top
 		w := get(top)
-		if v := e.psp; v != nil {
+		if v.psp != nil {
 			if top.kind == "Pod" {
-				w.psp = v
+				w.psp = v.psp
 			} else {
-				w.relies = w.relies || v.Mutated
+				w.relies = w.relies || v.psp.Mutated
 			}
-			w.addFields(rec.fields)
+			w.addFields(v.fields)
 		}
 		if top.kind == "Pod" {
 			w.serviceAccount = rp.ServiceAccount
-			w.policies = e.policies
+			w.policies = rec.policies
 		}
-		w.addRejections(a.pred, a.opts.Engines, e.policies)
-		w.pods = append(w.pods, e.pss)
+		w.addRejections(a.pred, a.opts.Engines, rec.policies)
+		w.pods = append(w.pods, &v.pss)
 		rep.Pods = append(rep.Pods, rp)
 	}
 
@@ -299,6 +300,45 @@ func (a *auditor) run(pods []podRecord) *report.AuditReport {
 	return rep
 }
 
+// templates returns the top-level controllers and their templates'
+// verdicts, evaluating on all CPUs those no one claimed yet (a Stream
+// claims them while the pods are still being read). No other claim may be
+// under way.
+func (a *auditor) templates() ([]*controller, []podEval) {
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for a.evaluateTemplates(templateChunk) {
+			}
+		})
+	}
+	wg.Wait()
+	return a.tops, a.tevals
+}
+
+// templateChunk is how many templates one claim evaluates.
+const templateChunk = 32
+
+// evaluateTemplates claims up to n templates not yet claimed and
+// evaluates them; false when none was left.
+func (a *auditor) evaluateTemplates(n int) bool {
+	start := int(a.nextTemplate.Add(int64(n))) - n
+	if start >= len(a.tops) {
+		return false
+	}
+	for i := start; i < min(start+n, len(a.tops)); i++ {
+		c := a.tops[i]
+		who := rbac.WorkloadCreator(c.key.kind, a.opts.ControllerIdentity)
+		e := &a.tevals[i]
+		e.pss, e.psp = a.evaluateTemplate(c.key.namespace, c.template, who)
+		if a.pred != nil {
+			e.policies = a.pred.Template(c.key.namespace, c.template, who)
+		}
+	}
+	return true
+}
+
 type podEval struct {
 	pss      pss.Result
 	psp      *pspadmission.Result
@@ -308,14 +348,15 @@ type podEval struct {
 // podRecord is what the report needs of one evaluated pod: once it is
 // made, the pod itself can go.
 type podRecord struct {
-	eval podEval
+	// verdict is shared with the pods of the same shape.
+	verdict *verdict
+	// policies are the converted policies' verdicts (--engine).
+	policies []translate.PolicyVerdict
 	// pod is the pod's line of the report but its verdicts, which run
-	// converts from eval.
+	// takes from verdict and policies.
 	pod report.Pod
 	// top is the workload the pod belongs to.
 	top workloadKey
-	// fields are the fields its PSP set, for the workload's template.
-	fields []pspadmission.FieldChange
 }
 
 // evaluatePods evaluates every in-scope pod of pods, which are in the
@@ -343,11 +384,20 @@ func (a *auditor) evaluatePods(pods []corev1.Pod) []podRecord {
 // record runs the PSS checks and the PSP model on one pod and keeps what
 // the report needs of it.
 func (a *auditor) record(p *corev1.Pod) podRecord {
-	var e podEval
 	who := rbac.PodCreator(p, a.opts.ControllerIdentity)
-	e.pss, e.psp = a.evaluatePod(p, who)
+	v := a.shapes.verdictOf(p, who, func() *verdict {
+		v := &verdict{}
+		v.pss, v.psp = a.evaluatePod(p, who)
+		if v.psp != nil {
+			v.fields = pspadmission.FieldsToSet(v.psp.MutatedFields, &p.Spec)
+		}
+		v.reportPSS = report.NewPSSResult(v.pss)
+		v.reportPSP = report.NewPSPVerdict(v.psp)
+		return v
+	})
+	var policies []translate.PolicyVerdict
 	if a.pred != nil {
-		e.policies = a.pred.Pod(p, who)
+		policies = a.pred.Pod(p, who)
 	}
 	rp := report.Pod{
 		Namespace:      p.Namespace,
@@ -365,11 +415,7 @@ func (a *auditor) record(p *corev1.Pod) podRecord {
 	}
 	top := a.owners.top(p)
 	rp.Workload = report.ObjectRef{Kind: top.kind, Name: top.name}
-	rec := podRecord{eval: e, pod: rp, top: top}
-	if e.psp != nil {
-		rec.fields = pspadmission.FieldsToSet(e.psp.MutatedFields, &p.Spec)
-	}
-	return rec
+	return podRecord{verdict: v, policies: policies, pod: rp, top: top}
 }
 
 // parallelFor calls fn for 0..n-1 spread over all CPUs: pods and templates
@@ -403,7 +449,7 @@ type workloadAcc struct {
 	serviceAccount string
 	templateFound  bool
 	template       *pss.Result
-	pods           []pss.Result
+	pods           []*pss.Result
 	psp            *pspadmission.Result
 	relies         bool
 	fields         []pspadmission.FieldChange
@@ -439,14 +485,12 @@ func (w *workloadAcc) addFields(fs []pspadmission.FieldChange) {
 
 // combine folds a template verdict and pod verdicts into one: the strictest
 // level all of them meet, and the union of the checks any of them failed.
-func combine(version string, template *pss.Result, pods []pss.Result) pss.Result {
+func combine(version string, template *pss.Result, pods []*pss.Result) pss.Result {
 	all := make([]*pss.Result, 0, len(pods)+1)
 	if template != nil {
 		all = append(all, template)
 	}
-	for i := range pods {
-		all = append(all, &pods[i])
-	}
+	all = append(all, pods...)
 	out := pss.Result{
 		Version:    version,
 		Level:      pss.Restricted,

@@ -1,8 +1,6 @@
 package audit
 
 import (
-	"sync"
-
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -24,14 +22,11 @@ func (k workloadKey) less(o workloadKey) bool {
 
 // controller is a pod-owning object with the template its pods come from.
 type controller struct {
-	key      workloadKey
-	owner    *metav1.OwnerReference
+	key   workloadKey
+	owner *metav1.OwnerReference
+	// template is the controller's, without its namespace (key's): every
+	// use of it says the namespace.
 	template *corev1.PodTemplateSpec
-	// baseline is the template prepared once, on first use, for
-	// mutation-reliance comparisons with its pods: only controllers that
-	// own pods directly (not Deployments, CronJobs) ever need it.
-	baselineOnce sync.Once
-	baseline     *pspadmission.TemplateBaseline
 }
 
 // ownerIndex resolves pods to their top-level owner: Pod → ReplicaSet →
@@ -58,7 +53,7 @@ func newOwnerIndex(inv *inventory.Inventory, namespace string) *ownerIndex {
 		c := &controller{
 			key:      workloadKey{meta.Namespace, kind, meta.Name},
 			owner:    metav1.GetControllerOfNoCopy(meta),
-			template: withNamespace(tmpl, meta.Namespace),
+			template: tmpl,
 		}
 		ix.byKey[c.key] = c
 		ix.list = append(ix.list, c)
@@ -67,17 +62,6 @@ func newOwnerIndex(inv *inventory.Inventory, namespace string) *ownerIndex {
 		add(t.Kind, t.Meta, t.Template)
 	}
 	return ix
-}
-
-// withNamespace gives a template the namespace of its controller, which
-// templates leave empty but checks and reports want.
-func withNamespace(t *corev1.PodTemplateSpec, ns string) *corev1.PodTemplateSpec {
-	if t.Namespace == ns {
-		return t
-	}
-	c := *t
-	c.Namespace = ns
-	return &c
 }
 
 // parent returns the known controller that owns c, if any.
@@ -125,6 +109,10 @@ func (ix *ownerIndex) top(p *corev1.Pod) workloadKey {
 
 // baselineOf returns the prepared template of the pod's direct controller,
 // the one the pod was made from, or nil when that controller was not read.
+// It is prepared anew each time rather than kept: a controller's pods
+// mostly share one verdict (see shapes), so it is asked once or twice per
+// controller, and a prepared copy of every controller's template would be
+// a good part of what a large audit holds.
 func (ix *ownerIndex) baselineOf(p *corev1.Pod) *pspadmission.TemplateBaseline {
 	ref := metav1.GetControllerOfNoCopy(p)
 	if ref == nil {
@@ -134,6 +122,5 @@ func (ix *ownerIndex) baselineOf(p *corev1.Pod) *pspadmission.TemplateBaseline {
 	if c == nil {
 		return nil
 	}
-	c.baselineOnce.Do(func() { c.baseline = pspadmission.NewTemplateBaseline(c.template, c.key.namespace) })
-	return c.baseline
+	return pspadmission.NewTemplateBaseline(c.template, c.key.namespace)
 }

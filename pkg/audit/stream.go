@@ -35,11 +35,19 @@ type Stream struct {
 	done    sync.WaitGroup
 	results [][]genRecord
 	closed  bool
+	// finished says Finish ran (and let the auditor go).
+	finished bool
+	// reading is how many workers take work before the stream is closed.
+	reading int
+	// templatesClaimed says every template was claimed by a worker.
+	templatesClaimed bool
 }
 
 type batch struct {
 	gen  int
 	pods []corev1.Pod
+	// templates asks for a claim of templates instead (see take).
+	templates bool
 }
 
 type genRecord struct {
@@ -73,15 +81,27 @@ func (s *Stream) Ready(inv *inventory.Inventory) error {
 	s.a = a
 	s.wake = sync.NewCond(&s.mu)
 	workers := runtime.GOMAXPROCS(0)
+	// While the read goes on, one CPU is left to it: the pods' list is
+	// the read's longest, each page waits for the one before, and workers
+	// on every CPU would slow it down by more than they gain.
+	s.reading = max(1, workers-1)
 	s.results = make([][]genRecord, workers)
 	for w := 0; w < workers; w++ {
 		s.done.Add(1)
 		go func() {
 			defer s.done.Done()
 			for {
-				b, ok := s.take()
+				b, ok := s.take(w)
 				if !ok {
 					return
+				}
+				if b.templates {
+					if !a.evaluateTemplates(templateChunk) {
+						s.mu.Lock()
+						s.templatesClaimed = true
+						s.mu.Unlock()
+					}
+					continue
 				}
 				for i := range b.pods {
 					p := &b.pods[i]
@@ -99,20 +119,29 @@ func (s *Stream) Ready(inv *inventory.Inventory) error {
 	return nil
 }
 
-// take waits for a batch; false once the stream is closed and drained.
-func (s *Stream) take() (batch, bool) {
+// take waits for worker w's next batch of pods, or, when no pods wait,
+// tells it to evaluate templates (they need nothing the pods' list brings,
+// and left for the end they would delay the report); false once the
+// stream is closed and drained. Until the stream is closed only the first
+// s.reading workers take work.
+func (s *Stream) take(w int) (batch, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for len(s.queue) == 0 && !s.closed {
+	for {
+		active := s.closed || w < s.reading
+		switch {
+		case active && len(s.queue) > 0:
+			b := s.queue[0]
+			s.queue[0] = batch{}
+			s.queue = s.queue[1:]
+			return b, true
+		case active && !s.templatesClaimed && !s.closed:
+			return batch{templates: true}, true
+		case s.closed && len(s.queue) == 0:
+			return batch{}, false
+		}
 		s.wake.Wait()
 	}
-	if len(s.queue) == 0 {
-		return batch{}, false
-	}
-	b := s.queue[0]
-	s.queue[0] = batch{}
-	s.queue = s.queue[1:]
-	return b, true
 }
 
 // Add takes one page of pods. restart says that the pages handed over
@@ -153,7 +182,7 @@ func (s *Stream) send(gen int, pods []corev1.Pod) {
 func (s *Stream) Started() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.a != nil || s.err != nil
+	return s.a != nil || s.err != nil || s.finished
 }
 
 // Finish waits for every pod handed over and returns the report on inv,
@@ -163,6 +192,9 @@ func (s *Stream) Finish(inv *inventory.Inventory) (*report.AuditReport, error) {
 	s.Close()
 	if s.err != nil {
 		return nil, s.err
+	}
+	if s.finished {
+		return nil, errors.New("audit stream: Finish called twice")
 	}
 	if s.a == nil {
 		return nil, errors.New("audit stream: Finish before Ready")
@@ -186,7 +218,16 @@ func (s *Stream) Finish(inv *inventory.Inventory) (*report.AuditReport, error) {
 	// The complete inventory's sources, issues and warnings: a list that
 	// failed after Ready (the pods') is in them.
 	s.a.inv = inv
-	return s.a.report(recs)
+	rep, err := s.a.report(recs)
+	// The report shares what it needs; the rest (the inventory, the
+	// evaluators, the verdicts by shape) need not outlive Finish while the
+	// report is printed.
+	s.a, s.finished = nil, true
+	// Collected now, the read's garbage and all the report does not keep
+	// make room for the printing, which would otherwise grow the heap past
+	// the read's peak: one collection of little more than the report.
+	runtime.GC()
+	return rep, err
 }
 
 // Close stops the workers once the pods handed over are evaluated. Finish

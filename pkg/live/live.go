@@ -156,43 +156,48 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 		func() (err error) {
 			inv.ReplicaSets, err = listAll[appsv1.ReplicaSet](l, "replicasets.apps", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.AppsV1().ReplicaSets(ns).List(ctx, o)
-			}, func(o *appsv1.ReplicaSet) { slimMeta(&o.ObjectMeta) })
+			}, func(o *appsv1.ReplicaSet) { slimMeta(&o.ObjectMeta); slimTemplate(&o.Spec.Template) })
 			return err
 		},
 		func() (err error) {
 			inv.Deployments, err = listAll[appsv1.Deployment](l, "deployments.apps", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.AppsV1().Deployments(ns).List(ctx, o)
-			}, func(o *appsv1.Deployment) { slimMeta(&o.ObjectMeta) })
+			}, func(o *appsv1.Deployment) { slimMeta(&o.ObjectMeta); slimTemplate(&o.Spec.Template) })
 			return err
 		},
 		func() (err error) {
 			inv.StatefulSets, err = listAll[appsv1.StatefulSet](l, "statefulsets.apps", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.AppsV1().StatefulSets(ns).List(ctx, o)
-			}, func(o *appsv1.StatefulSet) { slimMeta(&o.ObjectMeta) })
+			}, func(o *appsv1.StatefulSet) { slimMeta(&o.ObjectMeta); slimTemplate(&o.Spec.Template) })
 			return err
 		},
 		func() (err error) {
 			inv.DaemonSets, err = listAll[appsv1.DaemonSet](l, "daemonsets.apps", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.AppsV1().DaemonSets(ns).List(ctx, o)
-			}, func(o *appsv1.DaemonSet) { slimMeta(&o.ObjectMeta) })
+			}, func(o *appsv1.DaemonSet) { slimMeta(&o.ObjectMeta); slimTemplate(&o.Spec.Template) })
 			return err
 		},
 		func() (err error) {
 			inv.Jobs, err = listAll[batchv1.Job](l, "jobs.batch", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.BatchV1().Jobs(ns).List(ctx, o)
-			}, func(o *batchv1.Job) { slimMeta(&o.ObjectMeta) })
+			}, func(o *batchv1.Job) { slimMeta(&o.ObjectMeta); slimTemplate(&o.Spec.Template) })
 			return err
 		},
 		func() (err error) {
 			inv.CronJobs, err = listAll[batchv1.CronJob](l, "cronjobs.batch", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.BatchV1().CronJobs(ns).List(ctx, o)
-			}, func(o *batchv1.CronJob) { slimMeta(&o.ObjectMeta) })
+			}, func(o *batchv1.CronJob) { slimMeta(&o.ObjectMeta); slimTemplate(&o.Spec.JobTemplate.Spec.Template) })
 			return err
 		},
 		func() (err error) {
 			inv.ReplicationControllers, err = listAll[corev1.ReplicationController](l, "replicationcontrollers", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.CoreV1().ReplicationControllers(ns).List(ctx, o)
-			}, func(o *corev1.ReplicationController) { slimMeta(&o.ObjectMeta) })
+			}, func(o *corev1.ReplicationController) {
+				slimMeta(&o.ObjectMeta)
+				if o.Spec.Template != nil {
+					slimTemplate(o.Spec.Template)
+				}
+			})
 			return err
 		},
 		func() (err error) {
@@ -500,14 +505,52 @@ func (l *lister) eachPage(resource string, page func(context.Context, metav1.Lis
 	}
 }
 
+// lastApplied is the annotation kubectl apply keeps the whole applied
+// object in.
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
 // slimMeta drops what no command reads and every object carries: managed
-// fields are often the larger part of a small object.
-func slimMeta(m *metav1.ObjectMeta) { m.ManagedFields = nil }
+// fields, and the last-applied copy of the object, are often the larger
+// part of a small object.
+func slimMeta(m *metav1.ObjectMeta) {
+	m.ManagedFields = nil
+	if _, ok := m.Annotations[lastApplied]; ok {
+		a := make(map[string]string, len(m.Annotations)-1)
+		for k, v := range m.Annotations {
+			if k != lastApplied {
+				a[k] = v
+			}
+		}
+		m.Annotations = a
+	}
+}
 
 // slimPod keeps of a pod what the commands read: its metadata (but managed
-// fields) and spec. Its status (conditions, container statuses, IPs) is
-// most of a running pod and is read by none of them.
+// fields) and spec (see slimSpec). Its status (conditions, container
+// statuses, IPs) is most of a running pod and is read by none of them.
 func slimPod(p *corev1.Pod) {
 	slimMeta(&p.ObjectMeta)
+	slimSpec(&p.Spec)
 	p.Status = corev1.PodStatus{}
+}
+
+// slimTemplate is slimPod for a controller's pod template.
+func slimTemplate(t *corev1.PodTemplateSpec) {
+	slimMeta(&t.ObjectMeta)
+	slimSpec(&t.Spec)
+}
+
+// slimSpec drops from the containers what no command reads, neither the
+// checks (security contexts, ports, mounts, probes) nor the reports
+// (names, images): their environment, commands and resources, a good part
+// of a large cluster's pods and templates.
+func slimSpec(s *corev1.PodSpec) {
+	for _, cs := range [][]corev1.Container{s.InitContainers, s.Containers} {
+		for i := range cs {
+			c := &cs[i]
+			c.Env, c.EnvFrom = nil, nil
+			c.Command, c.Args, c.WorkingDir = nil, nil, ""
+			c.Resources = corev1.ResourceRequirements{}
+		}
+	}
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 )
 
@@ -22,6 +23,18 @@ func TestWriteJSONMatchesMarshalIndent(t *testing.T) {
 		Incomplete: []ReadIssue{{Resource: "pods", Message: "m"}},
 		Warnings:   []string{"w"},
 	}
+	// Lists of several chunks, encoded concurrently and written in order.
+	many := *full
+	many.Pods = nil
+	for i := range 3*elementsPerChunk + 7 {
+		p := full.Pods[i%len(full.Pods)]
+		p.Name = fmt.Sprintf("p-%d", i)
+		many.Pods = append(many.Pods, p)
+	}
+	many.Warnings = make([]string, elementsPerChunk+1)
+	for i := range many.Warnings {
+		many.Warnings[i] = fmt.Sprintf("w<%d>", i)
+	}
 	tests := []struct {
 		name string
 		rep  *AuditReport
@@ -29,6 +42,7 @@ func TestWriteJSONMatchesMarshalIndent(t *testing.T) {
 		{name: "empty", rep: &AuditReport{}},
 		{name: "empty lists", rep: &AuditReport{Pods: []Pod{}, Workloads: []Workload{}, Warnings: []string{}}},
 		{name: "full", rep: full},
+		{name: "many", rep: &many},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -29,7 +29,7 @@ var (
 	flagRuns     = flag.Int("bench.runs", 5, "timed runs per program; the median is reported")
 	flagWorkers  = flag.Int("bench.workers", 16, "concurrent requests while loading the cluster")
 	flagOut      = flag.String("bench.out", "", "write the report (hack/bench/measure JSON) here")
-	flagHold     = flag.String("bench.hold", "", "after loading, write the admin kubeconfig's path to this file and keep the server up until the file is removed (for profiling by hand); nothing is measured")
+	flagHold     = flag.String("bench.hold", "", "after loading, write the admin kubeconfig's path to this file and keep the server up until the file is removed (for profiling by hand, and for -bench.kubeconfig); nothing is measured")
 )
 
 // Rate limits for loading only: the programs measured use their own.
@@ -64,19 +64,23 @@ func BenchmarkLiveAudit(b *testing.B) {
 	pods := len(inv.Pods)
 	objects := len(synth.Objects(inv))
 
-	c := framework.Start(b, framework.Options{Version: "v1.24"})
-	cfg := c.AdminConfig()
-	cfg.QPS, cfg.Burst = loadQPS, loadBurst
-	stats, err := Load(ctx, cfg, inv, *flagWorkers)
-	if err != nil {
-		b.Fatalf("load: %v", err)
-	}
-	b.Logf("loaded %d objects with %d requests in %s (%.0f requests/s)", stats.Objects, stats.Requests, stats.Elapsed.Round(1e6), float64(stats.Requests)/stats.Elapsed.Seconds())
-
-	kubeconfig := c.Kubeconfig(framework.AdminUser)
-	if *flagHold != "" {
-		hold(b, *flagHold, kubeconfig)
-		return
+	kubeconfig, server, load := *flagKubeconfig, "held: "+*flagKubeconfig, "held cluster (-bench.kubeconfig)"
+	if kubeconfig == "" {
+		c := framework.Start(b, framework.Options{Version: "v1.24"})
+		cfg := c.AdminConfig()
+		cfg.QPS, cfg.Burst = loadQPS, loadBurst
+		stats, err := Load(ctx, cfg, inv, *flagWorkers)
+		if err != nil {
+			b.Fatalf("load: %v", err)
+		}
+		b.Logf("loaded %d objects with %d requests in %s (%.0f requests/s)", stats.Objects, stats.Requests, stats.Elapsed.Round(1e6), float64(stats.Requests)/stats.Elapsed.Seconds())
+		server = c.Version() + " (" + filepath.Base(os.Getenv(framework.EnvKubeAPIServer(c.Version()))) + ")"
+		load = fmt.Sprintf("%d objects, %d requests in %.1f s", stats.Objects, stats.Requests, stats.Elapsed.Seconds())
+		kubeconfig = c.Kubeconfig(framework.AdminUser)
+		if *flagHold != "" {
+			hold(b, *flagHold, kubeconfig)
+			return
+		}
 	}
 	dir := b.TempDir()
 	plugin := binary(b, *flagPlugin, "./cmd/kubectl-psp_migrate", dir)
@@ -125,11 +129,11 @@ func BenchmarkLiveAudit(b *testing.B) {
 		rep := &measure.Report{
 			Section: "live",
 			Info: map[string]string{
-				"server":  c.Version() + " (" + filepath.Base(os.Getenv(framework.EnvKubeAPIServer(c.Version()))) + ")",
+				"server":  server,
 				"objects": strconv.Itoa(objects),
 				"pods":    strconv.Itoa(pods),
 				"runs":    strconv.Itoa(*flagRuns),
-				"load":    fmt.Sprintf("%d objects, %d requests in %.1f s", stats.Objects, stats.Requests, stats.Elapsed.Seconds()),
+				"load":    load,
 				"client":  "audit and listonly: QPS 100, burst 200, pages of 500, protobuf (PSPs JSON), 16 types listed concurrently",
 				"kubectl": kubectlVersion(kubectl),
 			},
