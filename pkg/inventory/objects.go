@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	kjson "sigs.k8s.io/json"
+
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/manifest"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
 )
@@ -48,7 +50,8 @@ func FromObjects(objs []manifest.Object) (*Inventory, error) {
 // many times the size of its typed objects, and never all held at once.
 func ReadPaths(paths []string, recursive bool, stdin io.Reader) (*Inventory, error) {
 	b := NewBuilder()
-	err := manifest.WalkPaths(paths, recursive, stdin, func(o manifest.Object) error {
+	// Raw: each object is decoded once, straight into its type.
+	err := manifest.WalkPathsWith(paths, recursive, stdin, manifest.WalkOptions{Raw: true}, func(o manifest.Object) error {
 		b.Add(o)
 		return nil
 	})
@@ -107,7 +110,7 @@ func NewBuilder() *Builder {
 }
 
 // Add converts o to its type and keeps it, replacing an earlier copy of the
-// same object. It keeps no reference to o.Object.
+// same object. It keeps no reference to o.Object or o.Raw.
 func (b *Builder) Add(o manifest.Object) {
 	u := o.Object
 	k := keyOf(u)
@@ -122,7 +125,7 @@ func (b *Builder) Add(o manifest.Object) {
 	case kindKey{"policy", "PodSecurityPolicy"}, kindKey{"extensions", "PodSecurityPolicy"}:
 		p := &psp.PodSecurityPolicy{}
 		var unknown []string
-		if unknown, err = manifest.DecodeObject(u.Object, p); err == nil && len(unknown) > 0 {
+		if unknown, err = decodeTyped(o, p); err == nil && len(unknown) > 0 {
 			// A misspelt field in a security policy means its author
 			// believes something is enforced that is not.
 			err = errors.New(strings.Join(unknown, ", "))
@@ -135,35 +138,35 @@ func (b *Builder) Add(o manifest.Object) {
 			}
 		}
 	case kindKey{"rbac.authorization.k8s.io", "ClusterRole"}:
-		err = putTyped(b, &inv.ClusterRoles, k, u.Object, nil, b.unknown.add(&o))
+		err = putTyped(b, o, &inv.ClusterRoles, k, nil, b.unknown.add(&o))
 	case kindKey{"rbac.authorization.k8s.io", "ClusterRoleBinding"}:
-		err = putTyped(b, &inv.ClusterRoleBindings, k, u.Object, nil, b.unknown.add(&o))
+		err = putTyped(b, o, &inv.ClusterRoleBindings, k, nil, b.unknown.add(&o))
 	case kindKey{"rbac.authorization.k8s.io", "Role"}:
-		err = putTyped(b, &inv.Roles, k, u.Object, nil, b.unknown.add(&o))
+		err = putTyped(b, o, &inv.Roles, k, nil, b.unknown.add(&o))
 	case kindKey{"rbac.authorization.k8s.io", "RoleBinding"}:
-		err = putTyped(b, &inv.RoleBindings, k, u.Object, nil, b.unknown.add(&o))
+		err = putTyped(b, o, &inv.RoleBindings, k, nil, b.unknown.add(&o))
 	case kindKey{"", "ServiceAccount"}:
-		err = putTyped(b, &inv.ServiceAccounts, k, u.Object, nil, b.unknown.add(&o))
+		err = putTyped(b, o, &inv.ServiceAccounts, k, nil, b.unknown.add(&o))
 	case kindKey{"", "Namespace"}:
-		err = putTyped(b, &inv.Namespaces, k, u.Object, nil, b.unknown.add(&o))
+		err = putTyped(b, o, &inv.Namespaces, k, nil, b.unknown.add(&o))
 	case kindKey{"", "Pod"}:
-		err = putTyped(b, &inv.Pods, k, u.Object, SlimPod, b.unknown.add(&o))
+		err = putTyped(b, o, &inv.Pods, k, SlimPod, b.unknown.add(&o))
 	case kindKey{"", "ReplicationController"}:
-		err = putTyped(b, &inv.ReplicationControllers, k, u.Object, nil, b.unknown.add(&o))
+		err = putTyped(b, o, &inv.ReplicationControllers, k, nil, b.unknown.add(&o))
 	case kindKey{"apps", "ReplicaSet"}, kindKey{"extensions", "ReplicaSet"}:
-		err = putTyped(b, &inv.ReplicaSets, k, u.Object, nil, b.unknown.add(&o))
+		err = putTyped(b, o, &inv.ReplicaSets, k, nil, b.unknown.add(&o))
 	case kindKey{"apps", "Deployment"}, kindKey{"extensions", "Deployment"}:
-		err = putTyped(b, &inv.Deployments, k, u.Object, nil, b.unknown.add(&o))
+		err = putTyped(b, o, &inv.Deployments, k, nil, b.unknown.add(&o))
 	case kindKey{"apps", "StatefulSet"}:
-		err = putTyped(b, &inv.StatefulSets, k, u.Object, nil, b.unknown.add(&o))
+		err = putTyped(b, o, &inv.StatefulSets, k, nil, b.unknown.add(&o))
 	case kindKey{"apps", "DaemonSet"}, kindKey{"extensions", "DaemonSet"}:
-		err = putTyped(b, &inv.DaemonSets, k, u.Object, nil, b.unknown.add(&o))
+		err = putTyped(b, o, &inv.DaemonSets, k, nil, b.unknown.add(&o))
 	case kindKey{"batch", "Job"}:
-		err = putTyped(b, &inv.Jobs, k, u.Object, nil, b.unknown.add(&o))
+		err = putTyped(b, o, &inv.Jobs, k, nil, b.unknown.add(&o))
 	case kindKey{"batch", "CronJob"}:
-		err = putTyped(b, &inv.CronJobs, k, u.Object, nil, b.unknown.add(&o))
+		err = putTyped(b, o, &inv.CronJobs, k, nil, b.unknown.add(&o))
 	case kindKey{"node.k8s.io", "RuntimeClass"}:
-		err = putTyped(b, &inv.RuntimeClasses, k, u.Object, nil, b.unknown.add(&o))
+		err = putTyped(b, o, &inv.RuntimeClasses, k, nil, b.unknown.add(&o))
 		inv.RuntimeClassesKnown = true
 	default:
 		ref.skippedKind = u.GetAPIVersion() + " " + u.GetKind()
@@ -228,9 +231,9 @@ func put[T any](b *Builder, dst *[]T, k objectKey, v T) {
 // unknown, since a misspelling such as securityContxt hides a setting the
 // audit would otherwise judge; wrongly typed fields are an error naming
 // the field.
-func putTyped[T any](b *Builder, dst *[]T, k objectKey, obj map[string]interface{}, slim func(*T), unknown func([]string)) error {
+func putTyped[T any](b *Builder, o manifest.Object, dst *[]T, k objectKey, slim func(*T), unknown func([]string)) error {
 	var v T
-	fields, err := manifest.DecodeObject(obj, &v)
+	fields, err := decodeTyped(o, &v)
 	if err != nil {
 		return err
 	}
@@ -240,6 +243,30 @@ func putTyped[T any](b *Builder, dst *[]T, k objectKey, obj map[string]interface
 	}
 	put(b, dst, k, v)
 	return nil
+}
+
+// decodeTyped is manifest.DecodeObject for o, decoding o.Raw straight
+// into v when o came as JSON. That fast path is taken only when it finds
+// nothing to report: an object with a wrong type or an unknown field is
+// decoded again the usual way, from its map, so that errors and unknown
+// fields are worded, ordered and located exactly as DecodeObject words
+// them. (The JSON was checked for syntax and repeated keys already.)
+func decodeTyped[T any](o manifest.Object, v *T) (unknown []string, err error) {
+	if o.Raw == nil {
+		return manifest.DecodeObject(o.Object.Object, v)
+	}
+	strict, err := kjson.UnmarshalStrict(o.Raw, v, kjson.DisallowUnknownFields)
+	if err == nil && len(strict) == 0 {
+		return nil, nil
+	}
+	u, err := manifest.ParseRaw(o)
+	if err != nil {
+		return nil, err
+	}
+	var fresh T
+	unknown, err = manifest.DecodeObject(u.Object, &fresh)
+	*v = fresh
+	return unknown, err
 }
 
 // canonicalKinds maps the legacy groups of kinds the audit reads to their

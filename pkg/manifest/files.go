@@ -39,6 +39,20 @@ func ReadPaths(paths []string, recursive bool, stdin io.Reader) ([]Object, error
 // DecodeEach), so that the caller need not hold every decoded object at
 // once. On error, the objects fn received are to be dropped.
 func WalkPaths(paths []string, recursive bool, stdin io.Reader, fn func(Object) error) error {
+	return WalkPathsWith(paths, recursive, stdin, WalkOptions{}, fn)
+}
+
+// WalkOptions tunes WalkPathsWith.
+type WalkOptions struct {
+	// Raw hands on the items of Lists as Object.Raw where it can, with
+	// only their header decoded: a caller that converts each object to its
+	// type anyway then decodes it once, from the JSON, instead of into
+	// maps first.
+	Raw bool
+}
+
+// WalkPathsWith is WalkPaths with options.
+func WalkPathsWith(paths []string, recursive bool, stdin io.Reader, opts WalkOptions, fn func(Object) error) error {
 	stdinRead := false
 	for _, p := range paths {
 		if p == Stdin {
@@ -50,7 +64,7 @@ func WalkPaths(paths []string, recursive bool, stdin io.Reader, fn func(Object) 
 			if err != nil {
 				return err
 			}
-			if err := DecodeEach(data, Stdin, fn); err != nil {
+			if err := decodeEach(data, Stdin, opts.Raw, fn); err != nil {
 				return err
 			}
 			continue
@@ -64,7 +78,7 @@ func WalkPaths(paths []string, recursive bool, stdin io.Reader, fn func(Object) 
 			if err != nil {
 				return err
 			}
-			if err := DecodeEach(data, f, fn); err != nil {
+			if err := decodeEach(data, f, opts.Raw, fn); err != nil {
 				return err
 			}
 		}

@@ -40,7 +40,7 @@ type span struct{ start, end int }
 // sent are its first ones, since each came from one complete item that the
 // whole decode reads the same way. An error from fn is returned as a
 // callerError.
-func decodeListItems(raw []byte, source string, doc int, fn func(Object) error) (int, error) {
+func decodeListItems(raw []byte, source string, doc int, wantRaw bool, fn func(Object) error) (int, error) {
 	l, ok := findListLayout(raw)
 	if !ok {
 		return -1, nil
@@ -64,6 +64,16 @@ func decodeListItems(raw []byte, source string, doc int, fn func(Object) error) 
 		// The document's limit on alias expansion, not each item's.
 		if aliased += aliasExpansion(buf); aliased > maxAliasExpansion {
 			return sent, errNotItemWise
+		}
+		if wantRaw {
+			// The item's JSON is all the caller decodes: no tree of maps.
+			if o, ok := rawYAMLItem(buf, source, doc, i); ok {
+				if err := fn(o); err != nil {
+					return sent, callerError{err}
+				}
+				sent++
+				continue
+			}
 		}
 		v, err := parseDocument(buf, false, false)
 		if err != nil {
