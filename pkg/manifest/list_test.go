@@ -66,7 +66,7 @@ func checkSameAsWhole(t *testing.T, data []byte) {
 	// Raw objects, once parsed, are the same objects, and their header is
 	// the object's.
 	var raw []Object
-	rawErr := decodeEach(data, "src", true, func(o Object) error {
+	rawErr := decodeEach(data, "src", true, nil, func(o Object) error {
 		if o.Raw != nil {
 			hdr := o
 			u, err := ParseRaw(o)
@@ -192,7 +192,7 @@ func TestRawFastPath(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
-			err := decodeEach([]byte(tc.data), "src", true, func(o Object) error {
+			err := decodeEach([]byte(tc.data), "src", true, nil, func(o Object) error {
 				if o.Raw == nil {
 					t.Errorf("%s: not raw", o.Location())
 				}
@@ -226,5 +226,63 @@ func TestScanJSONMatchesDecoder(t *testing.T) {
 		if ok && err != nil {
 			t.Errorf("%.40s: scanner accepts what the decoder refuses: %v", s, err)
 		}
+	}
+}
+
+// TestMappedFileMatchesDecode reads Lists of several megabytes from files,
+// which are mapped and whose pages are handed back as items are decoded,
+// and holds the result to Decode's on the same bytes.
+func TestMappedFileMatchesDecode(t *testing.T) {
+	var y, j strings.Builder
+	y.WriteString("apiVersion: v1\nitems:\n")
+	j.WriteString("{\n    \"apiVersion\": \"v1\",\n    \"items\": [")
+	for i := range 4000 {
+		fmt.Fprintf(&y, "- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p%d\n    namespace: ns\n  spec:\n    containers:\n    - image: registry.example/app:%d\n      name: c\n      env:\n      - {name: A, value: %q}\n", i, i, strings.Repeat("v", i%700))
+		if i > 0 {
+			j.WriteString(",")
+		}
+		fmt.Fprintf(&j, "\n        {\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"p%d\", \"namespace\": \"ns\"}, \"spec\": {\"containers\": [{\"name\": \"c\", \"image\": \"x:%d\", \"env\": [{\"name\": \"A\", \"value\": %q}]}]}}", i, i, strings.Repeat("v", i%700))
+	}
+	y.WriteString("kind: List\nmetadata:\n  resourceVersion: \"\"\n")
+	j.WriteString("\n    ],\n    \"kind\": \"List\"\n}\n")
+	for name, data := range map[string]string{"dump.yaml": y.String(), "dump.json": j.String()} {
+		t.Run(name, func(t *testing.T) {
+			if len(data) < 2<<20 {
+				t.Fatalf("only %d bytes: too small to hand pages back", len(data))
+			}
+			path := filepath.Join(t.TempDir(), name)
+			if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			want, err := Decode([]byte(data), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, raw := range []bool{false, true} {
+				var got []Object
+				err := WalkPathsWith([]string{path}, false, nil, WalkOptions{Raw: raw}, func(o Object) error {
+					if o.Raw != nil {
+						u, err := ParseRaw(o)
+						if err != nil {
+							return err
+						}
+						o.Object, o.Raw = u, nil
+					}
+					got = append(got, o)
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != len(want) {
+					t.Fatalf("raw %v: %d objects, want %d", raw, len(got), len(want))
+				}
+				for i := range got {
+					if got[i].Location() != want[i].Location() || !reflect.DeepEqual(got[i].Object, want[i].Object) {
+						t.Fatalf("raw %v: object %d: got %s, want %s", raw, i, got[i].Location(), want[i].Location())
+					}
+				}
+			}
+		})
 	}
 }

@@ -125,16 +125,19 @@ func Decode(data []byte, source string) ([]Object, error) {
 // returned as it is. When DecodeEach fails, fn may have received objects
 // before the failure: a caller must drop them.
 func DecodeEach(data []byte, source string, fn func(Object) error) error {
-	return decodeEach(data, source, false, fn)
+	return decodeEach(data, source, false, nil, fn)
 }
 
 // decodeEach is DecodeEach; with raw, objects of a List come as
-// Object.Raw where they can (see WalkOptions).
-func decodeEach(data []byte, source string, raw bool, fn func(Object) error) error {
+// Object.Raw where they can (see WalkOptions). mem, when not nil, is the
+// mapping data lies in: after each pass over the data, and as the items of
+// a List are decoded, the pages read are handed back (mapping.done).
+func decodeEach(data []byte, source string, raw bool, mem *mapping, fn func(Object) error) error {
 	data, err := toUTF8(data, source)
 	if err != nil {
 		return err
 	}
+	mem.done(data)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return fmt.Errorf("%s: file is empty: %w", source, ErrNoObjects)
 	}
@@ -146,7 +149,7 @@ func decodeEach(data []byte, source string, raw bool, fn func(Object) error) err
 	if isJSON(data) {
 		// JSON is decoded directly: it is valid YAML, but the YAML path is
 		// several times slower on the large dumps this tool is fed.
-		if err := decodeDocumentEach(data, source, 1, true, raw, count); err != nil {
+		if err := decodeDocumentEach(data, source, 1, true, raw, mem, count); err != nil {
 			return err
 		}
 	} else {
@@ -158,7 +161,8 @@ func decodeEach(data []byte, source string, raw bool, fn func(Object) error) err
 			if n, line := longestLine(docData); n > MaxLineLength {
 				return fmt.Errorf("%s: document %d: line %d is %d bytes long, over the limit of %d (no Kubernetes object is that large)", source, doc, line, n, MaxLineLength)
 			}
-			return decodeDocumentEach(docData, source, doc, false, raw, count)
+			mem.done(docData)
+			return decodeDocumentEach(docData, source, doc, false, raw, mem, count)
 		})
 		if err != nil {
 			return err
@@ -184,13 +188,13 @@ func (e callerError) Error() string { return e.err.Error() }
 // not handed on twice: they are the same as the whole decode's first
 // objects (see listItems). With wantRaw, the item-wise decode hands on
 // objects as Object.Raw.
-func decodeDocumentEach(raw []byte, source string, doc int, isJSON, wantRaw bool, fn func(Object) error) error {
+func decodeDocumentEach(raw []byte, source string, doc int, isJSON, wantRaw bool, mem *mapping, fn func(Object) error) error {
 	var sent int
 	var err error
 	if isJSON {
-		sent, err = decodeJSONListItems(raw, source, doc, wantRaw, fn)
+		sent, err = decodeJSONListItems(raw, source, doc, wantRaw, mem, fn)
 	} else {
-		sent, err = decodeListItems(raw, source, doc, wantRaw, fn)
+		sent, err = decodeListItems(raw, source, doc, wantRaw, mem, fn)
 	}
 	if err == nil && sent >= 0 {
 		return nil

@@ -412,7 +412,7 @@ func headerObject(data []byte, h rawHeader) (map[string]interface{}, bool) {
 // object with an "items" array, or when the pass finds anything the whole
 // decode might word differently (nothing was sent then); errNotItemWise
 // and the number sent when an item fails a check of expand's.
-func decodeJSONListItems(data []byte, source string, doc int, wantRaw bool, fn func(Object) error) (int, error) {
+func decodeJSONListItems(data []byte, source string, doc int, wantRaw bool, mem *mapping, fn func(Object) error) (int, error) {
 	type item struct {
 		sp  span
 		hdr rawHeader
@@ -430,12 +430,19 @@ func decodeJSONListItems(data []byte, source string, doc int, wantRaw bool, fn f
 	if s.pos != len(data) || s.hdr.items.end == 0 || data[s.hdr.items.start] != '[' {
 		return -1, nil
 	}
+	mem.done(data)
 	wrapper, ok := headerObject(data, s.hdr)
 	if !ok || checkObject(&unstructured.Unstructured{Object: wrapper}) != nil {
 		return -1, nil
 	}
 	sent := 0
+	released := 0
 	for i, it := range items {
+		// The items read so far go back, a megabyte at a time.
+		if it.sp.start-released >= 1<<20 {
+			mem.done(data[released:it.sp.start])
+			released = it.sp.start
+		}
 		o, ok := rawObject(data, it.sp, it.hdr, source, doc, i)
 		if !ok {
 			return sent, errNotItemWise
