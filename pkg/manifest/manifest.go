@@ -33,8 +33,8 @@ type Object struct {
 	// Raw is set only for a caller that asked for it (WalkOptions.Raw): the
 	// whole object as JSON, already checked to be valid JSON without
 	// repeated keys, whose apiVersion, kind, name and namespace are in
-	// Object and passed every check Decode makes. It may be reused once
-	// the callback it was handed to returns. Parse it with ParseRaw.
+	// Object and passed every check Decode makes. It is the callee's to
+	// keep: no later object shares it. Parse it with ParseRaw.
 	Raw []byte
 }
 

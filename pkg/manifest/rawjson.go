@@ -447,7 +447,10 @@ func decodeJSONListItems(data []byte, source string, doc int, wantRaw bool, mem 
 		if !ok {
 			return sent, errNotItemWise
 		}
-		if !wantRaw {
+		if wantRaw {
+			// The callee's to keep, and the file may be unmapped after.
+			o.Raw = bytes.Clone(o.Raw)
+		} else {
 			v, err := parseJSON(o.Raw)
 			m, isMap := v.(map[string]interface{})
 			if err != nil || !isMap {
