@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -189,10 +190,38 @@ func (s *sourceOptions) read(ctx context.Context, stdin io.Reader, namespace str
 			warn(s.errOut, "namespace %q: nothing in it in the files read (check the name, or drop -n)", namespace)
 		}
 	}
+	if s.podSink != nil && !s.readsLive() && s.onRead == nil && s.tapPods == nil {
+		if err := sinkPods(inv, s.podSink); err != nil {
+			return nil, err
+		}
+	}
 	if s.onRead != nil {
 		s.onRead(inv)
 	}
 	return inv, nil
+}
+
+// sinkPods hands the pods read from files to sink as a live read hands
+// over its pages, and takes them out of inv: each page's pods are let go
+// once evaluated, rather than held until the report is made.
+func sinkPods(inv *inventory.Inventory, sink live.PodSink) error {
+	pods := inv.Pods
+	inv.Pods = nil
+	if err := sink.Ready(inv); err != nil {
+		return err
+	}
+	const page = 500
+	for len(pods) > 0 {
+		n := min(page, len(pods))
+		p := make([]corev1.Pod, n)
+		copy(p, pods[:n])
+		clear(pods[:n])
+		pods = pods[n:]
+		if err := sink.Add(p, false); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // holdsNamespace reports whether inv has the namespace or anything in it.
