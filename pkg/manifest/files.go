@@ -221,3 +221,25 @@ func expandPath(p string, recursive bool) ([]string, error) {
 	sort.Strings(files)
 	return files, nil
 }
+
+// InputSize returns the bytes in the files WalkPaths would read for paths
+// (standard input, and any path it cannot read, count nothing): what a
+// command can know of its input's size before reading it.
+func InputSize(paths []string, recursive bool) int64 {
+	var total int64
+	for _, p := range paths {
+		if p == Stdin {
+			continue
+		}
+		files, err := expandPath(p, recursive)
+		if err != nil {
+			continue
+		}
+		for _, f := range files {
+			if info, err := os.Stat(f); err == nil && info.Mode().IsRegular() {
+				total += info.Size()
+			}
+		}
+	}
+	return total
+}
