@@ -10,6 +10,10 @@
 #                                        into unstructured objects, nothing else)
 #                                        time <= 2x, peak RSS <= 2x
 #                                     vs the file's size: peak RSS <= 5x
+#   offline  audit -f pods.json -o json  vs decodeonly on the same file: time <= 1.5x
+#   (JSON)   (the pods alone, cut to a few fields each, as one `kind: List`
+#            JSON document like `kubectl get pods -A -o json`: gen -format
+#            json -shape small-pods)
 #   live     audit -o json against a real kube-apiserver v1.24 loaded with
 #            the same objects         vs listonly (bare client-go paging the
 #                                        same 16 LISTs, same page size,
@@ -25,7 +29,7 @@
 #   BENCH_PODS BENCH_NAMESPACES BENCH_PSPS BENCH_BINDINGS BENCH_NODES BENCH_SEED
 #                    cluster size (defaults: 10000 300 50 2000 20 1)
 #   BENCH_RUNS       timed runs per program (default 5)
-#   BENCH_OFFLINE    0 skips the offline part (default 1)
+#   BENCH_OFFLINE    0 skips the offline parts, YAML and JSON (default 1)
 #   BENCH_LIVE       0 skips the live part, which needs a kube-apiserver
 #                    (hack/e2e-env.sh builds one the first time) (default 1)
 #   BENCH_KUBECTL    the kubectl to compare with (default: hack/e2e-env.sh's);
@@ -79,6 +83,13 @@ if [[ ! -s $file ]]; then
     -nodes "$nodes" -seed "$seed" -o "$file.tmp"
   mv "$file.tmp" "$file"
 fi
+json_file="$dir/pods-$pods-$namespaces-$psps-$bindings-$nodes-$seed-$key.json"
+if [[ $offline != 0 && ! -s $json_file ]]; then
+  psp::log "generating $json_file"
+  "$bin/gen" -pods "$pods" -namespaces "$namespaces" -psps "$psps" -bindings "$bindings" \
+    -nodes "$nodes" -seed "$seed" -format json -shape small-pods -o "$json_file.tmp"
+  mv "$json_file.tmp" "$json_file"
+fi
 
 table_args=()
 if [[ $offline != 0 ]]; then
@@ -86,6 +97,10 @@ if [[ $offline != 0 ]]; then
   "$bin/run" offline -file "$file" -plugin "$plugin" -decodeonly "$bin/decodeonly" \
     -runs "$runs" -out "$out/offline.json"
   table_args+=(-offline "$out/offline.json")
+  psp::log "offline: $runs runs each of decodeonly and audit -f on the JSON dump of small pods"
+  "$bin/run" offline -section offline-json -file "$json_file" -plugin "$plugin" -decodeonly "$bin/decodeonly" \
+    -runs "$runs" -out "$out/offline-json.json"
+  table_args+=(-offline-json "$out/offline-json.json")
 fi
 if [[ $live != 0 ]]; then
   psp::log "live: preparing etcd, kube-apiserver v1.24 and kubectl"

@@ -83,7 +83,8 @@ func (i Issue) String() string {
 // Merge appends other's objects to inv. Objects present in both (same kind,
 // namespace and name) are kept once, inv's copy winning, so a live read
 // merged with files from Git prefers what the cluster really has; a warning
-// per pair of sources names where both copies came from.
+// per pair of sources names where both copies came from. inv may take over
+// other's lists: other is not to be used afterwards.
 func (inv *Inventory) Merge(other *Inventory) {
 	m := merger{inv: inv, other: other, dups: map[[2]string]*mergeDup{}}
 	inv.PodSecurityPolicies = mergeByKey(&m, inv.PodSecurityPolicies, other.PodSecurityPolicies, func(o *psp.PodSecurityPolicy) objectKey {
@@ -204,6 +205,11 @@ func mergeByKey[T any](m *merger, dst, src []T, key func(*T) objectKey) []T {
 	if len(src) == 0 {
 		return dst
 	}
+	if len(dst) == 0 && distinct(src, key) {
+		// Nothing to merge with: other's list is the result, not a copy
+		// of it (10,000 pods read from a file are not held twice).
+		return src
+	}
 	seen := make(map[objectKey]struct{}, len(dst))
 	for i := range dst {
 		seen[key(&dst[i])] = struct{}{}
@@ -218,6 +224,19 @@ func mergeByKey[T any](m *merger, dst, src []T, key func(*T) objectKey) []T {
 		dst = append(dst, src[i])
 	}
 	return dst
+}
+
+// distinct reports whether no two elements of s have the same key.
+func distinct[T any](s []T, key func(*T) objectKey) bool {
+	seen := make(map[objectKey]struct{}, len(s))
+	for i := range s {
+		k := key(&s[i])
+		if _, ok := seen[k]; ok {
+			return false
+		}
+		seen[k] = struct{}{}
+	}
+	return true
 }
 
 // Sort orders every list by namespace, then name.

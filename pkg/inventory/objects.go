@@ -4,8 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	kjson "sigs.k8s.io/json"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/manifest"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/psp"
@@ -46,16 +57,91 @@ func FromObjects(objs []manifest.Object) (*Inventory, error) {
 // into an inventory, as FromObjects would, but converting each object to
 // its type as soon as it is decoded: the decoded maps of a large dump are
 // many times the size of its typed objects, and never all held at once.
+// The items of Lists are decoded from their JSON straight into their types
+// (manifest.WalkOptions.Raw), a batch at a time on every CPU while the
+// next batch is read, and kept in the order read.
 func ReadPaths(paths []string, recursive bool, stdin io.Reader) (*Inventory, error) {
 	b := NewBuilder()
-	err := manifest.WalkPaths(paths, recursive, stdin, func(o manifest.Object) error {
-		b.Add(o)
-		return nil
-	})
+	p := &pipeline{b: b}
+	err := manifest.WalkPathsWith(paths, recursive, stdin, manifest.WalkOptions{Raw: true}, p.add)
+	p.flush()
 	if err != nil {
 		return nil, err
 	}
 	return b.Inventory()
+}
+
+// pipelineBatch is how many objects are decoded together: enough to keep
+// every CPU busy, few enough that the objects waiting are a few megabytes.
+const pipelineBatch = 256
+
+// pipeline decodes objects (decodeObject) in batches, in parallel, while
+// the next batch is read, and applies them to the Builder in the order
+// they were read, so that the result is Add's, object by object.
+type pipeline struct {
+	b        *Builder
+	cur      []manifest.Object
+	inflight *batch
+}
+
+type batch struct {
+	objs []manifest.Object
+	res  []decoded
+	done chan struct{}
+}
+
+func (p *pipeline) add(o manifest.Object) error {
+	p.cur = append(p.cur, o)
+	if len(p.cur) >= pipelineBatch {
+		p.launch()
+	}
+	return nil
+}
+
+// launch starts decoding the objects gathered, once the batch before has
+// been applied.
+func (p *pipeline) launch() {
+	p.wait()
+	if len(p.cur) == 0 {
+		return
+	}
+	bt := &batch{objs: p.cur, res: make([]decoded, len(p.cur)), done: make(chan struct{})}
+	p.cur = make([]manifest.Object, 0, pipelineBatch)
+	p.inflight = bt
+	go func() {
+		defer close(bt.done)
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range min(runtime.GOMAXPROCS(0), len(bt.objs)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := int(next.Add(1) - 1); i < len(bt.objs); i = int(next.Add(1) - 1) {
+					bt.res[i] = decodeObject(bt.objs[i])
+				}
+			}()
+		}
+		wg.Wait()
+	}()
+}
+
+// wait applies the batch being decoded, if any.
+func (p *pipeline) wait() {
+	bt := p.inflight
+	if bt == nil {
+		return
+	}
+	<-bt.done
+	for i := range bt.objs {
+		p.b.apply(bt.objs[i], bt.res[i])
+	}
+	p.inflight = nil
+}
+
+// flush decodes and applies every object added.
+func (p *pipeline) flush() {
+	p.launch()
+	p.wait()
 }
 
 // Builder builds an inventory from manifest objects added one at a time,
@@ -107,8 +193,82 @@ func NewBuilder() *Builder {
 }
 
 // Add converts o to its type and keeps it, replacing an earlier copy of the
-// same object. It keeps no reference to o.Object.
+// same object. It keeps no reference to o.Object or o.Raw.
 func (b *Builder) Add(o manifest.Object) {
+	b.apply(o, decodeObject(o))
+}
+
+// decoded is an object converted to its type, not yet kept: decodeObject depends
+// on the object alone, so objects may be decoded in parallel and applied
+// to the Builder in order.
+type decoded struct {
+	// put keeps the typed object as the copy of k; nil when the kind is
+	// skipped or the object could not be read.
+	put     func(inv *Inventory, b *Builder, k objectKey)
+	unknown []string
+	err     error
+	skipped bool
+	// runtimeClass says a RuntimeClass was read, readable or not.
+	runtimeClass bool
+}
+
+// decodeObject converts o to its type.
+func decodeObject(o manifest.Object) decoded {
+	u := o.Object
+	switch (kindKey{groupOf(u.GetAPIVersion()), u.GetKind()}) {
+	case kindKey{"policy", "PodSecurityPolicy"}, kindKey{"extensions", "PodSecurityPolicy"}:
+		p := &psp.PodSecurityPolicy{}
+		unknown, err := decodeTyped(o, p)
+		if err == nil && len(unknown) > 0 {
+			// A misspelt field in a security policy means its author
+			// believes something is enforced that is not.
+			err = errors.New(strings.Join(unknown, ", "))
+		}
+		if err != nil {
+			return decoded{err: err}
+		}
+		if errs := psp.Validate(p); len(errs) > 0 {
+			return decoded{err: fmt.Errorf("invalid PodSecurityPolicy: %w", errs.ToAggregate())}
+		}
+		return decoded{put: func(inv *Inventory, b *Builder, k objectKey) { put(b, &inv.PodSecurityPolicies, k, *p) }}
+	case kindKey{"rbac.authorization.k8s.io", "ClusterRole"}:
+		return decodeInto(o, func(inv *Inventory) *[]rbacv1.ClusterRole { return &inv.ClusterRoles }, nil)
+	case kindKey{"rbac.authorization.k8s.io", "ClusterRoleBinding"}:
+		return decodeInto(o, func(inv *Inventory) *[]rbacv1.ClusterRoleBinding { return &inv.ClusterRoleBindings }, nil)
+	case kindKey{"rbac.authorization.k8s.io", "Role"}:
+		return decodeInto(o, func(inv *Inventory) *[]rbacv1.Role { return &inv.Roles }, nil)
+	case kindKey{"rbac.authorization.k8s.io", "RoleBinding"}:
+		return decodeInto(o, func(inv *Inventory) *[]rbacv1.RoleBinding { return &inv.RoleBindings }, nil)
+	case kindKey{"", "ServiceAccount"}:
+		return decodeInto(o, func(inv *Inventory) *[]corev1.ServiceAccount { return &inv.ServiceAccounts }, nil)
+	case kindKey{"", "Namespace"}:
+		return decodeInto(o, func(inv *Inventory) *[]corev1.Namespace { return &inv.Namespaces }, nil)
+	case kindKey{"", "Pod"}:
+		return decodeInto(o, func(inv *Inventory) *[]corev1.Pod { return &inv.Pods }, SlimPod)
+	case kindKey{"", "ReplicationController"}:
+		return decodeInto(o, func(inv *Inventory) *[]corev1.ReplicationController { return &inv.ReplicationControllers }, nil)
+	case kindKey{"apps", "ReplicaSet"}, kindKey{"extensions", "ReplicaSet"}:
+		return decodeInto(o, func(inv *Inventory) *[]appsv1.ReplicaSet { return &inv.ReplicaSets }, nil)
+	case kindKey{"apps", "Deployment"}, kindKey{"extensions", "Deployment"}:
+		return decodeInto(o, func(inv *Inventory) *[]appsv1.Deployment { return &inv.Deployments }, nil)
+	case kindKey{"apps", "StatefulSet"}:
+		return decodeInto(o, func(inv *Inventory) *[]appsv1.StatefulSet { return &inv.StatefulSets }, nil)
+	case kindKey{"apps", "DaemonSet"}, kindKey{"extensions", "DaemonSet"}:
+		return decodeInto(o, func(inv *Inventory) *[]appsv1.DaemonSet { return &inv.DaemonSets }, nil)
+	case kindKey{"batch", "Job"}:
+		return decodeInto(o, func(inv *Inventory) *[]batchv1.Job { return &inv.Jobs }, nil)
+	case kindKey{"batch", "CronJob"}:
+		return decodeInto(o, func(inv *Inventory) *[]batchv1.CronJob { return &inv.CronJobs }, nil)
+	case kindKey{"node.k8s.io", "RuntimeClass"}:
+		d := decodeInto(o, func(inv *Inventory) *[]nodev1.RuntimeClass { return &inv.RuntimeClasses }, nil)
+		d.runtimeClass = true
+		return d
+	}
+	return decoded{skipped: true}
+}
+
+// apply keeps what decodeObject made of o, in the order objects were read.
+func (b *Builder) apply(o manifest.Object, d decoded) {
 	u := o.Object
 	k := keyOf(u)
 	ref := objectRef{key: k, source: o.Source, document: o.Document, item: o.Item}
@@ -116,60 +276,18 @@ func (b *Builder) Add(o manifest.Object) {
 	b.sources[o.Source] = true
 	b.inv.origin[k] = o.Source
 	delete(b.errs, k)
-	inv := b.inv
-	var err error
-	switch (kindKey{groupOf(u.GetAPIVersion()), u.GetKind()}) {
-	case kindKey{"policy", "PodSecurityPolicy"}, kindKey{"extensions", "PodSecurityPolicy"}:
-		p := &psp.PodSecurityPolicy{}
-		var unknown []string
-		if unknown, err = manifest.DecodeObject(u.Object, p); err == nil && len(unknown) > 0 {
-			// A misspelt field in a security policy means its author
-			// believes something is enforced that is not.
-			err = errors.New(strings.Join(unknown, ", "))
-		}
-		if err == nil {
-			if errs := psp.Validate(p); len(errs) > 0 {
-				err = fmt.Errorf("invalid PodSecurityPolicy: %w", errs.ToAggregate())
-			} else {
-				put(b, &inv.PodSecurityPolicies, k, *p)
-			}
-		}
-	case kindKey{"rbac.authorization.k8s.io", "ClusterRole"}:
-		err = putTyped(b, &inv.ClusterRoles, k, u.Object, nil, b.unknown.add(&o))
-	case kindKey{"rbac.authorization.k8s.io", "ClusterRoleBinding"}:
-		err = putTyped(b, &inv.ClusterRoleBindings, k, u.Object, nil, b.unknown.add(&o))
-	case kindKey{"rbac.authorization.k8s.io", "Role"}:
-		err = putTyped(b, &inv.Roles, k, u.Object, nil, b.unknown.add(&o))
-	case kindKey{"rbac.authorization.k8s.io", "RoleBinding"}:
-		err = putTyped(b, &inv.RoleBindings, k, u.Object, nil, b.unknown.add(&o))
-	case kindKey{"", "ServiceAccount"}:
-		err = putTyped(b, &inv.ServiceAccounts, k, u.Object, nil, b.unknown.add(&o))
-	case kindKey{"", "Namespace"}:
-		err = putTyped(b, &inv.Namespaces, k, u.Object, nil, b.unknown.add(&o))
-	case kindKey{"", "Pod"}:
-		err = putTyped(b, &inv.Pods, k, u.Object, SlimPod, b.unknown.add(&o))
-	case kindKey{"", "ReplicationController"}:
-		err = putTyped(b, &inv.ReplicationControllers, k, u.Object, nil, b.unknown.add(&o))
-	case kindKey{"apps", "ReplicaSet"}, kindKey{"extensions", "ReplicaSet"}:
-		err = putTyped(b, &inv.ReplicaSets, k, u.Object, nil, b.unknown.add(&o))
-	case kindKey{"apps", "Deployment"}, kindKey{"extensions", "Deployment"}:
-		err = putTyped(b, &inv.Deployments, k, u.Object, nil, b.unknown.add(&o))
-	case kindKey{"apps", "StatefulSet"}:
-		err = putTyped(b, &inv.StatefulSets, k, u.Object, nil, b.unknown.add(&o))
-	case kindKey{"apps", "DaemonSet"}, kindKey{"extensions", "DaemonSet"}:
-		err = putTyped(b, &inv.DaemonSets, k, u.Object, nil, b.unknown.add(&o))
-	case kindKey{"batch", "Job"}:
-		err = putTyped(b, &inv.Jobs, k, u.Object, nil, b.unknown.add(&o))
-	case kindKey{"batch", "CronJob"}:
-		err = putTyped(b, &inv.CronJobs, k, u.Object, nil, b.unknown.add(&o))
-	case kindKey{"node.k8s.io", "RuntimeClass"}:
-		err = putTyped(b, &inv.RuntimeClasses, k, u.Object, nil, b.unknown.add(&o))
-		inv.RuntimeClassesKnown = true
-	default:
+	if d.skipped {
 		ref.skippedKind = u.GetAPIVersion() + " " + u.GetKind()
 	}
-	if err != nil {
-		b.errs[k] = seqError{seq, fmt.Errorf("%s: %w", o.Location(), err)}
+	if d.err == nil && d.put != nil {
+		b.unknown.add(&o)(d.unknown)
+		d.put(b.inv, b, k)
+	}
+	if d.runtimeClass {
+		b.inv.RuntimeClassesKnown = true
+	}
+	if d.err != nil {
+		b.errs[k] = seqError{seq, fmt.Errorf("%s: %w", o.Location(), d.err)}
 	}
 	b.refs = append(b.refs, ref)
 }
@@ -222,24 +340,45 @@ func put[T any](b *Builder, dst *[]T, k objectKey, v T) {
 	*dst = append(*dst, v)
 }
 
-// putTyped converts obj into T, slims it when slim is not nil, and keeps it
-// as the copy of k. Unknown fields are tolerated (a dump from a newer
-// cluster may carry fields this build does not know) and reported to
-// unknown, since a misspelling such as securityContxt hides a setting the
-// audit would otherwise judge; wrongly typed fields are an error naming
-// the field.
-func putTyped[T any](b *Builder, dst *[]T, k objectKey, obj map[string]interface{}, slim func(*T), unknown func([]string)) error {
+// decodeInto converts o into T, slimmed when slim is not nil. Unknown fields
+// are tolerated (a dump from a newer cluster may carry fields this build
+// does not know) and reported, since a misspelling such as securityContxt
+// hides a setting the audit would otherwise judge; wrongly typed fields are
+// an error naming the field.
+func decodeInto[T any](o manifest.Object, dst func(*Inventory) *[]T, slim func(*T)) decoded {
 	var v T
-	fields, err := manifest.DecodeObject(obj, &v)
+	fields, err := decodeTyped(o, &v)
 	if err != nil {
-		return err
+		return decoded{err: err}
 	}
-	unknown(fields)
 	if slim != nil {
 		slim(&v)
 	}
-	put(b, dst, k, v)
-	return nil
+	return decoded{unknown: fields, put: func(inv *Inventory, b *Builder, k objectKey) { put(b, dst(inv), k, v) }}
+}
+
+// decodeTyped is manifest.DecodeObject for o, decoding o.Raw straight
+// into v when o came as JSON. That fast path is taken only when it finds
+// nothing to report: an object with a wrong type or an unknown field is
+// decoded again the usual way, from its map, so that errors and unknown
+// fields are worded, ordered and located exactly as DecodeObject words
+// them. (The JSON was checked for syntax and repeated keys already.)
+func decodeTyped[T any](o manifest.Object, v *T) (unknown []string, err error) {
+	if o.Raw == nil {
+		return manifest.DecodeObject(o.Object.Object, v)
+	}
+	strict, err := kjson.UnmarshalStrict(o.Raw, v, kjson.DisallowUnknownFields)
+	if err == nil && len(strict) == 0 {
+		return nil, nil
+	}
+	u, err := manifest.ParseRaw(o)
+	if err != nil {
+		return nil, err
+	}
+	var fresh T
+	unknown, err = manifest.DecodeObject(u.Object, &fresh)
+	*v = fresh
+	return unknown, err
 }
 
 // canonicalKinds maps the legacy groups of kinds the audit reads to their

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 )
@@ -39,6 +40,20 @@ func ReadPaths(paths []string, recursive bool, stdin io.Reader) ([]Object, error
 // DecodeEach), so that the caller need not hold every decoded object at
 // once. On error, the objects fn received are to be dropped.
 func WalkPaths(paths []string, recursive bool, stdin io.Reader, fn func(Object) error) error {
+	return WalkPathsWith(paths, recursive, stdin, WalkOptions{}, fn)
+}
+
+// WalkOptions tunes WalkPathsWith.
+type WalkOptions struct {
+	// Raw hands on the items of Lists as Object.Raw where it can, with
+	// only their header decoded: a caller that converts each object to its
+	// type anyway then decodes it once, from the JSON, instead of into
+	// maps first.
+	Raw bool
+}
+
+// WalkPathsWith is WalkPaths with options.
+func WalkPathsWith(paths []string, recursive bool, stdin io.Reader, opts WalkOptions, fn func(Object) error) error {
 	stdinRead := false
 	for _, p := range paths {
 		if p == Stdin {
@@ -50,7 +65,7 @@ func WalkPaths(paths []string, recursive bool, stdin io.Reader, fn func(Object) 
 			if err != nil {
 				return err
 			}
-			if err := DecodeEach(data, Stdin, fn); err != nil {
+			if err := decodeEach(data, Stdin, opts.Raw, nil, fn); err != nil {
 				return err
 			}
 			continue
@@ -60,11 +75,15 @@ func WalkPaths(paths []string, recursive bool, stdin io.Reader, fn func(Object) 
 			return err
 		}
 		for _, f := range files {
-			data, err := readFile(f)
+			m, err := readFile(f)
 			if err != nil {
 				return err
 			}
-			if err := DecodeEach(data, f, fn); err != nil {
+			err = decodeMapped(m, f, opts.Raw, fn)
+			if cerr := m.close(); err == nil && cerr != nil {
+				err = fmt.Errorf("read %s: %w", f, cerr)
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -72,10 +91,36 @@ func WalkPaths(paths []string, recursive bool, stdin io.Reader, fn func(Object) 
 	return nil
 }
 
+// mapping is a file's bytes, mapped into memory (mapFile) or read.
+type mapping struct {
+	data   []byte
+	mapped bool
+}
+
+// decodeMapped decodes a file read by readFile. A mapped file that shrinks
+// while it is decoded (another program truncating it) makes reading its
+// lost pages fault: that is an error naming the file, not a crash.
+func decodeMapped(m *mapping, name string, raw bool, fn func(Object) error) (err error) {
+	if m.mapped {
+		old := debug.SetPanicOnFault(true)
+		defer debug.SetPanicOnFault(old)
+		defer func() {
+			if r := recover(); r != nil {
+				if _, fault := r.(interface{ Addr() uintptr }); !fault {
+					panic(r)
+				}
+				err = fmt.Errorf("read %s: the file changed while it was read", name)
+			}
+		}()
+	}
+	return decodeEach(m.data, name, raw, m, fn)
+}
+
 // readFile reads a file named with -f. Its size is checked before it is
 // read; pipes and devices (`-f <(kubectl get ...)`, or a mistaken
-// /dev/zero) have none and are bounded while they are read.
-func readFile(name string) ([]byte, error) {
+// /dev/zero) have none and are bounded while they are read. A regular file
+// is mapped rather than copied (mapFile).
+func readFile(name string) (*mapping, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
@@ -91,7 +136,15 @@ func readFile(name string) ([]byte, error) {
 	if info.Mode().IsRegular() && info.Size() > MaxFileSize {
 		return nil, fmt.Errorf("%s: file is %d bytes, over the limit of %d", name, info.Size(), MaxFileSize)
 	}
-	return readLimited(f, name, info.Size())
+	// Files of /proc and the like say they are empty and are not.
+	if info.Mode().IsRegular() && info.Size() > 0 {
+		return mapFile(f, info.Size())
+	}
+	data, err := readLimited(f, name, info.Size())
+	if err != nil {
+		return nil, err
+	}
+	return &mapping{data: data}, nil
 }
 
 // readLimited reads r up to MaxFileSize, failing as soon as the input is
@@ -167,4 +220,26 @@ func expandPath(p string, recursive bool) ([]string, error) {
 	}
 	sort.Strings(files)
 	return files, nil
+}
+
+// InputSize returns the bytes in the files WalkPaths would read for paths
+// (standard input, and any path it cannot read, count nothing): what a
+// command can know of its input's size before reading it.
+func InputSize(paths []string, recursive bool) int64 {
+	var total int64
+	for _, p := range paths {
+		if p == Stdin {
+			continue
+		}
+		files, err := expandPath(p, recursive)
+		if err != nil {
+			continue
+		}
+		for _, f := range files {
+			if info, err := os.Stat(f); err == nil && info.Mode().IsRegular() {
+				total += info.Size()
+			}
+		}
+	}
+	return total
 }

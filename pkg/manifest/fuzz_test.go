@@ -24,6 +24,9 @@ func FuzzDecode(f *testing.F) {
 		"kind: &a [*a]\n",
 		"apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: a\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: b}\nkind: List\n",
 		"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n  x: \"q\n- r\"\n",
+		`{"apiVersion":"v1","items":[{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","namespace":"b"},"spec":{"n":[1,2.5,-3e2]}}],"kind":"List"}`,
+		`{"apiVersion":"v1","items":[{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"}},{"kind":"Pod","metadata":{"name":"a","name":"b"}}],"kind":"List"}`,
+		`{"kind":"List","apiVersion":"v1","items":[{"apiVersion":"v1","kind":"List","items":[]}]}`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))

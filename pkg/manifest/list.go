@@ -40,8 +40,9 @@ type span struct{ start, end int }
 // sent are its first ones, since each came from one complete item that the
 // whole decode reads the same way. An error from fn is returned as a
 // callerError.
-func decodeListItems(raw []byte, source string, doc int, fn func(Object) error) (int, error) {
+func decodeListItems(raw []byte, source string, doc int, wantRaw bool, mem *mapping, fn func(Object) error) (int, error) {
 	l, ok := findListLayout(raw)
+	mem.done(raw)
 	if !ok {
 		return -1, nil
 	}
@@ -56,7 +57,13 @@ func decodeListItems(raw []byte, source string, doc int, fn func(Object) error) 
 	sent := 0
 	var aliased int64
 	buf := make([]byte, 0, 64<<10)
+	released := 0
 	for i, it := range l.items {
+		// The items read so far go back, a megabyte at a time.
+		if it.start-released >= 1<<20 {
+			mem.done(raw[released:it.start])
+			released = it.start
+		}
 		buf, ok = deindent(buf[:0], raw[it.start:it.end], l.indent+2)
 		if !ok {
 			return sent, errNotItemWise
@@ -64,6 +71,16 @@ func decodeListItems(raw []byte, source string, doc int, fn func(Object) error) 
 		// The document's limit on alias expansion, not each item's.
 		if aliased += aliasExpansion(buf); aliased > maxAliasExpansion {
 			return sent, errNotItemWise
+		}
+		if wantRaw {
+			// The item's JSON is all the caller decodes: no tree of maps.
+			if o, ok := rawYAMLItem(buf, source, doc, i); ok {
+				if err := fn(o); err != nil {
+					return sent, callerError{err}
+				}
+				sent++
+				continue
+			}
 		}
 		v, err := parseDocument(buf, false, false)
 		if err != nil {

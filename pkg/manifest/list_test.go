@@ -63,6 +63,38 @@ func checkSameAsWhole(t *testing.T, data []byte) {
 			t.Fatalf("object %d: got %s %v, want %s %v", i, got[i].Location(), got[i].Object, want[i].Location(), want[i].Object)
 		}
 	}
+	// Raw objects, once parsed, are the same objects, and their header is
+	// the object's.
+	var raw []Object
+	rawErr := decodeEach(data, "src", true, nil, func(o Object) error {
+		if o.Raw != nil {
+			hdr := o
+			u, err := ParseRaw(o)
+			if err != nil {
+				t.Fatalf("%s: raw object does not parse: %v", o.Location(), err)
+			}
+			o.Object, o.Raw = u, nil
+			if hdr.Location() != o.Location() {
+				t.Fatalf("raw object's header says %s, the object %s", hdr.Location(), o.Location())
+			}
+		}
+		raw = append(raw, o)
+		return nil
+	})
+	if fmt.Sprint(rawErr) != fmt.Sprint(wantErr) {
+		t.Fatalf("raw: error:\n got  %v\n want %v", rawErr, wantErr)
+	}
+	if wantErr != nil {
+		return
+	}
+	if len(raw) != len(want) {
+		t.Fatalf("raw: %d objects, want %d", len(raw), len(want))
+	}
+	for i := range raw {
+		if raw[i].Location() != want[i].Location() || !reflect.DeepEqual(raw[i].Object, want[i].Object) {
+			t.Fatalf("raw: object %d: got %s %v, want %s %v", i, raw[i].Location(), raw[i].Object, want[i].Location(), want[i].Object)
+		}
+	}
 }
 
 func TestItemWiseListMatchesWhole(t *testing.T) {
@@ -148,4 +180,109 @@ func fuzzInput(t *testing.T, file []byte) []byte {
 		t.Fatalf("corpus literal %s: %v", lit, err)
 	}
 	return []byte(s)
+}
+
+// TestRawFastPath checks that the Lists kubectl prints, YAML and JSON, do
+// come as Object.Raw: every check above passes just as well when the fast
+// path always gives up.
+func TestRawFastPath(t *testing.T) {
+	for _, tc := range []struct{ name, data string }{
+		{"yaml", "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: a\n    namespace: ns\n  spec: {}\n- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: ns\nkind: List\nmetadata:\n  resourceVersion: \"\"\n"},
+		{"json", "{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n        {\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"a\", \"namespace\": \"ns\"}, \"spec\": {\"x\": [1, -2.5e3, true, null]}},\n        {\"kind\": \"Namespace\", \"apiVersion\": \"v1\", \"metadata\": {\"name\": \"ns\"}}\n    ],\n    \"kind\": \"List\",\n    \"metadata\": {\"resourceVersion\": \"\"}\n}\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			err := decodeEach([]byte(tc.data), "src", true, nil, func(o Object) error {
+				if o.Raw == nil {
+					t.Errorf("%s: not raw", o.Location())
+				}
+				got = append(got, o.Location())
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []string{`src: document 1, item 0 (Pod "a")`, `src: document 1, item 1 (Namespace "ns")`}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("got %q, want %q", got, want)
+			}
+			checkSameAsWhole(t, []byte(tc.data))
+		})
+	}
+}
+
+// TestScanJSONMatchesDecoder holds jsonScanner to its promise: it accepts
+// only what the decoder accepts without error.
+func TestScanJSONMatchesDecoder(t *testing.T) {
+	for _, s := range []string{
+		`{}`, `{"a":1}`, `{"a":1,"a":2}`, `{"a":{"b":1,"b":1}}`, `{"a":[{"b":1},{"b":1}]}`,
+		`{"a":1e400}`, `{"a":-1e400}`, `{"a":99999999999999999999}`, `{"a":1.5e3}`, `{"a":01}`,
+		`{"a":"\u00e9\n"}`, `{"a":"\x"}`, "{\"a\":\"\t\"}", `{"a\u0062":1,"ab":2}`, `{"a":tru}`,
+		`{"a":[1,]}`, `{"a":1,}`, `{"a" 1}`, `{"a":1} x`, `{"a":-}`, `{"a":1.}`, `{"a":.5}`, `{"a":1e}`,
+		`{"a":[` + strings.Repeat("[", 2000) + strings.Repeat("]", 2000) + `]}`,
+	} {
+		_, ok := scanJSONObject([]byte(s))
+		_, err := parseJSON([]byte(s))
+		if ok && err != nil {
+			t.Errorf("%.40s: scanner accepts what the decoder refuses: %v", s, err)
+		}
+	}
+}
+
+// TestMappedFileMatchesDecode reads Lists of several megabytes from files,
+// which are mapped and whose pages are handed back as items are decoded,
+// and holds the result to Decode's on the same bytes.
+func TestMappedFileMatchesDecode(t *testing.T) {
+	var y, j strings.Builder
+	y.WriteString("apiVersion: v1\nitems:\n")
+	j.WriteString("{\n    \"apiVersion\": \"v1\",\n    \"items\": [")
+	for i := range 4000 {
+		fmt.Fprintf(&y, "- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p%d\n    namespace: ns\n  spec:\n    containers:\n    - image: registry.example/app:%d\n      name: c\n      env:\n      - {name: A, value: %q}\n", i, i, strings.Repeat("v", i%700))
+		if i > 0 {
+			j.WriteString(",")
+		}
+		fmt.Fprintf(&j, "\n        {\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"p%d\", \"namespace\": \"ns\"}, \"spec\": {\"containers\": [{\"name\": \"c\", \"image\": \"x:%d\", \"env\": [{\"name\": \"A\", \"value\": %q}]}]}}", i, i, strings.Repeat("v", i%700))
+	}
+	y.WriteString("kind: List\nmetadata:\n  resourceVersion: \"\"\n")
+	j.WriteString("\n    ],\n    \"kind\": \"List\"\n}\n")
+	for name, data := range map[string]string{"dump.yaml": y.String(), "dump.json": j.String()} {
+		t.Run(name, func(t *testing.T) {
+			if len(data) < 2<<20 {
+				t.Fatalf("only %d bytes: too small to hand pages back", len(data))
+			}
+			path := filepath.Join(t.TempDir(), name)
+			if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			want, err := Decode([]byte(data), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, raw := range []bool{false, true} {
+				var got []Object
+				err := WalkPathsWith([]string{path}, false, nil, WalkOptions{Raw: raw}, func(o Object) error {
+					if o.Raw != nil {
+						u, err := ParseRaw(o)
+						if err != nil {
+							return err
+						}
+						o.Object, o.Raw = u, nil
+					}
+					got = append(got, o)
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != len(want) {
+					t.Fatalf("raw %v: %d objects, want %d", raw, len(got), len(want))
+				}
+				for i := range got {
+					if got[i].Location() != want[i].Location() || !reflect.DeepEqual(got[i].Object, want[i].Object) {
+						t.Fatalf("raw %v: object %d: got %s, want %s", raw, i, got[i].Location(), want[i].Location())
+					}
+				}
+			}
+		})
+	}
 }

@@ -27,8 +27,28 @@ type Object struct {
 	Document int
 	// Item is the 0-based index inside a List document, or -1.
 	Item int
-	// Object is the decoded object.
+	// Object is the decoded object. When Raw is set it holds only the
+	// object's apiVersion, kind, metadata.name and metadata.namespace.
 	Object *unstructured.Unstructured
+	// Raw is set only for a caller that asked for it (WalkOptions.Raw): the
+	// whole object as JSON, already checked to be valid JSON without
+	// repeated keys, whose apiVersion, kind, name and namespace are in
+	// Object and passed every check Decode makes. It is the callee's to
+	// keep: no later object shares it. Parse it with ParseRaw.
+	Raw []byte
+}
+
+// ParseRaw decodes o.Raw into the object Decode would have given for o.
+func ParseRaw(o Object) (*unstructured.Unstructured, error) {
+	v, err := parseJSON(o.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", o.Location(), err)
+	}
+	m, ok := v.(map[string]interface{})
+	if !ok {
+		return nil, fmt.Errorf("%s: expected a Kubernetes object, found %s", o.Location(), describe(v))
+	}
+	return &unstructured.Unstructured{Object: m}, nil
 }
 
 // Location names the object's place for error messages, e.g.
@@ -105,10 +125,19 @@ func Decode(data []byte, source string) ([]Object, error) {
 // returned as it is. When DecodeEach fails, fn may have received objects
 // before the failure: a caller must drop them.
 func DecodeEach(data []byte, source string, fn func(Object) error) error {
+	return decodeEach(data, source, false, nil, fn)
+}
+
+// decodeEach is DecodeEach; with raw, objects of a List come as
+// Object.Raw where they can (see WalkOptions). mem, when not nil, is the
+// mapping data lies in: after each pass over the data, and as the items of
+// a List are decoded, the pages read are handed back (mapping.done).
+func decodeEach(data []byte, source string, raw bool, mem *mapping, fn func(Object) error) error {
 	data, err := toUTF8(data, source)
 	if err != nil {
 		return err
 	}
+	mem.done(data)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return fmt.Errorf("%s: file is empty: %w", source, ErrNoObjects)
 	}
@@ -120,19 +149,20 @@ func DecodeEach(data []byte, source string, fn func(Object) error) error {
 	if isJSON(data) {
 		// JSON is decoded directly: it is valid YAML, but the YAML path is
 		// several times slower on the large dumps this tool is fed.
-		if err := decodeDocumentEach(data, source, 1, true, count); err != nil {
+		if err := decodeDocumentEach(data, source, 1, true, raw, mem, count); err != nil {
 			return err
 		}
 	} else {
 		// Documents are sliced out of data in place, not copied: a file of
 		// millions of empty documents costs no memory.
 		doc := 0
-		err := splitDocuments(data, func(raw []byte) error {
+		err := splitDocuments(data, func(docData []byte) error {
 			doc++
-			if n, line := longestLine(raw); n > MaxLineLength {
+			if n, line := longestLine(docData); n > MaxLineLength {
 				return fmt.Errorf("%s: document %d: line %d is %d bytes long, over the limit of %d (no Kubernetes object is that large)", source, doc, line, n, MaxLineLength)
 			}
-			return decodeDocumentEach(raw, source, doc, false, count)
+			mem.done(docData)
+			return decodeDocumentEach(docData, source, doc, false, raw, mem, count)
 		})
 		if err != nil {
 			return err
@@ -150,25 +180,29 @@ type callerError struct{ err error }
 
 func (e callerError) Error() string { return e.err.Error() }
 
-// decodeDocumentEach decodes one document, item by item when it is a YAML
-// List laid out the way kubectl and the API server print one; any other
-// document, and any List the item-wise decode has trouble with, is decoded
-// whole by decodeDocument, whose errors are the ones reported. Objects the
-// item-wise decode handed on before the trouble are not handed on twice:
-// they are the same as the whole decode's first objects (see listItems).
-func decodeDocumentEach(raw []byte, source string, doc int, isJSON bool, fn func(Object) error) error {
-	sent := 0
-	if !isJSON {
-		var err error
-		sent, err = decodeListItems(raw, source, doc, fn)
-		if err == nil && sent >= 0 {
-			return nil
-		}
-		if ce, ok := err.(callerError); ok {
-			return ce.err
-		}
-		sent = max(sent, 0)
+// decodeDocumentEach decodes one document, item by item when it is a List
+// laid out the way kubectl and the API server print one (YAML), or any JSON
+// List; any other document, and any List the item-wise decode has trouble
+// with, is decoded whole by decodeDocument, whose errors are the ones
+// reported. Objects the item-wise decode handed on before the trouble are
+// not handed on twice: they are the same as the whole decode's first
+// objects (see listItems). With wantRaw, the item-wise decode hands on
+// objects as Object.Raw.
+func decodeDocumentEach(raw []byte, source string, doc int, isJSON, wantRaw bool, mem *mapping, fn func(Object) error) error {
+	var sent int
+	var err error
+	if isJSON {
+		sent, err = decodeJSONListItems(raw, source, doc, wantRaw, mem, fn)
+	} else {
+		sent, err = decodeListItems(raw, source, doc, wantRaw, mem, fn)
 	}
+	if err == nil && sent >= 0 {
+		return nil
+	}
+	if ce, ok := err.(callerError); ok {
+		return ce.err
+	}
+	sent = max(sent, 0)
 	objs, err := decodeDocument(raw, source, doc, isJSON)
 	if err != nil {
 		return err
@@ -396,26 +430,39 @@ func parseDocument(raw []byte, isJSON, checkAliasBomb bool) (interface{}, error)
 	jsonData := raw
 	if !isJSON {
 		var err error
-		if checkAliasBomb {
-			if err := checkAliases(raw); err != nil {
-				return nil, err
-			}
-		}
-		// Strict: a duplicate key is an error, as in kubectl apply; which
-		// of two values a tool would keep is anyone's guess.
-		jsonData, err = yaml.YAMLToJSONStrict(raw)
-		if err != nil && bytes.Contains(raw, []byte("<<")) {
-			// The strict decoder also refuses a key that overrides one a
-			// merge key (<<: *anchor) brought in, which YAML allows and
-			// kubectl takes: only explicit keys may not repeat.
-			if derr := checkDuplicateKeys(raw); derr == nil {
-				jsonData, err = yaml.YAMLToJSON(raw)
-			}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("invalid YAML: %w", err)
+		if jsonData, err = yamlToJSON(raw, checkAliasBomb); err != nil {
+			return nil, err
 		}
 	}
+	return parseJSON(jsonData)
+}
+
+// yamlToJSON converts one YAML document to JSON, refusing repeated keys.
+func yamlToJSON(raw []byte, checkAliasBomb bool) ([]byte, error) {
+	if checkAliasBomb {
+		if err := checkAliases(raw); err != nil {
+			return nil, err
+		}
+	}
+	// Strict: a duplicate key is an error, as in kubectl apply; which
+	// of two values a tool would keep is anyone's guess.
+	jsonData, err := yaml.YAMLToJSONStrict(raw)
+	if err != nil && bytes.Contains(raw, []byte("<<")) {
+		// The strict decoder also refuses a key that overrides one a
+		// merge key (<<: *anchor) brought in, which YAML allows and
+		// kubectl takes: only explicit keys may not repeat.
+		if derr := checkDuplicateKeys(raw); derr == nil {
+			jsonData, err = yaml.YAMLToJSON(raw)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("invalid YAML: %w", err)
+	}
+	return jsonData, nil
+}
+
+// parseJSON parses one JSON value into maps, lists and scalars.
+func parseJSON(jsonData []byte) (interface{}, error) {
 	var v interface{}
 	// Integers stay int64, which unstructured objects require.
 	strict, err := sigsjson.UnmarshalStrict(jsonData, &v, sigsjson.DisallowDuplicateFields)

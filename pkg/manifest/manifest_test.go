@@ -276,3 +276,38 @@ func TestDocumentLine(t *testing.T) {
 		})
 	}
 }
+
+func TestInputSize(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, n int) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), make([]byte, n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.yaml", 10)
+	write("b.json", 20)
+	write("notes.txt", 40)
+	write("sub/c.yml", 80)
+	for _, tt := range []struct {
+		name      string
+		paths     []string
+		recursive bool
+		want      int64
+	}{
+		{"a file", []string{filepath.Join(dir, "a.yaml")}, false, 10},
+		{"a file named, whatever its extension", []string{filepath.Join(dir, "notes.txt")}, false, 40},
+		{"a directory: its manifests", []string{dir}, false, 30},
+		{"a directory, recursively", []string{dir}, true, 110},
+		{"stdin and a missing file count nothing", []string{Stdin, filepath.Join(dir, "missing.yaml"), filepath.Join(dir, "b.json")}, false, 20},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := InputSize(tt.paths, tt.recursive); got != tt.want {
+				t.Errorf("InputSize = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}

@@ -1,13 +1,15 @@
 // Command run measures the offline audit against its baseline and prints
 // the benchmark table; hack/bench.sh drives it.
 //
-//	run offline -file cluster.yaml -plugin BIN -decodeonly BIN [-runs 5] -out offline.json
+//	run offline -file cluster.yaml -plugin BIN -decodeonly BIN [-runs 5] [-section offline-json] -out offline.json
 //	run measure -spec spec.json -out results.json
-//	run table [-offline offline.json] [-live live.json] [-strict]
+//	run table [-offline offline.json] [-offline-json offline-json.json] [-live live.json] [-strict]
 //
 // `offline` times `audit -f FILE -o json` and decodeonly (the same file
 // decoded into unstructured objects and nothing else), round-robin, and
-// records median wall time and peak RSS. The live figures come from the
+// records median wall time and peak RSS; -section offline-json files the
+// figures as the JSON dump's (10,000 small pods, `kubectl get pods -A -o
+// json`), which has its own target. The live figures come from the
 // benchmark in test/bench, which has `run measure` time its programs (a
 // process that loaded a cluster is too big to measure children's RSS, see
 // package measure) and writes the same report format. `table`
@@ -61,6 +63,7 @@ var targets = []target{
 	{"offline", nameDecodeOnly, "time", 2},
 	{"offline", nameDecodeOnly, "rss", 2},
 	{"offline", perFile, "rss", 5},
+	{"offline-json", nameDecodeOnly, "time", 1.5},
 	{"live", nameListOnly, "time", 1.2},
 	{"live", per10kPods, "rss (MiB)", 250},
 	{"live", nameKubectl, "time", 0.5},
@@ -94,7 +97,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: run offline -file FILE -plugin BIN -decodeonly BIN [-runs N] -out JSON\n       run measure -spec JSON -out JSON\n       run table [-offline JSON] [-live JSON] [-strict]")
+	fmt.Fprintln(os.Stderr, "usage: run offline -file FILE -plugin BIN -decodeonly BIN [-runs N] [-section offline-json] -out JSON\n       run measure -spec JSON -out JSON\n       run table [-offline JSON] [-offline-json JSON] [-live JSON] [-strict]")
 	os.Exit(2)
 }
 
@@ -104,6 +107,7 @@ func offline(ctx context.Context, args []string) error {
 	plugin := fs.String("plugin", "", "kubectl-psp_migrate binary")
 	decodeOnly := fs.String("decodeonly", "", "decodeonly binary")
 	runs := fs.Int("runs", 5, "timed runs per program")
+	section := fs.String("section", "offline", "offline (the cluster dump) or offline-json (the JSON dump of small pods)")
 	out := fs.String("out", "", "report to write")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -111,14 +115,17 @@ func offline(ctx context.Context, args []string) error {
 	if *file == "" || *plugin == "" || *decodeOnly == "" || *out == "" {
 		return fmt.Errorf("offline: -file, -plugin, -decodeonly and -out are required")
 	}
+	if *section != "offline" && *section != "offline-json" {
+		return fmt.Errorf("offline: -section must be offline or offline-json, not %q", *section)
+	}
 	st, err := os.Stat(*file)
 	if err != nil {
 		return err
 	}
 	dir := filepath.Dir(*out)
 	programs := []measure.Program{
-		{Name: nameDecodeOnly, Path: *decodeOnly, Args: []string{*file}, Output: filepath.Join(dir, "decodeonly.out")},
-		{Name: nameAudit, Path: *plugin, Args: []string{"audit", "-f", *file, "-o", "json"}, Output: filepath.Join(dir, "audit-offline.json")},
+		{Name: nameDecodeOnly, Path: *decodeOnly, Args: []string{*file}, Output: filepath.Join(dir, *section+"-decodeonly.out")},
+		{Name: nameAudit, Path: *plugin, Args: []string{"audit", "-f", *file, "-o", "json"}, Output: filepath.Join(dir, "audit-"+*section+".json")},
 	}
 	results, err := measure.Measure(ctx, programs, *runs, os.Stderr)
 	if err != nil {
@@ -139,7 +146,7 @@ func offline(ctx context.Context, args []string) error {
 		return fmt.Errorf("audit output: %w", err)
 	}
 	rep := &measure.Report{
-		Section: "offline",
+		Section: *section,
 		Info: map[string]string{
 			"file":    *file,
 			"bytes":   strconv.FormatInt(st.Size(), 10),
@@ -208,6 +215,7 @@ func measureCmd(ctx context.Context, args []string) error {
 func table(args []string, w io.Writer) (missed bool, err error) {
 	fs := flag.NewFlagSet("table", flag.ExitOnError)
 	offlinePath := fs.String("offline", "", "offline report")
+	offlineJSONPath := fs.String("offline-json", "", "offline report of the JSON dump")
 	livePath := fs.String("live", "", "live report")
 	strict := fs.Bool("strict", false, "exit 1 when a target is missed")
 	if err := fs.Parse(args); err != nil {
@@ -215,7 +223,7 @@ func table(args []string, w io.Writer) (missed bool, err error) {
 	}
 	fmt.Fprintf(w, "kubectl psp-migrate benchmark (%s/%s, %d CPUs, %s)\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
 	var buf bytes.Buffer
-	for _, sec := range []struct{ name, path string }{{"offline", *offlinePath}, {"live", *livePath}} {
+	for _, sec := range []struct{ name, path string }{{"offline", *offlinePath}, {"offline-json", *offlineJSONPath}, {"live", *livePath}} {
 		if sec.path == "" {
 			continue
 		}
@@ -238,9 +246,13 @@ func table(args []string, w io.Writer) (missed bool, err error) {
 func printSection(w io.Writer, rep *measure.Report) (missed bool, err error) {
 	fmt.Fprintln(w)
 	switch rep.Section {
-	case "offline":
-		fmt.Fprintf(w, "OFFLINE: %s (%.1f MB, %s objects, %s pods), median of %s runs\n",
-			rep.Info["file"], atof(rep.Info["bytes"])/1e6, rep.Info["objects"], rep.Info["pods"], rep.Info["runs"])
+	case "offline", "offline-json":
+		title := "OFFLINE"
+		if rep.Section == "offline-json" {
+			title = "OFFLINE, JSON"
+		}
+		fmt.Fprintf(w, "%s: %s (%.1f MB, %s objects, %s pods), median of %s runs\n",
+			title, rep.Info["file"], atof(rep.Info["bytes"])/1e6, rep.Info["objects"], rep.Info["pods"], rep.Info["runs"])
 	case "live":
 		fmt.Fprintf(w, "LIVE: kube-apiserver %s loaded with %s objects (%s pods), median of %s runs\n",
 			rep.Info["server"], rep.Info["objects"], rep.Info["pods"], rep.Info["runs"])

@@ -31,6 +31,15 @@ func TestTable(t *testing.T) {
 	if err := report("live", map[string][2]float64{nameAudit: {4, 200 << 20}, nameListOnly: {2, 50 << 20}, nameKubectl: {20, 900 << 20}}).Save(live); err != nil {
 		t.Fatal(err)
 	}
+	// The JSON dump: 1.4x decodeonly's time passes 1.5x; 1.6x misses.
+	jsonPass := filepath.Join(dir, "offline-json-pass.json")
+	jsonMiss := filepath.Join(dir, "offline-json-miss.json")
+	if err := report("offline-json", map[string][2]float64{nameAudit: {1.4, 300}, nameDecodeOnly: {1, 200}}).Save(jsonPass); err != nil {
+		t.Fatal(err)
+	}
+	if err := report("offline-json", map[string][2]float64{nameAudit: {1.6, 300}, nameDecodeOnly: {1, 200}}).Save(jsonMiss); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		name       string
 		args       []string
@@ -43,6 +52,8 @@ func TestTable(t *testing.T) {
 		}},
 		{"strict", []string{"-offline", offline, "-live", live, "-strict"}, true, nil},
 		{"offline only strict", []string{"-offline", offline, "-strict"}, false, []string{"PASS"}},
+		{"json dump", []string{"-offline-json", jsonPass, "-strict"}, false, []string{"OFFLINE, JSON:", "audit time / decodeonly time 1.40 <= 1.50 PASS"}},
+		{"json dump missed", []string{"-offline-json", jsonMiss, "-strict"}, true, []string{"audit time / decodeonly time 1.60 <= 1.50 MISS"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer

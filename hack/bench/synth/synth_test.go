@@ -101,3 +101,31 @@ func TestValidate(t *testing.T) {
 		t.Errorf("Default: %v", err)
 	}
 }
+
+// TestWriteJSONListRoundTrip checks that the JSON dumps read back through
+// the plugin's decoder: the whole cluster, and the small pods alone.
+func TestWriteJSONListRoundTrip(t *testing.T) {
+	inv := Generate(small)
+	for name, objs := range map[string][]any{"cluster": Objects(inv), "small pods": SmallPods(inv)} {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteJSONList(&buf, objs); err != nil {
+				t.Fatal(err)
+			}
+			got, err := manifest.Decode(buf.Bytes(), "cluster.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(objs) {
+				t.Fatalf("read back %d objects, wrote %d", len(got), len(objs))
+			}
+			back, err := inventory.FromObjects(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(back.Warnings) > 0 {
+				t.Errorf("warnings: %v", back.Warnings)
+			}
+		})
+	}
+}
