@@ -120,18 +120,29 @@ type fleetTarget struct {
 	folder string
 	// invalid is why the kubeconfig cannot reach it, found before any request.
 	invalid error
+	// cluster, user and namespace are the context's kubeconfig entries,
+	// for --list-contexts.
+	cluster, user, namespace string
 }
 
-// targets lists the selected clusters, sorted by name; withFolders when
-// each gets a folder under --output-dir, which two must not share.
-func (f *fleetOptions) targets(src *sourceOptions, withFolders bool) ([]fleetTarget, error) {
+// source names where the fleet's clusters come from, as its reports say.
+func (f *fleetOptions) source() string {
+	if f.ClusterFromDir != "" {
+		return fleet.SourceDirectory
+	}
+	return fleet.SourceKubeconfig
+}
+
+// targets lists the selected clusters, sorted by name, and the clusters
+// left out; withFolders when each gets a folder under --output-dir, which
+// two must not share.
+func (f *fleetOptions) targets(src *sourceOptions, withFolders bool) ([]fleetTarget, []fleet.Skipped, error) {
 	var all []string
-	servers := map[string]string{}
-	invalid := map[string]error{}
+	described := map[string]fleetTarget{}
 	if f.ClusterFromDir != "" {
 		entries, err := os.ReadDir(f.ClusterFromDir)
 		if err != nil {
-			return nil, fmt.Errorf("--cluster-from-dir: %w", err)
+			return nil, nil, fmt.Errorf("--cluster-from-dir: %w", err)
 		}
 		for _, e := range entries {
 			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
@@ -139,47 +150,50 @@ func (f *fleetOptions) targets(src *sourceOptions, withFolders bool) ([]fleetTar
 			}
 		}
 		if len(all) == 0 {
-			return nil, fmt.Errorf("--cluster-from-dir %s: no sub-directory (one per cluster, named after it)", f.ClusterFromDir)
+			return nil, nil, fmt.Errorf("--cluster-from-dir %s: no sub-directory (one per cluster, named after it)", f.ClusterFromDir)
 		}
 	} else {
 		raw, err := src.configFlags.ToRawKubeConfigLoader().RawConfig()
 		if err != nil {
-			return nil, fmt.Errorf("load kubeconfig: %w", err)
+			return nil, nil, fmt.Errorf("load kubeconfig: %w", err)
 		}
 		for name, c := range raw.Contexts {
 			all = append(all, name)
+			t := fleetTarget{cluster: c.Cluster, user: c.AuthInfo, namespace: c.Namespace}
 			if cl, ok := raw.Clusters[c.Cluster]; ok {
-				servers[name] = cl.Server
+				t.Server = cl.Server
 			} else {
 				// client-go would quietly fall back to localhost.
-				invalid[name] = fmt.Errorf("context %q names cluster %q, which the kubeconfig lacks", name, c.Cluster)
+				t.invalid = fmt.Errorf("context %q names cluster %q, which the kubeconfig lacks", name, c.Cluster)
 			}
+			described[name] = t
 		}
 		if len(all) == 0 {
-			return nil, errors.New("the kubeconfig has no context")
+			return nil, nil, errors.New("the kubeconfig has no context")
 		}
 	}
-	names, err := f.selector.Select(all)
+	names, skipped, err := f.selector.Explain(all)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("--contexts %s selects none of %s", strings.Join(f.Contexts, ","), strings.Join(sorted(all), ", "))
+		return nil, nil, fmt.Errorf("--contexts %s selects none of %s", strings.Join(f.Contexts, ","), strings.Join(sorted(all), ", "))
 	}
 	out := make([]fleetTarget, 0, len(names))
 	folders := map[string]string{}
 	for _, n := range names {
-		t := fleetTarget{Target: fleet.Target{Context: n, Server: servers[n]}, folder: folderName(n), invalid: invalid[n]}
+		t := described[n]
+		t.Context, t.folder = n, folderName(n)
 		if f.ClusterFromDir != "" {
 			t.dir = filepath.Join(f.ClusterFromDir, n)
 		}
 		if other, ok := folders[t.folder]; ok && withFolders {
-			return nil, fmt.Errorf("contexts %q and %q would share the folder %q under --output-dir: rename one in the kubeconfig", other, n, t.folder)
+			return nil, nil, fmt.Errorf("contexts %q and %q would share the folder %q under --output-dir: rename one in the kubeconfig", other, n, t.folder)
 		}
 		folders[t.folder] = n
 		out = append(out, t)
 	}
-	return out, nil
+	return out, skipped, nil
 }
 
 func sorted(s []string) []string {
@@ -269,6 +283,8 @@ type fleetRun struct {
 	src         *sourceOptions
 	streams     genericiooptions.IOStreams
 	toolVersion string
+	// format is the command's -o ("" for convert, which has none).
+	format string
 	// folders is true when each cluster writes to its own folder.
 	folders bool
 	// section builds a cluster's section from its single-context output
@@ -369,12 +385,15 @@ func (r *fleetRun) job(targets map[string]fleetTarget) fleet.Job[*fleetOutcome] 
 // after copying each cluster's stderr to ErrOut, prefixed with its name.
 // ok is false when --list-contexts only listed them.
 func (r *fleetRun) run(ctx context.Context) ([]fleetTarget, []fleet.Result[*fleetOutcome], bool, error) {
-	targets, err := r.opts.targets(r.src, r.folders)
+	if r.opts.ListContexts && !slices.Contains(fleet.ContextListFormats, r.listFormat()) {
+		return nil, nil, false, fmt.Errorf("--list-contexts prints %s, not %s", strings.Join(fleet.ContextListFormats, ", "), r.format)
+	}
+	targets, skipped, err := r.opts.targets(r.src, r.folders)
 	if err != nil {
 		return nil, nil, false, err
 	}
 	if r.opts.ListContexts {
-		return targets, nil, false, r.list(targets)
+		return targets, nil, false, r.list(targets, skipped)
 	}
 	byName := map[string]fleetTarget{}
 	names := make([]string, len(targets))
@@ -402,29 +421,26 @@ func (r *fleetRun) run(ctx context.Context) ([]fleetTarget, []fleet.Result[*flee
 	return targets, results, true, nil
 }
 
-// list prints the selection (--list-contexts).
-func (r *fleetRun) list(targets []fleetTarget) error {
-	var w bytes.Buffer
-	t := report.NewTable(&w)
-	if r.opts.ClusterFromDir != "" {
-		t.Header([]string{"CONTEXT", "DIRECTORY"})
-	} else {
-		t.Header([]string{"CONTEXT", "SERVER"})
+// listFormat is the -o of --list-contexts: the command's, table without one.
+func (r *fleetRun) listFormat() string {
+	if r.format == "" {
+		return fleet.FormatTable
 	}
-	for _, x := range targets {
-		second := x.Server
-		if x.dir != "" {
-			second = x.dir
+	return r.format
+}
+
+// list prints the selection (--list-contexts) and what it left out.
+func (r *fleetRun) list(targets []fleetTarget, skipped []fleet.Skipped) error {
+	listed := make([]fleet.ListedContext, len(targets))
+	for i, t := range targets {
+		listed[i] = fleet.ListedContext{Context: t.Context, Cluster: t.cluster, Server: t.Server, User: t.user,
+			Namespace: t.namespace, Directory: t.dir}
+		if t.invalid != nil {
+			listed[i].Error = t.invalid.Error()
 		}
-		if err := t.Append([]string{x.Context, dashIfEmpty(second)}); err != nil {
-			return fmt.Errorf("render context list: %w", err)
-		}
 	}
-	if err := t.Render(); err != nil {
-		return fmt.Errorf("render context list: %w", err)
-	}
-	_, err := r.streams.Out.Write(report.TrimTrailingSpace(w.Bytes()))
-	return err
+	l := fleet.NewContextList(r.opts.source(), r.opts.Contexts, listed, skipped)
+	return fleet.PrintContextList(r.streams.Out, l, r.listFormat())
 }
 
 func dashIfEmpty(s string) string {
@@ -487,11 +503,7 @@ func (r *fleetRun) report(targets []fleetTarget, results []fleet.Result[*fleetOu
 		}
 		clusters[i] = res.Value.cluster
 	}
-	source := "kubeconfig"
-	if r.opts.ClusterFromDir != "" {
-		source = "directory"
-	}
-	return fleet.New(fleet.Metadata{ToolVersion: r.toolVersion, Command: r.command, Source: source, Selector: r.opts.Contexts}, clusters)
+	return fleet.New(fleet.Metadata{ToolVersion: r.toolVersion, Command: r.command, Source: r.opts.source(), Selector: r.opts.Contexts}, clusters)
 }
 
 // print runs every selected cluster, prints the fleet report in format
@@ -532,6 +544,8 @@ func fleetExit(rep *fleet.Report) error {
 func addFleet(cmd *cobra.Command, f *fleetOptions, run func(c *cobra.Command, args []string) error) {
 	f.Parallel, f.ContextTimeout = defaultParallel, defaultContextTimeout
 	f.addFlags(cmd.Flags())
+	// The flag was just added and has no completion yet: this cannot fail.
+	_ = cmd.RegisterFlagCompletionFunc("contexts", completeContexts)
 	single := cmd.RunE
 	cmd.RunE = func(c *cobra.Command, args []string) error {
 		if !f.enabled() {
@@ -539,4 +553,65 @@ func addFleet(cmd *cobra.Command, f *fleetOptions, run func(c *cobra.Command, ar
 		}
 		return run(c, args)
 	}
+}
+
+// completeContexts completes --contexts as a comma-separated list: the
+// term after the last comma, from the contexts of the kubeconfig the
+// command would load (with --cluster-from-dir, its sub-directories), each
+// candidate carrying the terms before it so that the shell keeps them. A
+// term starting with ^ is completed as an exclusion; a /regex/ gets
+// nothing. Names the list already holds are not offered again. No space
+// follows, so that another comma can.
+func completeContexts(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	const directive = cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+	terms := strings.Split(toComplete, ",")
+	done, term := strings.Join(terms[:len(terms)-1], ","), terms[len(terms)-1]
+	if done != "" {
+		done += ","
+	}
+	if rest, ok := strings.CutPrefix(term, "^"); ok {
+		done, term = done+"^", rest
+	}
+	if strings.HasPrefix(term, "/") {
+		return nil, directive
+	}
+	given := map[string]bool{}
+	earlier, _ := cmd.Flags().GetStringSlice("contexts")
+	for _, t := range append(earlier, terms[:len(terms)-1]...) {
+		given[strings.TrimPrefix(strings.TrimSpace(t), "^")] = true
+	}
+	var out []cobra.Completion
+	for _, name := range fleetNames(cmd) {
+		if strings.HasPrefix(name, term) && !given[name] {
+			out = append(out, done+name)
+		}
+	}
+	return out, directive
+}
+
+// fleetNames are the clusters a fleet run of cmd could select, sorted, or
+// none when they cannot be read: completion offers nothing rather than fail.
+func fleetNames(cmd *cobra.Command) []string {
+	var names []string
+	if dir, _ := cmd.Flags().GetString("cluster-from-dir"); dir != "" {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return nil
+		}
+		for _, e := range entries {
+			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+				names = append(names, e.Name())
+			}
+		}
+		return names
+	}
+	raw, err := completionConfigFlags(cmd).ToRawKubeConfigLoader().RawConfig()
+	if err != nil {
+		return nil
+	}
+	for name := range raw.Contexts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
 }

@@ -54,7 +54,7 @@ func addAuditFleet(cmd *cobra.Command, o *AuditOptions) {
 		if err := f.validate(c.Flags(), &o.sourceOptions); err != nil {
 			return err
 		}
-		r := &fleetRun{command: fleet.CommandAudit, opts: f, src: &o.sourceOptions, streams: o.IOStreams, toolVersion: o.ToolVersion,
+		r := &fleetRun{command: fleet.CommandAudit, opts: f, src: &o.sourceOptions, streams: o.IOStreams, toolVersion: o.ToolVersion, format: o.Output,
 			single: func(ctx context.Context, src sourceOptions, streams genericiooptions.IOStreams, _ fleetTarget) error {
 				one := *o
 				one.sourceOptions, one.IOStreams, one.Output = src, streams, report.FormatJSON
@@ -86,7 +86,7 @@ func addReadinessFleet(cmd *cobra.Command, o *ReadinessOptions) {
 		if err := f.validate(c.Flags(), &o.sourceOptions); err != nil {
 			return err
 		}
-		r := &fleetRun{command: fleet.CommandReadiness, opts: f, src: &o.sourceOptions, streams: o.IOStreams, toolVersion: o.ToolVersion, folders: o.OutputDir != "",
+		r := &fleetRun{command: fleet.CommandReadiness, opts: f, src: &o.sourceOptions, streams: o.IOStreams, toolVersion: o.ToolVersion, folders: o.OutputDir != "", format: o.Output,
 			single: func(ctx context.Context, src sourceOptions, streams genericiooptions.IOStreams, t fleetTarget) error {
 				one := *o
 				one.sourceOptions, one.IOStreams, one.Output = src, streams, readiness.FormatJSON

@@ -22,6 +22,14 @@ const (
 	CommandReadiness = "readiness"
 )
 
+// Sources of a fleet: where its clusters were read from.
+const (
+	// SourceKubeconfig: live contexts of the kubeconfig.
+	SourceKubeconfig = "kubeconfig"
+	// SourceDirectory: --cluster-from-dir, one sub-directory per cluster.
+	SourceDirectory = "directory"
+)
+
 // Error classes of a cluster that produced no report.
 const (
 	// ClassUnreachable: the API server could not be reached (refused,
