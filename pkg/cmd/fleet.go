@@ -13,7 +13,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -21,7 +20,6 @@ import (
 	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/fleet"
@@ -219,13 +217,11 @@ func folderName(context string) string {
 	return s
 }
 
-// podTap passes a streamed read's pods on to the audit and keeps, of the
-// pods no controller owns (bare and static pods, their own workloads),
-// what a blocker names them by: images and the Helm chart label.
+// podTap passes a streamed read's pods on to the audit, noting what the
+// blockers need of the bare ones (fleet.BarePods).
 type podTap struct {
 	next live.PodSink
-	mu   sync.Mutex
-	pods []corev1.Pod
+	bare fleet.BarePods
 }
 
 // Ready implements live.PodSink.
@@ -233,40 +229,21 @@ func (p *podTap) Ready(inv *inventory.Inventory) error { return p.next.Ready(inv
 
 // Add implements live.PodSink.
 func (p *podTap) Add(pods []corev1.Pod, restart bool) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if restart {
-		p.pods = nil
-	}
-	for i := range pods {
-		pod := &pods[i]
-		if c := metav1.GetControllerOf(pod); c != nil && c.Kind != "Node" {
-			continue
-		}
-		kept := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: pod.Namespace, Name: pod.Name}}
-		if chart, ok := pod.Labels[fleet.LabelHelmChart]; ok {
-			kept.Labels = map[string]string{fleet.LabelHelmChart: chart}
-		}
-		for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
-			for _, c := range list {
-				kept.Spec.Containers = append(kept.Spec.Containers, corev1.Container{Image: c.Image})
-			}
-		}
-		for _, c := range pod.Spec.EphemeralContainers {
-			kept.Spec.Containers = append(kept.Spec.Containers, corev1.Container{Image: c.Image})
-		}
-		p.pods = append(p.pods, kept)
-	}
+	p.bare.Add(pods, restart)
 	return p.next.Add(pods, restart)
 }
 
 // fleetOutcome is what one cluster's single-context run left.
 type fleetOutcome struct {
-	out, errOut bytes.Buffer
-	inv         *inventory.Inventory
-	audit       *report.AuditReport
-	code        int
-	version     string
+	// out is the cluster's report, held until the fleet's is printed.
+	out    fleet.Spool
+	errOut bytes.Buffer
+	inv    *inventory.Inventory
+	// bare are the bare pods of a streamed read (nil otherwise).
+	bare    *fleet.BarePods
+	audit   *report.AuditReport
+	code    int
+	version string
 	// cluster is the section, or sectionErr why it could not be built.
 	cluster    fleet.Cluster
 	sectionErr error
@@ -367,15 +344,13 @@ func (r *fleetRun) job(targets map[string]fleetTarget) fleet.Job[*fleetOutcome] 
 		}
 		if r.section != nil {
 			t.Version = o.version
-			if o.inv != nil && tap.next != nil {
-				// Streamed: the inventory holds no pod, the tap holds
-				// what the blockers need of the bare ones.
-				o.inv.Pods = append(o.inv.Pods, tap.pods...)
+			if tap.next != nil {
+				o.bare = &tap.bare
 			}
 			o.cluster, o.sectionErr = r.section(t, o)
 			// Built now, so that a fleet holds one inventory per running
 			// job rather than one per cluster until the end.
-			o.inv, o.audit = nil, nil
+			o.inv, o.audit, o.bare = nil, nil, nil
 		}
 		return o, nil
 	}

@@ -62,7 +62,7 @@ func addAuditFleet(cmd *cobra.Command, o *AuditOptions) {
 			}}
 		level := failLevel(o.FailOn)
 		r.section = func(t fleetTarget, out *fleetOutcome) (fleet.Cluster, error) {
-			return fleet.AuditSection(t.Target, out.out.Bytes(), out.code, out.audit, out.inv, level)
+			return fleet.AuditSection(t.Target, &out.out, out.code, out.audit, out.inv, out.bare, level)
 		}
 		return r.print(c.Context(), o.Out, o.Output)
 	})
@@ -96,7 +96,7 @@ func addReadinessFleet(cmd *cobra.Command, o *ReadinessOptions) {
 				return one.Run(ctx)
 			}}
 		r.section = func(t fleetTarget, out *fleetOutcome) (fleet.Cluster, error) {
-			return fleet.ReadinessSection(t.Target, out.out.Bytes(), out.code, out.inv)
+			return fleet.ReadinessSection(t.Target, &out.out, out.code, out.inv)
 		}
 		return r.print(c.Context(), o.Out, o.Output)
 	})
