@@ -540,10 +540,8 @@ func addFleet(cmd *cobra.Command, f *fleetOptions, run func(c *cobra.Command, ar
 func completeContexts(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	const directive = cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 	terms := strings.Split(toComplete, ",")
-	done, term := strings.Join(terms[:len(terms)-1], ","), terms[len(terms)-1]
-	if done != "" {
-		done += ","
-	}
+	cut := strings.LastIndex(toComplete, ",") + 1
+	done, term := toComplete[:cut], toComplete[cut:]
 	if rest, ok := strings.CutPrefix(term, "^"); ok {
 		done, term = done+"^", rest
 	}

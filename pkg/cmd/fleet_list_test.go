@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/yaml"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/fleet"
@@ -155,6 +156,34 @@ func TestContextsCompletion(t *testing.T) {
 		_, out, _ := runRoot(t, cobra.ShellCompRequestCmd, "audit", "--contexts", "kind")
 		if got := completionCandidates(out); !slices.Equal(got, []string{"kind-kind"}) {
 			t.Errorf("candidates = %q", got)
+		}
+	})
+}
+
+// FuzzContextsCompletion: whatever the word being completed holds, the
+// completion never fails, and every candidate extends the word, as a shell
+// requires of what it offers.
+func FuzzContextsCompletion(f *testing.F) {
+	for _, seed := range []string{"", "prod", "prod-eu,", "^", "a,^p", "/x/,^/y", ",,", "^^", "prod-eu,prod-eu,"} {
+		f.Add(seed)
+	}
+	root := NewCmdPSPMigrate(genericiooptions.NewTestIOStreamsDiscard(), testBuild)
+	audit, _, err := root.Find([]string{"audit"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := audit.Flags().Set("kubeconfig", fleetKubeconfig); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, word string) {
+		got, directive := completeContexts(audit, nil, word)
+		if directive != cobra.ShellCompDirectiveNoFileComp|cobra.ShellCompDirectiveNoSpace {
+			t.Errorf("%q: directive %v", word, directive)
+		}
+		for _, c := range got {
+			if !strings.HasPrefix(c, word) {
+				t.Errorf("%q: candidate %q does not extend it", word, c)
+			}
 		}
 	})
 }
