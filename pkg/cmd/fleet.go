@@ -25,6 +25,7 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/fleet"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/live"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/readiness"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 )
 
@@ -240,10 +241,12 @@ type fleetOutcome struct {
 	errOut bytes.Buffer
 	inv    *inventory.Inventory
 	// bare are the bare pods of a streamed read (nil otherwise).
-	bare    *fleet.BarePods
-	audit   *report.AuditReport
-	code    int
-	version string
+	bare  *fleet.BarePods
+	audit *report.AuditReport
+	// readiness is the report a readiness run printed.
+	readiness *readiness.Report
+	code      int
+	version   string
 	// cluster is the section, or sectionErr why it could not be built.
 	cluster    fleet.Cluster
 	sectionErr error
@@ -331,6 +334,7 @@ func (r *fleetRun) job(targets map[string]fleetTarget) fleet.Job[*fleetOutcome] 
 		src.tapPods = func(next live.PodSink) live.PodSink { tap.next = next; return tap }
 		src.onRead = func(inv *inventory.Inventory) { o.inv = inv }
 		src.onAudit = func(rep *report.AuditReport) { o.audit = rep }
+		src.onReadiness = func(rep *readiness.Report) { o.readiness = rep }
 		streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &o.out, ErrOut: &o.errOut}
 		err := r.single(ctx, src, streams, t)
 		if version != nil {
@@ -350,7 +354,7 @@ func (r *fleetRun) job(targets map[string]fleetTarget) fleet.Job[*fleetOutcome] 
 			o.cluster, o.sectionErr = r.section(t, o)
 			// Built now, so that a fleet holds one inventory per running
 			// job rather than one per cluster until the end.
-			o.inv, o.audit, o.bare = nil, nil, nil
+			o.inv, o.audit, o.readiness, o.bare = nil, nil, nil, nil
 		}
 		return o, nil
 	}

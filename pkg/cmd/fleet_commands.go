@@ -96,7 +96,7 @@ func addReadinessFleet(cmd *cobra.Command, o *ReadinessOptions) {
 				return one.Run(ctx)
 			}}
 		r.section = func(t fleetTarget, out *fleetOutcome) (fleet.Cluster, error) {
-			return fleet.ReadinessSection(t.Target, &out.out, out.code, out.inv)
+			return fleet.ReadinessSection(t.Target, &out.out, out.code, out.readiness, out.inv)
 		}
 		return r.print(c.Context(), o.Out, o.Output)
 	})

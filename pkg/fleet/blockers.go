@@ -103,12 +103,15 @@ func rejectedToday(w *report.Workload) bool {
 
 // ReadinessSection builds the section of a cluster checked by readiness
 // from what its single-context run printed with -o json (raw, which the
-// section keeps as its report) and the exit code it returned. Every blocking check is a blocker, and so is every workload
+// section keeps as its report), the exit code it returned and the report
+// it printed (nil: decoded from raw). Every blocking check is a blocker, and so is every workload
 // it names, with its images and chart.
-func ReadinessSection(t Target, raw *Spool, exitCode int, inv *inventory.Inventory) (Cluster, error) {
-	var rep readiness.Report
-	if err := json.NewDecoder(raw.Reader()).Decode(&rep); err != nil {
-		return Cluster{}, fmt.Errorf("decode the readiness report of context %q: %w", t.Context, err)
+func ReadinessSection(t Target, raw *Spool, exitCode int, rep *readiness.Report, inv *inventory.Inventory) (Cluster, error) {
+	if rep == nil {
+		rep = &readiness.Report{}
+		if err := json.NewDecoder(raw.Reader()).Decode(rep); err != nil {
+			return Cluster{}, fmt.Errorf("decode the readiness report of context %q: %w", t.Context, err)
+		}
 	}
 	c := Cluster{Context: t.Context, Server: t.Server, KubernetesVersion: t.Version, ExitCode: exitCode,
 		Verdict: rep.Verdict, spool: nonEmpty(raw)}
