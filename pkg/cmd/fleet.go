@@ -13,7 +13,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -21,12 +20,12 @@ import (
 	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/fleet"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/live"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/readiness"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 )
 
@@ -120,18 +119,29 @@ type fleetTarget struct {
 	folder string
 	// invalid is why the kubeconfig cannot reach it, found before any request.
 	invalid error
+	// cluster, user and namespace are the context's kubeconfig entries,
+	// for --list-contexts.
+	cluster, user, namespace string
 }
 
-// targets lists the selected clusters, sorted by name; withFolders when
-// each gets a folder under --output-dir, which two must not share.
-func (f *fleetOptions) targets(src *sourceOptions, withFolders bool) ([]fleetTarget, error) {
+// source names where the fleet's clusters come from, as its reports say.
+func (f *fleetOptions) source() string {
+	if f.ClusterFromDir != "" {
+		return fleet.SourceDirectory
+	}
+	return fleet.SourceKubeconfig
+}
+
+// targets lists the selected clusters, sorted by name, and the clusters
+// left out; withFolders when each gets a folder under --output-dir, which
+// two must not share.
+func (f *fleetOptions) targets(src *sourceOptions, withFolders bool) ([]fleetTarget, []fleet.Skipped, error) {
 	var all []string
-	servers := map[string]string{}
-	invalid := map[string]error{}
+	described := map[string]fleetTarget{}
 	if f.ClusterFromDir != "" {
 		entries, err := os.ReadDir(f.ClusterFromDir)
 		if err != nil {
-			return nil, fmt.Errorf("--cluster-from-dir: %w", err)
+			return nil, nil, fmt.Errorf("--cluster-from-dir: %w", err)
 		}
 		for _, e := range entries {
 			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
@@ -139,47 +149,50 @@ func (f *fleetOptions) targets(src *sourceOptions, withFolders bool) ([]fleetTar
 			}
 		}
 		if len(all) == 0 {
-			return nil, fmt.Errorf("--cluster-from-dir %s: no sub-directory (one per cluster, named after it)", f.ClusterFromDir)
+			return nil, nil, fmt.Errorf("--cluster-from-dir %s: no sub-directory (one per cluster, named after it)", f.ClusterFromDir)
 		}
 	} else {
 		raw, err := src.configFlags.ToRawKubeConfigLoader().RawConfig()
 		if err != nil {
-			return nil, fmt.Errorf("load kubeconfig: %w", err)
+			return nil, nil, fmt.Errorf("load kubeconfig: %w", err)
 		}
 		for name, c := range raw.Contexts {
 			all = append(all, name)
+			t := fleetTarget{cluster: c.Cluster, user: c.AuthInfo, namespace: c.Namespace}
 			if cl, ok := raw.Clusters[c.Cluster]; ok {
-				servers[name] = cl.Server
+				t.Server = cl.Server
 			} else {
 				// client-go would quietly fall back to localhost.
-				invalid[name] = fmt.Errorf("context %q names cluster %q, which the kubeconfig lacks", name, c.Cluster)
+				t.invalid = fmt.Errorf("context %q names cluster %q, which the kubeconfig lacks", name, c.Cluster)
 			}
+			described[name] = t
 		}
 		if len(all) == 0 {
-			return nil, errors.New("the kubeconfig has no context")
+			return nil, nil, errors.New("the kubeconfig has no context")
 		}
 	}
-	names, err := f.selector.Select(all)
+	names, skipped, err := f.selector.Explain(all)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("--contexts %s selects none of %s", strings.Join(f.Contexts, ","), strings.Join(sorted(all), ", "))
+		return nil, nil, fmt.Errorf("--contexts %s selects none of %s", strings.Join(f.Contexts, ","), strings.Join(sorted(all), ", "))
 	}
 	out := make([]fleetTarget, 0, len(names))
 	folders := map[string]string{}
 	for _, n := range names {
-		t := fleetTarget{Target: fleet.Target{Context: n, Server: servers[n]}, folder: folderName(n), invalid: invalid[n]}
+		t := described[n]
+		t.Context, t.folder = n, folderName(n)
 		if f.ClusterFromDir != "" {
 			t.dir = filepath.Join(f.ClusterFromDir, n)
 		}
 		if other, ok := folders[t.folder]; ok && withFolders {
-			return nil, fmt.Errorf("contexts %q and %q would share the folder %q under --output-dir: rename one in the kubeconfig", other, n, t.folder)
+			return nil, nil, fmt.Errorf("contexts %q and %q would share the folder %q under --output-dir: rename one in the kubeconfig", other, n, t.folder)
 		}
 		folders[t.folder] = n
 		out = append(out, t)
 	}
-	return out, nil
+	return out, skipped, nil
 }
 
 func sorted(s []string) []string {
@@ -205,13 +218,11 @@ func folderName(context string) string {
 	return s
 }
 
-// podTap passes a streamed read's pods on to the audit and keeps, of the
-// pods no controller owns (bare and static pods, their own workloads),
-// what a blocker names them by: images and the Helm chart label.
+// podTap passes a streamed read's pods on to the audit, noting what the
+// blockers need of the bare ones (fleet.BarePods).
 type podTap struct {
 	next live.PodSink
-	mu   sync.Mutex
-	pods []corev1.Pod
+	bare fleet.BarePods
 }
 
 // Ready implements live.PodSink.
@@ -219,40 +230,23 @@ func (p *podTap) Ready(inv *inventory.Inventory) error { return p.next.Ready(inv
 
 // Add implements live.PodSink.
 func (p *podTap) Add(pods []corev1.Pod, restart bool) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if restart {
-		p.pods = nil
-	}
-	for i := range pods {
-		pod := &pods[i]
-		if c := metav1.GetControllerOf(pod); c != nil && c.Kind != "Node" {
-			continue
-		}
-		kept := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: pod.Namespace, Name: pod.Name}}
-		if chart, ok := pod.Labels[fleet.LabelHelmChart]; ok {
-			kept.Labels = map[string]string{fleet.LabelHelmChart: chart}
-		}
-		for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
-			for _, c := range list {
-				kept.Spec.Containers = append(kept.Spec.Containers, corev1.Container{Image: c.Image})
-			}
-		}
-		for _, c := range pod.Spec.EphemeralContainers {
-			kept.Spec.Containers = append(kept.Spec.Containers, corev1.Container{Image: c.Image})
-		}
-		p.pods = append(p.pods, kept)
-	}
+	p.bare.Add(pods, restart)
 	return p.next.Add(pods, restart)
 }
 
 // fleetOutcome is what one cluster's single-context run left.
 type fleetOutcome struct {
-	out, errOut bytes.Buffer
-	inv         *inventory.Inventory
-	audit       *report.AuditReport
-	code        int
-	version     string
+	// out is the cluster's report, held until the fleet's is printed.
+	out    fleet.Spool
+	errOut bytes.Buffer
+	inv    *inventory.Inventory
+	// bare are the bare pods of a streamed read (nil otherwise).
+	bare  *fleet.BarePods
+	audit *report.AuditReport
+	// readiness is the report a readiness run printed.
+	readiness *readiness.Report
+	code      int
+	version   string
 	// cluster is the section, or sectionErr why it could not be built.
 	cluster    fleet.Cluster
 	sectionErr error
@@ -269,6 +263,8 @@ type fleetRun struct {
 	src         *sourceOptions
 	streams     genericiooptions.IOStreams
 	toolVersion string
+	// format is the command's -o ("" for convert, which has none).
+	format string
 	// folders is true when each cluster writes to its own folder.
 	folders bool
 	// section builds a cluster's section from its single-context output
@@ -338,6 +334,7 @@ func (r *fleetRun) job(targets map[string]fleetTarget) fleet.Job[*fleetOutcome] 
 		src.tapPods = func(next live.PodSink) live.PodSink { tap.next = next; return tap }
 		src.onRead = func(inv *inventory.Inventory) { o.inv = inv }
 		src.onAudit = func(rep *report.AuditReport) { o.audit = rep }
+		src.onReadiness = func(rep *readiness.Report) { o.readiness = rep }
 		streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &o.out, ErrOut: &o.errOut}
 		err := r.single(ctx, src, streams, t)
 		if version != nil {
@@ -351,15 +348,13 @@ func (r *fleetRun) job(targets map[string]fleetTarget) fleet.Job[*fleetOutcome] 
 		}
 		if r.section != nil {
 			t.Version = o.version
-			if o.inv != nil && tap.next != nil {
-				// Streamed: the inventory holds no pod, the tap holds
-				// what the blockers need of the bare ones.
-				o.inv.Pods = append(o.inv.Pods, tap.pods...)
+			if tap.next != nil {
+				o.bare = &tap.bare
 			}
 			o.cluster, o.sectionErr = r.section(t, o)
 			// Built now, so that a fleet holds one inventory per running
 			// job rather than one per cluster until the end.
-			o.inv, o.audit = nil, nil
+			o.inv, o.audit, o.readiness, o.bare = nil, nil, nil, nil
 		}
 		return o, nil
 	}
@@ -369,12 +364,15 @@ func (r *fleetRun) job(targets map[string]fleetTarget) fleet.Job[*fleetOutcome] 
 // after copying each cluster's stderr to ErrOut, prefixed with its name.
 // ok is false when --list-contexts only listed them.
 func (r *fleetRun) run(ctx context.Context) ([]fleetTarget, []fleet.Result[*fleetOutcome], bool, error) {
-	targets, err := r.opts.targets(r.src, r.folders)
+	if r.opts.ListContexts && !slices.Contains(fleet.ContextListFormats, r.listFormat()) {
+		return nil, nil, false, fmt.Errorf("--list-contexts prints %s, not %s", strings.Join(fleet.ContextListFormats, ", "), r.format)
+	}
+	targets, skipped, err := r.opts.targets(r.src, r.folders)
 	if err != nil {
 		return nil, nil, false, err
 	}
 	if r.opts.ListContexts {
-		return targets, nil, false, r.list(targets)
+		return targets, nil, false, r.list(targets, skipped)
 	}
 	byName := map[string]fleetTarget{}
 	names := make([]string, len(targets))
@@ -402,29 +400,26 @@ func (r *fleetRun) run(ctx context.Context) ([]fleetTarget, []fleet.Result[*flee
 	return targets, results, true, nil
 }
 
-// list prints the selection (--list-contexts).
-func (r *fleetRun) list(targets []fleetTarget) error {
-	var w bytes.Buffer
-	t := report.NewTable(&w)
-	if r.opts.ClusterFromDir != "" {
-		t.Header([]string{"CONTEXT", "DIRECTORY"})
-	} else {
-		t.Header([]string{"CONTEXT", "SERVER"})
+// listFormat is the -o of --list-contexts: the command's, table without one.
+func (r *fleetRun) listFormat() string {
+	if r.format == "" {
+		return fleet.FormatTable
 	}
-	for _, x := range targets {
-		second := x.Server
-		if x.dir != "" {
-			second = x.dir
+	return r.format
+}
+
+// list prints the selection (--list-contexts) and what it left out.
+func (r *fleetRun) list(targets []fleetTarget, skipped []fleet.Skipped) error {
+	listed := make([]fleet.ListedContext, len(targets))
+	for i, t := range targets {
+		listed[i] = fleet.ListedContext{Context: t.Context, Cluster: t.cluster, Server: t.Server, User: t.user,
+			Namespace: t.namespace, Directory: t.dir}
+		if t.invalid != nil {
+			listed[i].Error = t.invalid.Error()
 		}
-		if err := t.Append([]string{x.Context, dashIfEmpty(second)}); err != nil {
-			return fmt.Errorf("render context list: %w", err)
-		}
 	}
-	if err := t.Render(); err != nil {
-		return fmt.Errorf("render context list: %w", err)
-	}
-	_, err := r.streams.Out.Write(report.TrimTrailingSpace(w.Bytes()))
-	return err
+	l := fleet.NewContextList(r.opts.source(), r.opts.Contexts, listed, skipped)
+	return fleet.PrintContextList(r.streams.Out, l, r.listFormat())
 }
 
 func dashIfEmpty(s string) string {
@@ -487,11 +482,7 @@ func (r *fleetRun) report(targets []fleetTarget, results []fleet.Result[*fleetOu
 		}
 		clusters[i] = res.Value.cluster
 	}
-	source := "kubeconfig"
-	if r.opts.ClusterFromDir != "" {
-		source = "directory"
-	}
-	return fleet.New(fleet.Metadata{ToolVersion: r.toolVersion, Command: r.command, Source: source, Selector: r.opts.Contexts}, clusters)
+	return fleet.New(fleet.Metadata{ToolVersion: r.toolVersion, Command: r.command, Source: r.opts.source(), Selector: r.opts.Contexts}, clusters)
 }
 
 // print runs every selected cluster, prints the fleet report in format
@@ -532,6 +523,8 @@ func fleetExit(rep *fleet.Report) error {
 func addFleet(cmd *cobra.Command, f *fleetOptions, run func(c *cobra.Command, args []string) error) {
 	f.Parallel, f.ContextTimeout = defaultParallel, defaultContextTimeout
 	f.addFlags(cmd.Flags())
+	// The flag was just added and has no completion yet: this cannot fail.
+	_ = cmd.RegisterFlagCompletionFunc("contexts", completeContexts)
 	single := cmd.RunE
 	cmd.RunE = func(c *cobra.Command, args []string) error {
 		if !f.enabled() {
@@ -539,4 +532,63 @@ func addFleet(cmd *cobra.Command, f *fleetOptions, run func(c *cobra.Command, ar
 		}
 		return run(c, args)
 	}
+}
+
+// completeContexts completes --contexts as a comma-separated list: the
+// term after the last comma, from the contexts of the kubeconfig the
+// command would load (with --cluster-from-dir, its sub-directories), each
+// candidate carrying the terms before it so that the shell keeps them. A
+// term starting with ^ is completed as an exclusion; a /regex/ gets
+// nothing. Names the list already holds are not offered again. No space
+// follows, so that another comma can.
+func completeContexts(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	const directive = cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+	terms := strings.Split(toComplete, ",")
+	cut := strings.LastIndex(toComplete, ",") + 1
+	done, term := toComplete[:cut], toComplete[cut:]
+	if rest, ok := strings.CutPrefix(term, "^"); ok {
+		done, term = done+"^", rest
+	}
+	if strings.HasPrefix(term, "/") {
+		return nil, directive
+	}
+	given := map[string]bool{}
+	earlier, _ := cmd.Flags().GetStringSlice("contexts")
+	for _, t := range append(earlier, terms[:len(terms)-1]...) {
+		given[strings.TrimPrefix(strings.TrimSpace(t), "^")] = true
+	}
+	var out []cobra.Completion
+	for _, name := range fleetNames(cmd) {
+		if strings.HasPrefix(name, term) && !given[name] {
+			out = append(out, done+name)
+		}
+	}
+	return out, directive
+}
+
+// fleetNames are the clusters a fleet run of cmd could select, sorted, or
+// none when they cannot be read: completion offers nothing rather than fail.
+func fleetNames(cmd *cobra.Command) []string {
+	var names []string
+	if dir, _ := cmd.Flags().GetString("cluster-from-dir"); dir != "" {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return nil
+		}
+		for _, e := range entries {
+			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+				names = append(names, e.Name())
+			}
+		}
+		return names
+	}
+	raw, err := completionConfigFlags(cmd).ToRawKubeConfigLoader().RawConfig()
+	if err != nil {
+		return nil
+	}
+	for name := range raw.Contexts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
 }

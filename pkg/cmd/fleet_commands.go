@@ -54,7 +54,7 @@ func addAuditFleet(cmd *cobra.Command, o *AuditOptions) {
 		if err := f.validate(c.Flags(), &o.sourceOptions); err != nil {
 			return err
 		}
-		r := &fleetRun{command: fleet.CommandAudit, opts: f, src: &o.sourceOptions, streams: o.IOStreams, toolVersion: o.ToolVersion,
+		r := &fleetRun{command: fleet.CommandAudit, opts: f, src: &o.sourceOptions, streams: o.IOStreams, toolVersion: o.ToolVersion, format: o.Output,
 			single: func(ctx context.Context, src sourceOptions, streams genericiooptions.IOStreams, _ fleetTarget) error {
 				one := *o
 				one.sourceOptions, one.IOStreams, one.Output = src, streams, report.FormatJSON
@@ -62,7 +62,7 @@ func addAuditFleet(cmd *cobra.Command, o *AuditOptions) {
 			}}
 		level := failLevel(o.FailOn)
 		r.section = func(t fleetTarget, out *fleetOutcome) (fleet.Cluster, error) {
-			return fleet.AuditSection(t.Target, out.out.Bytes(), out.code, out.audit, out.inv, level)
+			return fleet.AuditSection(t.Target, &out.out, out.code, out.audit, out.inv, out.bare, level)
 		}
 		return r.print(c.Context(), o.Out, o.Output)
 	})
@@ -86,7 +86,7 @@ func addReadinessFleet(cmd *cobra.Command, o *ReadinessOptions) {
 		if err := f.validate(c.Flags(), &o.sourceOptions); err != nil {
 			return err
 		}
-		r := &fleetRun{command: fleet.CommandReadiness, opts: f, src: &o.sourceOptions, streams: o.IOStreams, toolVersion: o.ToolVersion, folders: o.OutputDir != "",
+		r := &fleetRun{command: fleet.CommandReadiness, opts: f, src: &o.sourceOptions, streams: o.IOStreams, toolVersion: o.ToolVersion, folders: o.OutputDir != "", format: o.Output,
 			single: func(ctx context.Context, src sourceOptions, streams genericiooptions.IOStreams, t fleetTarget) error {
 				one := *o
 				one.sourceOptions, one.IOStreams, one.Output = src, streams, readiness.FormatJSON
@@ -96,7 +96,7 @@ func addReadinessFleet(cmd *cobra.Command, o *ReadinessOptions) {
 				return one.Run(ctx)
 			}}
 		r.section = func(t fleetTarget, out *fleetOutcome) (fleet.Cluster, error) {
-			return fleet.ReadinessSection(t.Target, out.out.Bytes(), out.code, out.inv)
+			return fleet.ReadinessSection(t.Target, &out.out, out.code, out.readiness, out.inv)
 		}
 		return r.print(c.Context(), o.Out, o.Output)
 	})

@@ -207,6 +207,9 @@ func (o *ReadinessOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if o.onReadiness != nil {
+		o.onReadiness(res)
+	}
 	for _, i := range res.Incomplete {
 		warn(o.ErrOut, "incomplete read: %s", i)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/live"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/manifest"
+	"github.com/psp-migrate/kubectl-psp-migrate/pkg/readiness"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 )
 
@@ -80,6 +81,9 @@ type sourceOptions struct {
 	// a fleet run builds the cluster's section from it rather than decode
 	// megabytes of the JSON it printed.
 	onAudit func(*report.AuditReport)
+	// onReadiness, when set, is given the readiness report before it is
+	// printed, as onAudit is the audit's.
+	onReadiness func(*readiness.Report)
 	// tapPods, when set, wraps podSink: a fleet run notes what it needs of
 	// the pods a streamed read does not keep.
 	tapPods func(live.PodSink) live.PodSink

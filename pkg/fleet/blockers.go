@@ -7,8 +7,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/inventory"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/pss"
@@ -36,19 +38,20 @@ type Target struct {
 }
 
 // AuditSection builds the section of an audited cluster from what its
-// single-context run printed with -o json, the exit code it returned and
-// the report it printed (nil: decoded from raw). inv (may be nil) is the
-// inventory it read, for the images and charts of its blockers; failLevel
-// (may be "") is the strictest level of --fail-on, whose failures are
-// blockers too.
-func AuditSection(t Target, raw []byte, exitCode int, rep *report.AuditReport, inv *inventory.Inventory, failLevel string) (Cluster, error) {
+// single-context run printed with -o json (raw, which the section keeps as
+// its report), the exit code it returned and the report it printed (nil:
+// decoded from raw). inv (may be nil) is the
+// inventory it read and bare (may be nil) the bare pods a streamed read
+// passed on, for the images and charts of its blockers; failLevel (may be
+// "") is the strictest level of --fail-on, whose failures are blockers too.
+func AuditSection(t Target, raw *Spool, exitCode int, rep *report.AuditReport, inv *inventory.Inventory, bare *BarePods, failLevel string) (Cluster, error) {
 	if rep == nil {
 		rep = &report.AuditReport{}
-		if err := json.Unmarshal(raw, rep); err != nil {
+		if err := json.NewDecoder(raw.Reader()).Decode(rep); err != nil {
 			return Cluster{}, fmt.Errorf("decode the audit report of context %q: %w", t.Context, err)
 		}
 	}
-	c := Cluster{Context: t.Context, Server: t.Server, KubernetesVersion: t.Version, ExitCode: exitCode, Report: json.RawMessage(raw)}
+	c := Cluster{Context: t.Context, Server: t.Server, KubernetesVersion: t.Version, ExitCode: exitCode, spool: nonEmpty(raw)}
 	switch exitCode {
 	case exitOK:
 		c.Verdict = VerdictPass
@@ -59,6 +62,7 @@ func AuditSection(t Target, raw []byte, exitCode int, rep *report.AuditReport, i
 	}
 	c.Counts = &Counts{Workloads: rep.Summary.Workloads, Incomplete: len(rep.Incomplete), WorkloadsByLevel: rep.Summary.WorkloadsByLevel}
 	ix := newWorkloadIndex(inv)
+	bare.into(ix)
 	var bs blockers
 	for i := range rep.Workloads {
 		w := &rep.Workloads[i]
@@ -82,6 +86,15 @@ func AuditSection(t Target, raw []byte, exitCode int, rep *report.AuditReport, i
 	return c, nil
 }
 
+// nonEmpty is s, or nil when nothing was written to it: a section
+// without a report has none, as one with a nil Report.
+func nonEmpty(s *Spool) *Spool {
+	if s == nil || s.Len() == 0 {
+		return nil
+	}
+	return s
+}
+
 // rejectedToday: PSP refuses the template and no pod runs, so it is not
 // running today and nothing relies on its mutation (readiness skips it too).
 func rejectedToday(w *report.Workload) bool {
@@ -89,16 +102,19 @@ func rejectedToday(w *report.Workload) bool {
 }
 
 // ReadinessSection builds the section of a cluster checked by readiness
-// from what its single-context run printed with -o json and the exit code
-// it returned. Every blocking check is a blocker, and so is every workload
+// from what its single-context run printed with -o json (raw, which the
+// section keeps as its report), the exit code it returned and the report
+// it printed (nil: decoded from raw). Every blocking check is a blocker, and so is every workload
 // it names, with its images and chart.
-func ReadinessSection(t Target, raw []byte, exitCode int, inv *inventory.Inventory) (Cluster, error) {
-	var rep readiness.Report
-	if err := json.Unmarshal(raw, &rep); err != nil {
-		return Cluster{}, fmt.Errorf("decode the readiness report of context %q: %w", t.Context, err)
+func ReadinessSection(t Target, raw *Spool, exitCode int, rep *readiness.Report, inv *inventory.Inventory) (Cluster, error) {
+	if rep == nil {
+		rep = &readiness.Report{}
+		if err := json.NewDecoder(raw.Reader()).Decode(rep); err != nil {
+			return Cluster{}, fmt.Errorf("decode the readiness report of context %q: %w", t.Context, err)
+		}
 	}
 	c := Cluster{Context: t.Context, Server: t.Server, KubernetesVersion: t.Version, ExitCode: exitCode,
-		Verdict: rep.Verdict, Report: json.RawMessage(raw)}
+		Verdict: rep.Verdict, spool: nonEmpty(raw)}
 	c.Counts = &Counts{Incomplete: len(rep.Incomplete),
 		Blocking: rep.Summary.Block, Warnings: rep.Summary.Warn, BlockedWorkloads: rep.Summary.BlockedWorkloads}
 	ix := newWorkloadIndex(inv)
@@ -187,9 +203,55 @@ func newWorkloadIndex(inv *inventory.Inventory) workloadIndex {
 	}
 	for i := range inv.Pods {
 		p := &inv.Pods[i]
-		ix[p.Namespace+"/Pod/"+p.Name] = workloadInfo{chart: ChartName(p.Labels[LabelHelmChart]), images: images(&p.Spec)}
+		ix[podKey(p)] = podInfo(p)
 	}
 	return ix
+}
+
+func podKey(p *corev1.Pod) string { return p.Namespace + "/Pod/" + p.Name }
+
+func podInfo(p *corev1.Pod) workloadInfo {
+	return workloadInfo{chart: ChartName(p.Labels[LabelHelmChart]), images: images(&p.Spec)}
+}
+
+// BarePods notes, of the pods a streamed read hands over and does not
+// keep, what a blocker names the bare ones by (their images and chart):
+// bare and static pods are their own workloads, and the inventory of a
+// streamed read holds no pod. It keeps a few strings per pod, never the
+// pod. Safe for concurrent use.
+type BarePods struct {
+	mu   sync.Mutex
+	pods workloadIndex
+}
+
+// Add notes the pods no controller owns (a static pod's owner, its Node,
+// is no controller of it); restart forgets those noted before, as a list
+// that started again does.
+func (b *BarePods) Add(pods []corev1.Pod, restart bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if restart || b.pods == nil {
+		b.pods = workloadIndex{}
+	}
+	for i := range pods {
+		p := &pods[i]
+		if c := metav1.GetControllerOf(p); c != nil && c.Kind != "Node" {
+			continue
+		}
+		b.pods[podKey(p)] = podInfo(p)
+	}
+}
+
+// into adds the noted pods to ix; a nil b has none.
+func (b *BarePods) into(ix workloadIndex) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k, v := range b.pods {
+		ix[k] = v
+	}
 }
 
 func images(spec *corev1.PodSpec) []string {

@@ -44,6 +44,40 @@ func TestSelect(t *testing.T) {
 	}
 }
 
+func TestExplain(t *testing.T) {
+	all := []string{"prod-eu", "prod-us", "staging", "kind-kind"}
+	tests := []struct {
+		name  string
+		terms []string
+		want  []Skipped
+	}{
+		{"every context: none left out", nil, nil},
+		{"not included: no term", []string{"/^prod-/"}, []Skipped{{Context: "kind-kind"}, {Context: "staging"}}},
+		{"excluded: the first exclusion that matched", []string{"/^prod-|kind/", "^/-us$/", "^/^prod/", "^kind-kind"},
+			[]Skipped{{Context: "kind-kind", ExcludedBy: "^kind-kind"}, {Context: "prod-eu", ExcludedBy: "^/^prod/"},
+				{Context: "prod-us", ExcludedBy: "^/-us$/"}, {Context: "staging"}}},
+		{"terms are reported trimmed", []string{" ^staging "}, []Skipped{{Context: "staging", ExcludedBy: "^staging"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := ParseSelector(tt.terms)
+			if err != nil {
+				t.Fatal(err)
+			}
+			chosen, skipped, err := s.Explain(all)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(skipped, tt.want) {
+				t.Errorf("skipped %v, want %v", skipped, tt.want)
+			}
+			if len(chosen)+len(skipped) != len(all) {
+				t.Errorf("chosen %v and skipped %v do not partition %v", chosen, skipped, all)
+			}
+		})
+	}
+}
+
 func TestRun(t *testing.T) {
 	var running, peak atomic.Int32
 	job := func(ctx context.Context, name string) (string, error) {

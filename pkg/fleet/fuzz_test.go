@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// FuzzSelector: whatever --contexts holds, selection never panics, and
-// chooses a sorted subset of the contexts, the same one twice.
+// FuzzSelector: whatever --contexts holds, selection never panics,
+// chooses a sorted subset of the contexts, the same one twice, and leaves
+// out exactly the others.
 func FuzzSelector(f *testing.F) {
 	for _, seed := range []string{"prod-eu,staging", "/^prod-/", "^/^dev-/,^kind-kind", "/[/", "^", "/", "^//", "a,,b", "/(?i)PROD/,^prod-us"} {
 		f.Add(seed)
@@ -18,9 +19,17 @@ func FuzzSelector(f *testing.F) {
 		if err != nil {
 			return
 		}
-		got, err := s.Select(all)
+		got, skipped, err := s.Explain(all)
 		if err != nil {
 			return
+		}
+		if len(got)+len(skipped) != len(all) {
+			t.Errorf("%q chose %v and left out %v, not every context once", terms, got, skipped)
+		}
+		for _, sk := range skipped {
+			if slices.Contains(got, sk.Context) {
+				t.Errorf("%q both chose and left out %q", terms, sk.Context)
+			}
 		}
 		if !slices.IsSorted(got) {
 			t.Errorf("%q selected %v, not sorted", terms, got)

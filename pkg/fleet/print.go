@@ -40,7 +40,7 @@ func Print(w io.Writer, rep *Report, format string) error {
 	case FormatJSON:
 		return writeJSON(w, rep)
 	case FormatYAML:
-		b, err := yaml.Marshal(rep)
+		b, err := yaml.Marshal(joined(rep))
 		if err != nil {
 			return fmt.Errorf("encode fleet report as YAML: %w", err)
 		}
@@ -49,7 +49,7 @@ func Print(w io.Writer, rep *Report, format string) error {
 	case FormatTable, FormatWide:
 		return printTable(w, rep, format == FormatWide)
 	case FormatMarkdown:
-		b, err := Markdown(rep)
+		b, err := Markdown(joined(rep))
 		if err != nil {
 			return err
 		}
@@ -57,6 +57,18 @@ func Print(w io.Writer, rep *Report, format string) error {
 		return err
 	}
 	return fmt.Errorf("unknown output format %q (want one of %s)", format, strings.Join(Formats(rep.Metadata.Command), ", "))
+}
+
+// joined is rep with every cluster's report in its Report field, for the
+// encoders that need it whole.
+func joined(rep *Report) *Report {
+	out := *rep
+	out.Clusters = slices.Clone(rep.Clusters)
+	for i := range out.Clusters {
+		c := &out.Clusters[i]
+		c.Report, c.spool = c.ReportJSON(), nil
+	}
+	return &out
 }
 
 // writeJSON prints rep as json.MarshalIndent(rep, "", "  ") would, but
@@ -68,11 +80,11 @@ func writeJSON(w io.Writer, rep *Report) error {
 	shell.Clusters = slices.Clone(rep.Clusters)
 	placeholders := make([]string, len(shell.Clusters))
 	for i := range shell.Clusters {
-		if shell.Clusters[i].Report == nil {
+		if shell.Clusters[i].Report == nil && shell.Clusters[i].spool == nil {
 			continue
 		}
 		placeholders[i] = fmt.Sprintf(`"\u0000report %d\u0000"`, i)
-		shell.Clusters[i].Report = json.RawMessage(placeholders[i])
+		shell.Clusters[i].Report, shell.Clusters[i].spool = json.RawMessage(placeholders[i]), nil
 	}
 	b, err := json.MarshalIndent(&shell, "", "  ")
 	if err != nil {
@@ -81,7 +93,7 @@ func writeJSON(w io.Writer, rep *Report) error {
 	for _, ph := range placeholders {
 		if ph != "" && bytes.Count(b, []byte(ph)) != 1 {
 			// A context name spelled like a placeholder: encode it all.
-			if b, err = json.MarshalIndent(rep, "", "  "); err != nil {
+			if b, err = json.MarshalIndent(joined(rep), "", "  "); err != nil {
 				return fmt.Errorf("encode fleet report as JSON: %w", err)
 			}
 			_, err = w.Write(append(b, '\n'))
@@ -101,15 +113,35 @@ func writeJSON(w io.Writer, rep *Report) error {
 		}
 		bw.Write(before)
 		// Not validated again: it is what our own encoder printed.
-		raw := bytes.TrimSpace(rep.Clusters[i].Report)
-		// JSON strings cannot hold a raw newline, so every newline here
-		// is between tokens.
-		bw.Write(bytes.ReplaceAll(raw, []byte("\n"), []byte("\n"+indent)))
+		if sp := rep.Clusters[i].spool; sp != nil {
+			for _, chunk := range sp.trimmed() {
+				writeShifted(bw, chunk, indent)
+			}
+		} else {
+			writeShifted(bw, bytes.TrimSpace(rep.Clusters[i].Report), indent)
+		}
 		b = after
 	}
 	bw.Write(b)
 	bw.WriteString("\n")
 	return bw.Flush()
+}
+
+// writeShifted writes raw with indent after each newline, in place: a
+// copy of each cluster's report would cost the fleet megabytes more. JSON
+// strings cannot hold a raw newline, so every newline here is between
+// tokens.
+func writeShifted(bw *bufio.Writer, raw []byte, indent string) {
+	for {
+		i := bytes.IndexByte(raw, '\n')
+		if i < 0 {
+			bw.Write(raw)
+			return
+		}
+		bw.Write(raw[:i+1])
+		bw.WriteString(indent)
+		raw = raw[i+1:]
+	}
 }
 
 func dash(s string) string {

@@ -22,6 +22,14 @@ const (
 	CommandReadiness = "readiness"
 )
 
+// Sources of a fleet: where its clusters were read from.
+const (
+	// SourceKubeconfig: live contexts of the kubeconfig.
+	SourceKubeconfig = "kubeconfig"
+	// SourceDirectory: --cluster-from-dir, one sub-directory per cluster.
+	SourceDirectory = "directory"
+)
+
 // Error classes of a cluster that produced no report.
 const (
 	// ClassUnreachable: the API server could not be reached (refused,
@@ -130,8 +138,23 @@ type Cluster struct {
 	Error *Error `json:"error,omitempty"`
 	// Report is the full report of a single-context run against this
 	// context (AuditReport or ReadinessReport), byte for byte as its
-	// -o json would print it, re-indented.
+	// -o json would print it, re-indented. A section built by AuditSection
+	// or ReadinessSection holds it in spool instead, and leaves Report nil:
+	// use ReportJSON.
 	Report json.RawMessage `json:"report,omitempty"`
+
+	// spool holds the report as the cluster's run printed it, unjoined:
+	// megabytes per cluster that the fleet's JSON copies out once.
+	spool *Spool
+}
+
+// ReportJSON is the cluster's report as JSON, wherever it is held; nil
+// when there is none.
+func (c *Cluster) ReportJSON() json.RawMessage {
+	if c.spool != nil {
+		return c.spool.Bytes()
+	}
+	return c.Report
 }
 
 // Counts are the figures a fleet table shows per cluster.

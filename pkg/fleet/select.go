@@ -20,6 +20,8 @@ type Selector struct {
 }
 
 type matcher struct {
+	// term is the term as given, for --list-contexts to say what excluded a context.
+	term string
 	name string
 	re   *regexp.Regexp
 }
@@ -40,8 +42,8 @@ func ParseSelector(terms []string) (*Selector, error) {
 			continue
 		}
 		exclude := strings.HasPrefix(t, "^")
+		m := matcher{term: t}
 		t = strings.TrimPrefix(t, "^")
-		var m matcher
 		if len(t) >= 2 && strings.HasPrefix(t, "/") && strings.HasSuffix(t, "/") {
 			re, err := regexp.Compile(t[1 : len(t)-1])
 			if err != nil {
@@ -69,16 +71,32 @@ func (s *Selector) Empty() bool { return len(s.include) == 0 && len(s.exclude) =
 // Select returns the chosen contexts of all, sorted. A plain name that
 // names no context is an error: a typo must not shrink a fleet quietly.
 func (s *Selector) Select(all []string) ([]string, error) {
+	chosen, _, err := s.Explain(all)
+	return chosen, err
+}
+
+// Skipped is a context the selector left out.
+type Skipped struct {
+	Context string `json:"context"`
+	// ExcludedBy is the exclusion term (^name, ^/regex/) that left it out;
+	// empty when it matched none of the terms that include.
+	ExcludedBy string `json:"excludedBy,omitempty"`
+}
+
+// Explain is Select, also returning the contexts left out, sorted, with
+// the term that excluded each.
+func (s *Selector) Explain(all []string) ([]string, []Skipped, error) {
 	known := map[string]bool{}
 	for _, c := range all {
 		known[c] = true
 	}
 	for _, m := range append(slices.Clone(s.include), s.exclude...) {
 		if m.re == nil && !known[m.name] {
-			return nil, fmt.Errorf("context %q is not in the kubeconfig (contexts: %s)", m.name, strings.Join(sorted(all), ", "))
+			return nil, nil, fmt.Errorf("context %q is not in the kubeconfig (contexts: %s)", m.name, strings.Join(sorted(all), ", "))
 		}
 	}
-	var out []string
+	var chosen []string
+	var skipped []Skipped
 	for _, c := range sorted(all) {
 		in := len(s.include) == 0
 		for _, m := range s.include {
@@ -87,17 +105,24 @@ func (s *Selector) Select(all []string) ([]string, error) {
 				break
 			}
 		}
+		if !in {
+			skipped = append(skipped, Skipped{Context: c})
+			continue
+		}
+		by := ""
 		for _, m := range s.exclude {
 			if m.match(c) {
-				in = false
+				by = m.term
 				break
 			}
 		}
-		if in {
-			out = append(out, c)
+		if by != "" {
+			skipped = append(skipped, Skipped{Context: c, ExcludedBy: by})
+			continue
 		}
+		chosen = append(chosen, c)
 	}
-	return out, nil
+	return chosen, skipped, nil
 }
 
 func sorted(s []string) []string {

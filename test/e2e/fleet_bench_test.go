@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -14,12 +16,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
-	"github.com/psp-migrate/kubectl-psp-migrate/pkg/cmd"
 	"github.com/psp-migrate/kubectl-psp-migrate/test/e2e/framework"
 )
 
@@ -35,6 +34,17 @@ import (
 // servers answer at once, so the runs are bound by CPU, which a fleet can
 // only share: FLEET_BENCH_LATENCY=20ms puts each cluster behind a proxy
 // that delays every chunk by that much each way, as a remote cluster does.
+//
+// Every run is the plugin's binary in a process of its own, as a user
+// runs it, writing its report to /dev/null, and its CPU time (user+sys of
+// that process) is reported beside the wall times: on a shared machine
+// fleet-cpu/sum-cpu, the fleet's CPU against the three single runs',
+// says what the fleet itself costs when the wall times cannot. In one
+// process the comparison was unfair: client-go's transport cache handed
+// each single run the warm connections of the one before (cobra's global
+// table of completions keeps every command's options, and so its clients,
+// alive), while the fleet's per-context clients were collected and each
+// fleet run paid new TLS handshakes.
 func BenchmarkFleet(b *testing.B) {
 	pods := 300
 	if s := os.Getenv("FLEET_BENCH_PODS"); s != "" {
@@ -64,32 +74,48 @@ func BenchmarkFleet(b *testing.B) {
 		files = append(files, benchContext(b, dir, name, c, latency))
 		names = append(names, name)
 	}
-	b.Setenv("KUBECONFIG", strings.Join(files, string(os.PathListSeparator)))
-	run := func(args ...string) time.Duration {
-		streams, _, _, errOut := genericiooptions.NewTestIOStreams()
-		root := cmd.NewCmdPSPMigrate(streams, buildinfo.Info{Version: "bench"})
-		root.SetArgs(append([]string{"audit", "-o", "json", "--pss-version", serverPSSVersion}, args...))
-		start := time.Now()
-		if code := cmd.Execute(root, streams); code != cmd.ExitOK {
-			b.Fatalf("audit %v: exit %d: %s", args, code, errOut)
-		}
-		return time.Since(start)
+	kubeconfig := strings.Join(files, string(os.PathListSeparator))
+	bin := buildPlugin(b)
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
 	}
-	run("--all-contexts") // warm up: first connections, code paths
-	var ratios []float64
-	var fleetTotal, slowestTotal, sumTotal, serialTotal time.Duration
-	for b.Loop() {
-		var slowest, sum time.Duration
-		for _, n := range names {
-			d := run("--context", n)
-			slowest, sum = max(slowest, d), sum+d
+	b.Cleanup(func() { devNull.Close() })
+	// run times one audit: the same binary, flags and output for the
+	// single runs and the fleet.
+	run := func(args ...string) (wall, cpu time.Duration) {
+		c := exec.Command(bin, append([]string{"audit", "-o", "json", "--pss-version", serverPSSVersion}, args...)...)
+		c.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+		var errOut bytes.Buffer
+		c.Stdout, c.Stderr = devNull, &errOut
+		start := time.Now()
+		if err := c.Run(); err != nil {
+			b.Fatalf("audit %v: %v: %s", args, err, errOut.String())
 		}
-		d := run("--all-contexts")
-		serial := run("--all-contexts", "--parallel", "1")
+		return time.Since(start), c.ProcessState.UserTime() + c.ProcessState.SystemTime()
+	}
+	// Warm up the API servers and the binary's pages, for each cluster
+	// alone and for the fleet.
+	for _, n := range names {
+		run("--context", n)
+	}
+	run("--all-contexts")
+	var ratios []float64
+	var fleetTotal, slowestTotal, sumTotal, serialTotal, fleetCPU, sumCPU, serialCPU time.Duration
+	for b.Loop() {
+		var slowest, sum, cpuSum time.Duration
+		for _, n := range names {
+			d, c := run("--context", n)
+			slowest, sum, cpuSum = max(slowest, d), sum+d, cpuSum+c
+		}
+		d, c := run("--all-contexts")
+		serial, serialC := run("--all-contexts", "--parallel", "1")
 		ratios = append(ratios, float64(d)/float64(slowest))
 		fleetTotal, slowestTotal, sumTotal, serialTotal = fleetTotal+d, slowestTotal+slowest, sumTotal+sum, serialTotal+serial
-		b.Logf("fleet %s, slowest single %s (ratio %.2f); singles' sum %s, fleet with --parallel 1 %s", d.Round(time.Millisecond),
-			slowest.Round(time.Millisecond), ratios[len(ratios)-1], sum.Round(time.Millisecond), serial.Round(time.Millisecond))
+		fleetCPU, sumCPU, serialCPU = fleetCPU+c, sumCPU+cpuSum, serialCPU+serialC
+		b.Logf("wall: fleet %s, slowest single %s (ratio %.2f), singles' sum %s, fleet with --parallel 1 %s; CPU: fleet %s, singles' sum %s, --parallel 1 %s",
+			d.Round(time.Millisecond), slowest.Round(time.Millisecond), ratios[len(ratios)-1], sum.Round(time.Millisecond), serial.Round(time.Millisecond),
+			c.Round(time.Millisecond), cpuSum.Round(time.Millisecond), serialC.Round(time.Millisecond))
 	}
 	n := float64(len(ratios))
 	slices.Sort(ratios)
@@ -98,6 +124,21 @@ func BenchmarkFleet(b *testing.B) {
 	b.ReportMetric(float64(slowestTotal.Milliseconds())/n, "slowest-ms")
 	b.ReportMetric(float64(sumTotal.Milliseconds())/n, "sum-ms")
 	b.ReportMetric(float64(serialTotal.Milliseconds())/n, "serial-fleet-ms")
+	b.ReportMetric(float64(fleetCPU.Milliseconds())/n, "fleet-cpu-ms")
+	b.ReportMetric(float64(sumCPU.Milliseconds())/n, "sum-cpu-ms")
+	b.ReportMetric(float64(serialCPU.Milliseconds())/n, "serial-fleet-cpu-ms")
+	b.ReportMetric(float64(fleetCPU)/float64(sumCPU), "fleet-cpu/sum-cpu")
+}
+
+// buildPlugin builds the plugin's binary for the benchmark to run.
+func buildPlugin(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "kubectl-psp_migrate")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/psp-migrate/kubectl-psp-migrate/cmd/kubectl-psp_migrate").CombinedOutput()
+	if err != nil {
+		b.Fatalf("build the plugin: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // loadPods creates n pods across ten namespaces, half restricted, half
