@@ -186,7 +186,10 @@ func (s *sourceOptions) read(ctx context.Context, stdin io.Reader, namespace str
 		}
 	}
 	if len(s.Filenames) > 0 {
-		if !s.readsLive() {
+		// The limit is process-wide: a fleet run (onRead set) reads
+		// several clusters' dumps at once, and one dump's limit would
+		// starve the others' collectors.
+		if !s.readsLive() && s.onRead == nil {
 			limitMemory(manifest.InputSize(s.Filenames, s.Recursive))
 		}
 		files, err := inventory.ReadPaths(s.Filenames, s.Recursive, stdin)
