@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"sigs.k8s.io/yaml"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/buildinfo"
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
@@ -94,20 +92,8 @@ func (o *VersionOptions) Run() error {
 	switch o.Output {
 	case "":
 		return printVersionText(o.Out, rep)
-	case "json":
-		data, err := json.MarshalIndent(doc, "", "  ")
-		if err != nil {
-			return fmt.Errorf("encode version as json: %w", err)
-		}
-		_, err = fmt.Fprintf(o.Out, "%s\n", data)
-		return err
-	case "yaml":
-		data, err := yaml.Marshal(doc)
-		if err != nil {
-			return fmt.Errorf("encode version as yaml: %w", err)
-		}
-		_, err = o.Out.Write(data)
-		return err
+	case report.FormatJSON, report.FormatYAML:
+		return report.WriteDocument(o.Out, doc, o.Output, "version")
 	default:
 		// Validate keeps us from here; an error, never a panic, if it does not.
 		return fmt.Errorf("invalid output format %q", o.Output)

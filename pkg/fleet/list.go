@@ -2,12 +2,9 @@ package fleet
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
-
-	"sigs.k8s.io/yaml"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 )
@@ -64,20 +61,8 @@ var ContextListFormats = []string{FormatTable, FormatWide, FormatJSON, FormatYAM
 // (or DIRECTORY); wide adds the context's cluster, user and namespace.
 func PrintContextList(w io.Writer, l *ContextList, format string) error {
 	switch format {
-	case FormatJSON:
-		b, err := json.MarshalIndent(l, "", "  ")
-		if err != nil {
-			return fmt.Errorf("encode context list as JSON: %w", err)
-		}
-		_, err = w.Write(append(b, '\n'))
-		return err
-	case FormatYAML:
-		b, err := yaml.Marshal(l)
-		if err != nil {
-			return fmt.Errorf("encode context list as YAML: %w", err)
-		}
-		_, err = w.Write(b)
-		return err
+	case FormatJSON, FormatYAML:
+		return report.WriteDocument(w, l, format, "context list")
 	case FormatTable, FormatWide:
 		return printContextTable(w, l, format == FormatWide)
 	}

@@ -2,12 +2,9 @@ package readiness
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
-
-	"sigs.k8s.io/yaml"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/report"
 )
@@ -36,20 +33,8 @@ func Print(w io.Writer, rep *Report, format string) error {
 // to that many columns (-o json, yaml and markdown keep the full text).
 func PrintWith(w io.Writer, rep *Report, format string, width int) error {
 	switch format {
-	case FormatJSON:
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return fmt.Errorf("encode readiness report as JSON: %w", err)
-		}
-		_, err = w.Write(append(b, '\n'))
-		return err
-	case FormatYAML:
-		b, err := yaml.Marshal(rep)
-		if err != nil {
-			return fmt.Errorf("encode readiness report as YAML: %w", err)
-		}
-		_, err = w.Write(b)
-		return err
+	case FormatJSON, FormatYAML:
+		return report.WriteDocument(w, rep, format, "readiness report")
 	case FormatTable:
 		return printTable(w, rep, width)
 	case FormatMarkdown:
