@@ -77,29 +77,7 @@ func (s *jsonScanner) value(depth, where int) bool {
 	case c == '{':
 		return s.object(depth, where)
 	case c == '[':
-		s.pos++
-		s.skipSpace()
-		if s.pos < len(s.data) && s.data[s.pos] == ']' {
-			s.pos++
-			return true
-		}
-		for {
-			if !s.value(depth+1, 0) {
-				return false
-			}
-			s.skipSpace()
-			if s.pos >= len(s.data) {
-				return false
-			}
-			if s.data[s.pos] == ']' {
-				s.pos++
-				return true
-			}
-			if s.data[s.pos] != ',' {
-				return false
-			}
-			s.pos++
-		}
+		return s.array(func() bool { return s.value(depth+1, 0) })
 	case c == '"':
 		_, ok := s.str()
 		return ok
@@ -313,9 +291,9 @@ func (s *jsonScanner) object(depth, where int) bool {
 	}
 }
 
-// items scans the top-level "items" array, handing each element's span and
-// header to onItem once scanned.
-func (s *jsonScanner) items(depth int) bool {
+// array scans an array whose '[' is at s.pos, calling elem at the start
+// of each element (spaces skipped) to scan it.
+func (s *jsonScanner) array(elem func() bool) bool {
 	s.pos++ // [
 	s.skipSpace()
 	if s.pos < len(s.data) && s.data[s.pos] == ']' {
@@ -324,16 +302,7 @@ func (s *jsonScanner) items(depth int) bool {
 	}
 	for {
 		s.skipSpace()
-		start := s.pos
-		if start >= len(s.data) || s.data[start] != '{' {
-			return false
-		}
-		item := jsonScanner{data: s.data, pos: start}
-		if !item.value(depth+1, 1) {
-			return false
-		}
-		s.pos = item.pos
-		if !s.onItem(span{start, s.pos}, item.hdr) {
+		if !elem() {
 			return false
 		}
 		s.skipSpace()
@@ -349,6 +318,23 @@ func (s *jsonScanner) items(depth int) bool {
 		}
 		s.pos++
 	}
+}
+
+// items scans the top-level "items" array, handing each element's span and
+// header to onItem once scanned.
+func (s *jsonScanner) items(depth int) bool {
+	return s.array(func() bool {
+		start := s.pos
+		if start >= len(s.data) || s.data[start] != '{' {
+			return false
+		}
+		item := jsonScanner{data: s.data, pos: start}
+		if !item.value(depth+1, 1) {
+			return false
+		}
+		s.pos = item.pos
+		return s.onItem(span{start, s.pos}, item.hdr)
+	})
 }
 
 // headerObject builds from a header the part of the object that expand and
