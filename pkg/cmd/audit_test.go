@@ -226,3 +226,51 @@ func TestAuditSystemAuthenticatedGrant(t *testing.T) {
 		})
 	}
 }
+
+// Manifests rendered by Helm or kept in Git often leave the namespace to
+// `kubectl apply -n`: -n places them there, and without it they stay
+// unplaced (never silently dropped).
+func TestAuditNamespacelessManifests(t *testing.T) {
+	const manifests = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: nginx, securityContext: {privileged: true}}]
+`
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		wantNS string
+	}{
+		{"with -n", []string{"-n", "default"}, "default"},
+		{"with -n elsewhere", []string{"-n", "web"}, "web"},
+		{"without -n", nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"audit", "-f", "../../examples/cluster.yaml", "-f", "-", "-o", "json"}, tt.args...)
+			code, stdout, stderr := runCLI(t, manifests, args...)
+			if code != ExitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var rep struct {
+				Workloads []struct{ Namespace, Kind, Name string } `json:"workloads"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, w := range rep.Workloads {
+				if w.Kind == "Deployment" && w.Name == "web" && w.Namespace == tt.wantNS {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no Deployment/web in namespace %q; workloads %+v", tt.wantNS, rep.Workloads)
+			}
+		})
+	}
+}

@@ -196,6 +196,9 @@ func (s *sourceOptions) read(ctx context.Context, stdin io.Reader, namespace str
 		if err != nil {
 			return nil, err
 		}
+		// -n places the files' namespace-less objects as `kubectl apply
+		// -n` would; without it they stay unplaced rather than guessed.
+		files.SetMissingNamespace(namespace)
 		inv.Merge(files)
 		if namespace != "" && !s.readsLive() && !holdsNamespace(inv, namespace) {
 			// The cluster says when -n names no namespace; say it for

@@ -326,3 +326,58 @@ func (inv *Inventory) PodTemplates() []PodTemplate {
 	}
 	return out
 }
+
+// SetMissingNamespace puts every namespaced object that names no namespace
+// in ns, as `kubectl apply -n ns -f` would: manifests rendered by Helm or
+// kept in Git often leave the namespace to the command that applies them.
+func (inv *Inventory) SetMissingNamespace(ns string) {
+	if ns == "" {
+		return
+	}
+	set := func(m *metav1.ObjectMeta) {
+		if m.Namespace == "" {
+			m.Namespace = ns
+		}
+	}
+	for i := range inv.Roles {
+		set(&inv.Roles[i].ObjectMeta)
+	}
+	for i := range inv.RoleBindings {
+		set(&inv.RoleBindings[i].ObjectMeta)
+	}
+	for i := range inv.ServiceAccounts {
+		set(&inv.ServiceAccounts[i].ObjectMeta)
+	}
+	for i := range inv.Pods {
+		set(&inv.Pods[i].ObjectMeta)
+	}
+	for i := range inv.ReplicaSets {
+		set(&inv.ReplicaSets[i].ObjectMeta)
+	}
+	for i := range inv.Deployments {
+		set(&inv.Deployments[i].ObjectMeta)
+	}
+	for i := range inv.StatefulSets {
+		set(&inv.StatefulSets[i].ObjectMeta)
+	}
+	for i := range inv.DaemonSets {
+		set(&inv.DaemonSets[i].ObjectMeta)
+	}
+	for i := range inv.Jobs {
+		set(&inv.Jobs[i].ObjectMeta)
+	}
+	for i := range inv.CronJobs {
+		set(&inv.CronJobs[i].ObjectMeta)
+	}
+	for i := range inv.ReplicationControllers {
+		set(&inv.ReplicationControllers[i].ObjectMeta)
+	}
+	// Where each object came from is keyed by its namespace too.
+	for k, src := range inv.origin {
+		if k.namespace == "" && !clusterScoped[k.kind] {
+			delete(inv.origin, k)
+			k.namespace = ns
+			inv.origin[k] = src
+		}
+	}
+}

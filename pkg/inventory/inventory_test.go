@@ -4,7 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/psp-migrate/kubectl-psp-migrate/pkg/manifest"
@@ -139,5 +141,29 @@ func TestMergePrefersFirst(t *testing.T) {
 	}
 	if len(live.PodSecurityPolicies) != 1 {
 		t.Fatalf("PSPs from files not merged")
+	}
+}
+
+func TestSetMissingNamespace(t *testing.T) {
+	inv := &Inventory{
+		origin:       map[objectKey]string{{kindKey{"apps", "Deployment"}, "", "web"}: "chart.yaml", {kindKey{"", "Namespace"}, "", "web"}: "ns.yaml"},
+		Namespaces:   []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "web"}}},
+		Deployments:  []appsv1.Deployment{{ObjectMeta: metav1.ObjectMeta{Name: "web"}}, {ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "data"}}},
+		RoleBindings: []rbacv1.RoleBinding{{ObjectMeta: metav1.ObjectMeta{Name: "psp"}}},
+	}
+	inv.SetMissingNamespace("apps")
+	for _, tt := range []struct{ name, got, want string }{
+		{"unplaced deployment", inv.Deployments[0].Namespace, "apps"},
+		{"placed deployment", inv.Deployments[1].Namespace, "data"},
+		{"role binding", inv.RoleBindings[0].Namespace, "apps"},
+		{"namespace object", inv.Namespaces[0].Namespace, ""},
+		{"deployment's origin", inv.origin[objectKey{kindKey{"apps", "Deployment"}, "apps", "web"}], "chart.yaml"},
+		{"namespace's origin", inv.origin[objectKey{kindKey{"", "Namespace"}, "", "web"}], "ns.yaml"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("got %q, want %q", tt.got, tt.want)
+			}
+		})
 	}
 }
