@@ -129,6 +129,8 @@ func writeElements(bw *bufio.Writer, fv reflect.Value) error {
 // elementEncoder encodes list elements as writeElements writes them.
 type elementEncoder struct {
 	buf bytes.Buffer
+	// enc writes compact JSON, HTML-escaped as Marshal's; appendIndented
+	// indents it.
 	enc *json.Encoder
 	// out holds the elements encoded by the last call to encode.
 	out []byte
@@ -137,7 +139,6 @@ type elementEncoder struct {
 func newElementEncoder() *elementEncoder {
 	e := &elementEncoder{}
 	e.enc = json.NewEncoder(&e.buf)
-	e.enc.SetIndent("    ", "  ")
 	return e
 }
 
@@ -152,11 +153,13 @@ func (e *elementEncoder) encode(fv reflect.Value, lo, hi int) error {
 		}
 		e.out = append(e.out, "\n    "...)
 		e.buf.Reset()
-		if err := e.enc.Encode(fv.Index(j).Interface()); err != nil {
+		// A pointer to the element, not a copy of it boxed in an
+		// interface: the same JSON, one allocation less per element.
+		if err := e.enc.Encode(fv.Index(j).Addr().Interface()); err != nil {
 			return err
 		}
 		// Encode ends each value with a new line that Marshal does not.
-		e.out = append(e.out, bytes.TrimSuffix(e.buf.Bytes(), []byte("\n"))...)
+		e.out = appendIndented(e.out, bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")), "    ", "  ")
 	}
 	return nil
 }
@@ -166,10 +169,6 @@ func writeIndented(bw *bufio.Writer, v any, prefix string) error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, raw, prefix, "  "); err != nil {
-		return err
-	}
-	_, err = bw.Write(buf.Bytes())
+	_, err = bw.Write(appendIndented(nil, raw, prefix, "  "))
 	return err
 }
