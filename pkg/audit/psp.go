@@ -33,7 +33,7 @@ func newPSPModel(inv *inventory.Inventory, accounts map[string]*corev1.ServiceAc
 	}
 	// The same table the converted policies are rendered from.
 	table := inv.UseTable(ix, names)
-	ev, invalid := pspadmission.NewEvaluator(inv.PodSecurityPolicies, table, opts...)
+	ev, invalid := pspadmission.NewEvaluator(inv.PodSecurityPolicies, table.Compile(), opts...)
 	return &pspModel{eval: ev, use: table, accounts: accounts}, invalid, ix
 }
 

@@ -273,3 +273,105 @@ func (ix *Index) candidates(namespaces, accounts []string) (nsList, saList []str
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
 }
+
+// CompiledUseTable answers UseTable.CanUse with map lookups instead of
+// scans of each PSP's namespaces, accounts and requester grants: the
+// admission model asks once per PSP for every namespace, service account
+// and requester it meets, which on a cluster with thousands of bindings
+// was a tenth of a live audit's CPU. It is built from a table that is not
+// changed afterwards, and is safe for concurrent use.
+type CompiledUseTable map[string]*compiledUsability
+
+type compiledUsability struct {
+	everywhere      bool
+	namespaces      map[string]bool
+	serviceAccounts map[string]map[string]bool // namespace → name
+	authenticated   map[string]bool            // "*" or namespace
+	users, groups   map[string]*grantScope
+}
+
+// grantScope is where one subject's grants hold: everywhere, or in these
+// namespaces.
+type grantScope struct {
+	everywhere bool
+	namespaces map[string]bool
+}
+
+func (s *grantScope) holds(namespace string) bool {
+	return s != nil && (s.everywhere || s.namespaces[namespace])
+}
+
+// Compile indexes t for CanUse.
+func (t UseTable) Compile() CompiledUseTable {
+	out := make(CompiledUseTable, len(t))
+	for name, u := range t {
+		c := &compiledUsability{
+			everywhere:      u.Everywhere,
+			namespaces:      setOf(u.Namespaces),
+			serviceAccounts: map[string]map[string]bool{},
+			authenticated:   setOf(u.Authenticated),
+			users:           map[string]*grantScope{},
+			groups:          map[string]*grantScope{},
+		}
+		for _, sa := range u.ServiceAccounts {
+			ns, n, _ := strings.Cut(sa, "/")
+			if c.serviceAccounts[ns] == nil {
+				c.serviceAccounts[ns] = map[string]bool{}
+			}
+			c.serviceAccounts[ns][n] = true
+		}
+		for _, g := range u.Requesters {
+			m := c.users
+			if g.Kind == "Group" {
+				m = c.groups
+			}
+			// A subject listed twice holds where either entry does.
+			s := m[g.Name]
+			if s == nil {
+				s = &grantScope{namespaces: map[string]bool{}}
+				m[g.Name] = s
+			}
+			s.everywhere = s.everywhere || g.Everywhere()
+			for _, ns := range g.Namespaces {
+				s.namespaces[ns] = true
+			}
+		}
+		out[name] = c
+	}
+	return out
+}
+
+// CanUse answers as UseTable.CanUse does.
+func (t CompiledUseTable) CanUse(pspName, namespace, sa string, requester *User) bool {
+	c, ok := t[pspName]
+	if !ok {
+		return false
+	}
+	if sa == "" {
+		if c.authenticated["*"] || c.authenticated[namespace] {
+			return true
+		}
+	} else if c.everywhere || c.namespaces[namespace] || c.serviceAccounts[namespace][sa] {
+		return true
+	}
+	if requester == nil {
+		return false
+	}
+	if c.users[requester.Name].holds(namespace) {
+		return true
+	}
+	for _, g := range requester.Groups {
+		if g == SystemMasters || c.groups[g].holds(namespace) {
+			return true
+		}
+	}
+	return false
+}
+
+func setOf(list []string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, s := range list {
+		m[s] = true
+	}
+	return m
+}

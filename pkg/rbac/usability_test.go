@@ -26,6 +26,7 @@ func TestUseTableAgreesWithIndex(t *testing.T) {
 				rb(s.namespaces[4], "kubelets", "ClusterRole", "use-"+s.psps[4], groupSubj("system:nodes")))
 			ix := s.index()
 			table := ix.UseTable(s.psps, nil, nil)
+			compiled := table.Compile()
 
 			namespaces := append(slices.Clone(s.namespaces), "ns-nobody-names")
 			accounts := []string{"", "default", "builder", "app", "runner", "unnamed"}
@@ -46,6 +47,9 @@ func TestUseTableAgreesWithIndex(t *testing.T) {
 							}
 							if got := table.CanUse(pspName, ns, sa, r); got != want {
 								t.Fatalf("%s in %s, service account %q, requester %v: table says %v, index %v\n%+v", pspName, ns, sa, *r, got, want, *table[pspName])
+							}
+							if got := compiled.CanUse(pspName, ns, sa, r); got != want {
+								t.Fatalf("%s in %s, service account %q, requester %v: compiled table says %v, index %v\n%+v", pspName, ns, sa, *r, got, want, *table[pspName])
 							}
 							checked++
 						}
