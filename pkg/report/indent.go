@@ -13,13 +13,6 @@ import "bytes"
 // trailing white space.
 func appendIndented(dst, src []byte, prefix, indent string) []byte {
 	depth := 0
-	newline := func() {
-		dst = append(dst, '\n')
-		dst = append(dst, prefix...)
-		for range depth {
-			dst = append(dst, indent...)
-		}
-	}
 	for i := 0; i < len(src); {
 		c := src[i]
 		switch c {
@@ -37,14 +30,14 @@ func appendIndented(dst, src []byte, prefix, indent string) []byte {
 				continue
 			}
 			depth++
-			newline()
+			dst = appendNewline(dst, prefix, indent, depth)
 		case '}', ']':
 			depth--
-			newline()
+			dst = appendNewline(dst, prefix, indent, depth)
 			dst = append(dst, c)
 		case ',':
 			dst = append(dst, c)
-			newline()
+			dst = appendNewline(dst, prefix, indent, depth)
 		case ':':
 			dst = append(dst, ':', ' ')
 		default:
@@ -59,6 +52,15 @@ func appendIndented(dst, src []byte, prefix, indent string) []byte {
 			continue
 		}
 		i++
+	}
+	return dst
+}
+
+func appendNewline(dst []byte, prefix, indent string, depth int) []byte {
+	dst = append(dst, '\n')
+	dst = append(dst, prefix...)
+	for range depth {
+		dst = append(dst, indent...)
 	}
 	return dst
 }

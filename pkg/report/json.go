@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"sync"
 )
 
 // writeJSON prints rep exactly as json.MarshalIndent(rep, "", "  ") would,
@@ -74,7 +75,8 @@ func writeElements(bw *bufio.Writer, fv reflect.Value) error {
 	chunks := (n + elementsPerChunk - 1) / elementsPerChunk
 	workers := min(runtime.GOMAXPROCS(0), chunks)
 	if workers <= 1 {
-		e := newElementEncoder()
+		e := encoders.Get().(*elementEncoder)
+		defer encoders.Put(e)
 		if err := e.encode(fv, 0, n); err != nil {
 			return err
 		}
@@ -90,13 +92,24 @@ func writeElements(bw *bufio.Writer, fv reflect.Value) error {
 		results[i] = make(chan chunk, 1)
 	}
 	// At most 2×workers chunks encoded and not yet written; their
-	// encoders, buffers included, go round rather than become garbage.
+	// encoders, buffers included, go round rather than become garbage,
+	// and back to the pool for the report's next list.
 	free := make(chan *elementEncoder, 2*workers)
 	for range cap(free) {
-		free <- newElementEncoder()
+		free <- encoders.Get().(*elementEncoder)
 	}
 	done := make(chan struct{})
-	defer close(done)
+	defer func() {
+		close(done)
+		for range cap(free) {
+			select {
+			case e := <-free:
+				encoders.Put(e)
+			default:
+				return
+			}
+		}
+	}()
 	go func() {
 		for i := range chunks {
 			var e *elementEncoder
@@ -136,11 +149,13 @@ type elementEncoder struct {
 	out []byte
 }
 
-func newElementEncoder() *elementEncoder {
+// encoders keeps element encoders, their grown buffers with them, from
+// one list of the report to the next: the pods' chunks are megabytes.
+var encoders = sync.Pool{New: func() any {
 	e := &elementEncoder{}
 	e.enc = json.NewEncoder(&e.buf)
 	return e
-}
+}}
 
 // encode sets out to elements lo to hi of fv: a comma before each but the
 // list's first, then a new line, then the element indented as
