@@ -156,37 +156,47 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 		func() (err error) {
 			inv.ReplicaSets, err = listAll[appsv1.ReplicaSet](l, "replicasets.apps", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.AppsV1().ReplicaSets(ns).List(ctx, o)
-			}, func(o *appsv1.ReplicaSet) { slimMeta(&o.ObjectMeta); slimTemplate(&o.Spec.Template) })
+			}, func(o *appsv1.ReplicaSet) {
+				slimController(&o.ObjectMeta, &o.Spec.Template, &o.Spec.Selector, &o.Status)
+			})
 			return err
 		},
 		func() (err error) {
 			inv.Deployments, err = listAll[appsv1.Deployment](l, "deployments.apps", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.AppsV1().Deployments(ns).List(ctx, o)
-			}, func(o *appsv1.Deployment) { slimMeta(&o.ObjectMeta); slimTemplate(&o.Spec.Template) })
+			}, func(o *appsv1.Deployment) {
+				slimController(&o.ObjectMeta, &o.Spec.Template, &o.Spec.Selector, &o.Status)
+			})
 			return err
 		},
 		func() (err error) {
 			inv.StatefulSets, err = listAll[appsv1.StatefulSet](l, "statefulsets.apps", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.AppsV1().StatefulSets(ns).List(ctx, o)
-			}, func(o *appsv1.StatefulSet) { slimMeta(&o.ObjectMeta); slimTemplate(&o.Spec.Template) })
+			}, func(o *appsv1.StatefulSet) {
+				slimController(&o.ObjectMeta, &o.Spec.Template, &o.Spec.Selector, &o.Status)
+			})
 			return err
 		},
 		func() (err error) {
 			inv.DaemonSets, err = listAll[appsv1.DaemonSet](l, "daemonsets.apps", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.AppsV1().DaemonSets(ns).List(ctx, o)
-			}, func(o *appsv1.DaemonSet) { slimMeta(&o.ObjectMeta); slimTemplate(&o.Spec.Template) })
+			}, func(o *appsv1.DaemonSet) {
+				slimController(&o.ObjectMeta, &o.Spec.Template, &o.Spec.Selector, &o.Status)
+			})
 			return err
 		},
 		func() (err error) {
 			inv.Jobs, err = listAll[batchv1.Job](l, "jobs.batch", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.BatchV1().Jobs(ns).List(ctx, o)
-			}, func(o *batchv1.Job) { slimMeta(&o.ObjectMeta); slimTemplate(&o.Spec.Template) })
+			}, func(o *batchv1.Job) { slimController(&o.ObjectMeta, &o.Spec.Template, &o.Spec.Selector, &o.Status) })
 			return err
 		},
 		func() (err error) {
 			inv.CronJobs, err = listAll[batchv1.CronJob](l, "cronjobs.batch", ns, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.BatchV1().CronJobs(ns).List(ctx, o)
-			}, func(o *batchv1.CronJob) { slimMeta(&o.ObjectMeta); slimTemplate(&o.Spec.JobTemplate.Spec.Template) })
+			}, func(o *batchv1.CronJob) {
+				slimController(&o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template, &o.Spec.JobTemplate.Spec.Selector, &o.Status)
+			})
 			return err
 		},
 		func() (err error) {
@@ -197,6 +207,7 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 				if o.Spec.Template != nil {
 					slimTemplate(o.Spec.Template)
 				}
+				o.Spec.Selector, o.Status = nil, corev1.ReplicationControllerStatus{}
 			})
 			return err
 		},
@@ -532,6 +543,19 @@ func slimPod(p *corev1.Pod) {
 	slimMeta(&p.ObjectMeta)
 	slimSpec(&p.Spec)
 	p.Status = corev1.PodStatus{}
+}
+
+// slimController slims a controller's metadata and pod template, and
+// drops its status and selector: pods are matched to their controllers by
+// owner references, and no command reads replica counts or conditions. A
+// large cluster's controllers (ten old ReplicaSets per Deployment by
+// default) stay in memory until every pod is evaluated.
+func slimController[S any](m *metav1.ObjectMeta, t *corev1.PodTemplateSpec, selector **metav1.LabelSelector, status *S) {
+	slimMeta(m)
+	slimTemplate(t)
+	*selector = nil
+	var zero S
+	*status = zero
 }
 
 // slimTemplate is slimPod for a controller's pod template.
