@@ -217,15 +217,22 @@ func (s *sourceOptions) read(ctx context.Context, stdin io.Reader, namespace str
 	return inv, nil
 }
 
-// limitMemory sets a soft memory limit of four times the size of the
-// files read (at least 256 MiB), unless GOMEMLIMIT sets one: the collector
-// then works harder near the limit instead of letting the heap double past
-// what is live. This is tuning, not streaming: the inventory of a large
-// dump is held while it is audited (about twice the size of a YAML dump),
-// and the default heap goal of twice that is what made a 68 MB dump peak
-// at more than 6 times its size. The limit is soft: a larger live heap
-// costs collector time, never an error.
+// limitMemory tunes the collector for a read of files only, unless the Go
+// runtime's own variables say otherwise: a soft memory limit of four times
+// the size of the files read (at least 256 MiB) unless GOMEMLIMIT is set,
+// and a GC target of 80 (the heap grows to 1.8 times what is live, not
+// twice) unless GOGC is. This is tuning, not streaming: the inventory of a
+// large dump is held while it is audited (about twice the size of a YAML
+// dump), and the default heap goal of twice that is what made a 68 MB dump
+// peak at more than 6 times its size. The limit is soft: a larger live heap
+// costs collector time, never an error. A live read keeps Go's defaults:
+// what it holds is the controllers and the verdicts, not the pods, and
+// there the lower target cost a tenth of the audit's CPU (on the
+// 10,000-pod bench: 0.1 s for 15 MiB of peak RSS).
 func limitMemory(inputBytes int64) {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(fileGCPercent)
+	}
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
@@ -234,6 +241,10 @@ func limitMemory(inputBytes int64) {
 		debug.SetMemoryLimit(limit)
 	}
 }
+
+// fileGCPercent is the collector's target for a read of files only (see
+// limitMemory).
+const fileGCPercent = 80
 
 // sinkPods hands the pods read from files to sink as a live read hands
 // over its pages, and takes them out of inv: each page's pods are let go
