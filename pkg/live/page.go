@@ -1,0 +1,155 @@
+package live
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+)
+
+// protoList is a built-in list type that decodes itself from protobuf.
+type protoList[L any] interface {
+	*L
+	runtime.Object
+	Unmarshal([]byte) error
+}
+
+// pageReader lists one resource type a page at a time, reading each page's
+// body into one buffer that it keeps from page to page and decoding the
+// protobuf list from it in place. client-go's typed List reads every page
+// with io.ReadAll, which grows a new buffer by doubling, then copies the
+// list out of its envelope before decoding it: on a 10,000-pod cluster
+// those copies were a quarter of what a live audit allocated, and so of
+// the collector's work. Pages of one type are read one after the other,
+// so the buffer is never shared; the decoded objects copy what they keep.
+//
+// Failures keep the typed client's behaviour exactly: an error the API
+// server answered (403, 404, 410, 429 after its retries) is the same
+// error, built by the same code, and any other failure (the connection,
+// the body cut short, a body that is not a protobuf list) is retried
+// once through the typed client itself, which also retries lost
+// connections on GETs.
+type pageReader[L any, PL protoList[L]] struct {
+	client    rest.Interface
+	resource  string
+	namespace string
+	typed     func(context.Context, metav1.ListOptions) (runtime.Object, error)
+	buf       bytes.Buffer
+}
+
+// pagesOf returns the page function for resource (plural, lowercase) of
+// client's group version: the in-place reader when client is a real REST
+// client, typed itself otherwise (a fake clientset in tests).
+func pagesOf[L any, PL protoList[L]](client rest.Interface, resource, namespace string, typed func(context.Context, metav1.ListOptions) (runtime.Object, error)) func(context.Context, metav1.ListOptions) (runtime.Object, error) {
+	if rc, ok := client.(*rest.RESTClient); !ok || rc == nil {
+		return typed
+	}
+	r := &pageReader[L, PL]{client: client, resource: resource, namespace: namespace, typed: typed}
+	return r.page
+}
+
+func (r *pageReader[L, PL]) page(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+	var timeout time.Duration
+	if opts.TimeoutSeconds != nil {
+		timeout = time.Duration(*opts.TimeoutSeconds) * time.Second
+	}
+	body, err := r.client.Get().
+		NamespaceIfScoped(r.namespace, r.namespace != "").
+		Resource(r.resource).
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Timeout(timeout).
+		Stream(ctx)
+	if err != nil {
+		if _, answered := err.(apierrors.APIStatus); answered || ctx.Err() != nil {
+			return nil, err
+		}
+		return r.typed(ctx, opts)
+	}
+	r.buf.Reset()
+	_, err = r.buf.ReadFrom(body)
+	body.Close()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return r.typed(ctx, opts)
+	}
+	list := PL(new(L))
+	if err := decodeList(r.buf.Bytes(), list); err != nil {
+		return r.typed(ctx, opts)
+	}
+	// A buffer grown by one huge page is not kept for the small ones after.
+	if r.buf.Cap() > 64<<20 {
+		r.buf = bytes.Buffer{}
+	}
+	return list, nil
+}
+
+// protobufPrefix starts every protobuf body of the API server (the
+// apimachinery protobuf serializer's magic number).
+var protobufPrefix = []byte{0x6b, 0x38, 0x73, 0x00}
+
+// decodeList decodes data, a protobuf body (the prefix, then a
+// runtime.Unknown envelope around the list), into list, which must be
+// empty. A body of any other form, or an envelope envelopeRaw does not
+// take, is decoded by the scheme's deserializer, as the typed client
+// would: the result is the same either way, only the copy is saved.
+func decodeList(data []byte, list interface {
+	runtime.Object
+	Unmarshal([]byte) error
+}) error {
+	if bytes.HasPrefix(data, protobufPrefix) {
+		if raw, ok := envelopeRaw(data[len(protobufPrefix):]); ok {
+			return list.Unmarshal(raw)
+		}
+	}
+	if _, _, err := scheme.Codecs.UniversalDeserializer().Decode(data, nil, list); err != nil {
+		return err
+	}
+	// As the typed client returns its lists: without their kind.
+	list.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
+	return nil
+}
+
+// envelopeRaw returns the raw field of a runtime.Unknown (field 2) without
+// copying it; the last one wins, as in any protobuf message, and none is
+// an empty list. ok is false for anything but a plain, well-formed
+// envelope: fields 1 to 4 each of length-delimited type, other fields
+// varints or length-delimited.
+func envelopeRaw(b []byte) (raw []byte, ok bool) {
+	raw = []byte{}
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, false
+		}
+		b = b[n:]
+		switch {
+		case typ == protowire.BytesType:
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return nil, false
+			}
+			b = b[n:]
+			if num == 2 {
+				raw = v
+			}
+		case num <= 4 || typ != protowire.VarintType:
+			return nil, false
+		default:
+			_, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return nil, false
+			}
+			b = b[n:]
+		}
+	}
+	return raw, true
+}
