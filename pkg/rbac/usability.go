@@ -163,6 +163,22 @@ func (t UseTable) CanUse(pspName, namespace, sa string, requester *User) bool {
 // for every ns, sa and authenticated requester r (see the tests).
 func (ix *Index) UseTable(psps []string, namespaces, accounts []string) UseTable {
 	nsList, saList := ix.candidates(namespaces, accounts)
+	// What does not depend on the PSP is made once, not once per PSP: the
+	// subjects in order, and the identities of every candidate account.
+	users, groups := sortedKeys(ix.users), sortedKeys(ix.groups)
+	nsUsers := make([]User, len(nsList))
+	for i, ns := range nsList {
+		nsUsers[i] = PodServiceAccountUser(ns, ghost)
+	}
+	type account struct {
+		ns   string
+		user User
+	}
+	saUsers := make([]account, len(saList))
+	for i, sa := range saList {
+		ns, n, _ := strings.Cut(sa, "/")
+		saUsers[i] = account{ns, PodServiceAccountUser(ns, n)}
+	}
 	out := make(UseTable, len(psps))
 	for _, name := range psps {
 		u := &Usability{}
@@ -177,21 +193,23 @@ func (ix *Index) UseTable(psps []string, namespaces, accounts []string) UseTable
 		if auth != nil && auth.cluster.allows(name) {
 			u.Authenticated = []string{"*"}
 		}
-		u.Requesters = ix.requesterGrants(name)
+		u.Requesters = ix.requesterGrants(name, users, groups)
 		if u.Everywhere {
 			continue
 		}
-		for _, ns := range nsList {
-			if ix.CanUse(PodServiceAccountUser(ns, ghost), ns, name) || auth.canUse(ns, name) {
+		whole := map[string]bool{}
+		for i, ns := range nsList {
+			if ix.CanUse(nsUsers[i], ns, name) || auth.canUse(ns, name) {
 				u.Namespaces = append(u.Namespaces, ns)
+				whole[ns] = true
 			}
 			if auth != nil && auth.byNamespace[ns].allows(name) {
 				u.Authenticated = append(u.Authenticated, ns)
 			}
 		}
-		for _, sa := range saList {
-			ns, n, _ := strings.Cut(sa, "/")
-			if !slices.Contains(u.Namespaces, ns) && ix.CanUse(PodServiceAccountUser(ns, n), ns, name) {
+		for i, sa := range saList {
+			a := &saUsers[i]
+			if !whole[a.ns] && ix.CanUse(a.user, a.ns, name) {
 				u.ServiceAccounts = append(u.ServiceAccounts, sa)
 			}
 		}
@@ -200,11 +218,12 @@ func (ix *Index) UseTable(psps []string, namespaces, accounts []string) UseTable
 }
 
 // requesterGrants lists the subjects that may use pspName, by where, less
-// system:authenticated (folded into the pod side).
-func (ix *Index) requesterGrants(pspName string) []RequesterGrant {
+// system:authenticated (folded into the pod side). users and groups are
+// the index's subject names, sorted.
+func (ix *Index) requesterGrants(pspName string, users, groups []string) []RequesterGrant {
 	var out []RequesterGrant
-	add := func(kind string, m map[string]*subjectGrants) {
-		for _, name := range sortedKeys(m) {
+	add := func(kind string, m map[string]*subjectGrants, names []string) {
+		for _, name := range names {
 			if kind == "Group" && name == AllAuthenticated {
 				continue
 			}
@@ -223,8 +242,8 @@ func (ix *Index) requesterGrants(pspName string) []RequesterGrant {
 			out = append(out, g)
 		}
 	}
-	add("User", ix.users)
-	add("Group", ix.groups)
+	add("User", ix.users, users)
+	add("Group", ix.groups, groups)
 	return out
 }
 
