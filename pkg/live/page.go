@@ -42,16 +42,20 @@ type pageReader[L any, PL protoList[L]] struct {
 	namespace string
 	typed     func(context.Context, metav1.ListOptions) (runtime.Object, error)
 	buf       bytes.Buffer
+	slim      slimmer
 }
 
 // pagesOf returns the page function for resource (plural, lowercase) of
 // client's group version: the in-place reader when client is a real REST
-// client, typed itself otherwise (a fake clientset in tests).
-func pagesOf[L any, PL protoList[L]](client rest.Interface, resource, namespace string, typed func(context.Context, metav1.ListOptions) (runtime.Object, error)) func(context.Context, metav1.ListOptions) (runtime.Object, error) {
+// client, typed itself otherwise (a fake clientset in tests). dropStatus
+// says the objects' field 3 is a status no command reads (pods and
+// controllers; not so for RBAC roles, whose field 3 is a rule).
+func pagesOf[L any, PL protoList[L]](client rest.Interface, resource, namespace string, dropStatus bool, typed func(context.Context, metav1.ListOptions) (runtime.Object, error)) func(context.Context, metav1.ListOptions) (runtime.Object, error) {
 	if rc, ok := client.(*rest.RESTClient); !ok || rc == nil {
 		return typed
 	}
 	r := &pageReader[L, PL]{client: client, resource: resource, namespace: namespace, typed: typed}
+	r.slim.dropStatus = dropStatus
 	return r.page
 }
 
@@ -82,7 +86,7 @@ func (r *pageReader[L, PL]) page(ctx context.Context, opts metav1.ListOptions) (
 		return r.typed(ctx, opts)
 	}
 	list := PL(new(L))
-	if err := decodeList(r.buf.Bytes(), list); err != nil {
+	if err := decodeList(r.buf.Bytes(), list, &r.slim); err != nil {
 		return r.typed(ctx, opts)
 	}
 	// A buffer grown by one huge page is not kept for the small ones after.
@@ -98,15 +102,18 @@ var protobufPrefix = []byte{0x6b, 0x38, 0x73, 0x00}
 
 // decodeList decodes data, a protobuf body (the prefix, then a
 // runtime.Unknown envelope around the list), into list, which must be
-// empty. A body of any other form, or an envelope envelopeRaw does not
-// take, is decoded by the scheme's deserializer, as the typed client
-// would: the result is the same either way, only the copy is saved.
+// empty, leaving out what slim drops. A body of any other form, or an
+// envelope envelopeRaw does not take, is decoded whole by the scheme's
+// deserializer, as the typed client would.
 func decodeList(data []byte, list interface {
 	runtime.Object
 	Unmarshal([]byte) error
-}) error {
+}, slim *slimmer) error {
 	if bytes.HasPrefix(data, protobufPrefix) {
 		if raw, ok := envelopeRaw(data[len(protobufPrefix):]); ok {
+			if slimmed, ok := slim.list(raw); ok {
+				raw = slimmed
+			}
 			return list.Unmarshal(raw)
 		}
 	}
@@ -116,6 +123,97 @@ func decodeList(data []byte, list interface {
 	// As the typed client returns its lists: without their kind.
 	list.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
 	return nil
+}
+
+// slimmer copies a protobuf list without the fields of its objects that
+// no command reads, so that they are never decoded: every object's managed
+// fields (metadata field 17), a tenth of what a live read decoded on the
+// 10,000-pod bench, and, with dropStatus, the objects' status (field 3).
+// Its buffers are kept from page to page. What it leaves is decoded
+// exactly as it would have been, so the result is the whole decode with
+// those fields empty, as the slim functions make it anyway.
+type slimmer struct {
+	dropStatus     bool
+	out, obj, meta []byte
+}
+
+// list returns the slimmed copy of raw, a protobuf list (field 2: the
+// items); ok is false when raw is not well-formed, to be decoded as it is.
+func (s *slimmer) list(raw []byte) (out []byte, ok bool) {
+	out = s.out[:0]
+	for len(raw) > 0 {
+		num, typ, field, value, rest, ok := nextField(raw)
+		if !ok {
+			return nil, false
+		}
+		raw = rest
+		if num != 2 || typ != protowire.BytesType {
+			out = append(out, field...)
+			continue
+		}
+		obj, ok := s.object(value)
+		if !ok {
+			return nil, false
+		}
+		out = protowire.AppendTag(out, 2, protowire.BytesType)
+		out = protowire.AppendBytes(out, obj)
+	}
+	s.out = out
+	return out, true
+}
+
+func (s *slimmer) object(b []byte) (out []byte, ok bool) {
+	out = s.obj[:0]
+	for len(b) > 0 {
+		num, typ, field, value, rest, ok := nextField(b)
+		if !ok {
+			return nil, false
+		}
+		b = rest
+		switch {
+		case typ != protowire.BytesType:
+			out = append(out, field...)
+		case num == 3 && s.dropStatus:
+		case num == 1:
+			meta := s.meta[:0]
+			for len(value) > 0 {
+				num, typ, field, _, rest, ok := nextField(value)
+				if !ok {
+					return nil, false
+				}
+				value = rest
+				if num != 17 || typ != protowire.BytesType {
+					meta = append(meta, field...)
+				}
+			}
+			s.meta = meta
+			out = protowire.AppendTag(out, 1, protowire.BytesType)
+			out = protowire.AppendBytes(out, meta)
+		default:
+			out = append(out, field...)
+		}
+	}
+	s.obj = out
+	return out, true
+}
+
+// nextField splits the first field off b: its number and type, the whole
+// field as encoded, its value when length-delimited, and what follows.
+func nextField(b []byte) (num protowire.Number, typ protowire.Type, field, value, rest []byte, ok bool) {
+	num, typ, n := protowire.ConsumeTag(b)
+	if n < 0 {
+		return 0, 0, nil, nil, nil, false
+	}
+	var m int
+	if typ == protowire.BytesType {
+		value, m = protowire.ConsumeBytes(b[n:])
+	} else {
+		m = protowire.ConsumeFieldValue(num, typ, b[n:])
+	}
+	if m < 0 {
+		return 0, 0, nil, nil, nil, false
+	}
+	return num, typ, b[:n+m], value, b[n+m:], true
 }
 
 // envelopeRaw returns the raw field of a runtime.Unknown (field 2) without
