@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -56,6 +57,7 @@ func pagesOf[L any, PL protoList[L]](client rest.Interface, resource, namespace 
 	}
 	r := &pageReader[L, PL]{client: client, resource: resource, namespace: namespace, typed: typed}
 	r.slim.dropStatus = dropStatus
+	_, r.slim.podSpec = any(PL(nil)).(*corev1.PodList)
 	return r.page
 }
 
@@ -128,13 +130,17 @@ func decodeList(data []byte, list interface {
 // slimmer copies a protobuf list without the fields of its objects that
 // no command reads, so that they are never decoded: every object's managed
 // fields (metadata field 17), a tenth of what a live read decoded on the
-// 10,000-pod bench, and, with dropStatus, the objects' status (field 3).
+// 10,000-pod bench, with dropStatus the objects' status (field 3), and
+// with podSpec what slimSpec drops from a pod's containers.
 // Its buffers are kept from page to page. What it leaves is decoded
 // exactly as it would have been, so the result is the whole decode with
 // those fields empty, as the slim functions make it anyway.
 type slimmer struct {
-	dropStatus     bool
-	out, obj, meta []byte
+	dropStatus bool
+	// podSpec: the objects are pods, whose containers also go without
+	// their environment, commands and resources (as slimSpec drops them).
+	podSpec                   bool
+	out, obj, meta, spec, ctr []byte
 }
 
 // list returns the slimmed copy of raw, a protobuf list (field 2: the
@@ -174,6 +180,13 @@ func (s *slimmer) object(b []byte) (out []byte, ok bool) {
 		case typ != protowire.BytesType:
 			out = append(out, field...)
 		case num == 3 && s.dropStatus:
+		case num == 2 && s.podSpec:
+			spec, ok := s.podSpecOf(value)
+			if !ok {
+				return nil, false
+			}
+			out = protowire.AppendTag(out, 2, protowire.BytesType)
+			out = protowire.AppendBytes(out, spec)
 		case num == 1:
 			meta := s.meta[:0]
 			for len(value) > 0 {
@@ -194,6 +207,44 @@ func (s *slimmer) object(b []byte) (out []byte, ok bool) {
 		}
 	}
 	s.obj = out
+	return out, true
+}
+
+// podSpecOf copies a PodSpec with its containers and init containers
+// (fields 2 and 20) less their command (3), args (4), workingDir (5), env
+// (7), resources (8) and envFrom (19).
+func (s *slimmer) podSpecOf(b []byte) (out []byte, ok bool) {
+	out = s.spec[:0]
+	for len(b) > 0 {
+		num, typ, field, value, rest, ok := nextField(b)
+		if !ok {
+			return nil, false
+		}
+		b = rest
+		if typ != protowire.BytesType || (num != 2 && num != 20) {
+			out = append(out, field...)
+			continue
+		}
+		ctr := s.ctr[:0]
+		for len(value) > 0 {
+			num, typ, field, _, rest, ok := nextField(value)
+			if !ok {
+				return nil, false
+			}
+			value = rest
+			switch num {
+			case 3, 4, 5, 7, 8, 19:
+				if typ == protowire.BytesType {
+					continue
+				}
+			}
+			ctr = append(ctr, field...)
+		}
+		s.ctr = ctr
+		out = protowire.AppendTag(out, num, protowire.BytesType)
+		out = protowire.AppendBytes(out, ctr)
+	}
+	s.spec = out
 	return out, true
 }
 

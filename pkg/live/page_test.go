@@ -36,6 +36,9 @@ func podPage(page, n int, cont string) *corev1.PodList {
 			},
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{
 				Name: "c", Image: fmt.Sprintf("img:%d", page),
+				Command: []string{"run"}, Args: []string{"-v"}, WorkingDir: "/w",
+				Env:             []corev1.EnvVar{{Name: "A", Value: "b"}},
+				EnvFrom:         []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"}}}},
 				Resources:       corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m")}},
 				LivenessProbe:   &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Port: intstr.FromString("http")}}},
 				SecurityContext: &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"NET_ADMIN"}}},
@@ -165,7 +168,7 @@ func TestPageReaderMatchesTypedClient(t *testing.T) {
 			}
 			for i, want := range pages {
 				list := got[i].(*corev1.PodList)
-				if tt.name == "protobuf" && (list.Items[0].ManagedFields != nil || list.Items[0].Status.Phase != "") {
+				if p := list.Items[0]; tt.name == "protobuf" && (p.ManagedFields != nil || p.Status.Phase != "" || p.Spec.Containers[0].Env != nil || p.Spec.Containers[0].Resources.Limits != nil) {
 					t.Errorf("page %d: managed fields or status decoded: %+v", i, list.Items[0])
 				}
 				if !reflect.DeepEqual(slimmed(list), slimmed(want)) {
@@ -177,12 +180,13 @@ func TestPageReaderMatchesTypedClient(t *testing.T) {
 }
 
 // slimmed is l without what the page reader may leave out: the items'
-// managed fields and status.
+// managed fields and status, and what slimSpec drops.
 func slimmed(l *corev1.PodList) *corev1.PodList {
 	l = l.DeepCopy()
 	for i := range l.Items {
 		l.Items[i].ManagedFields = nil
 		l.Items[i].Status = corev1.PodStatus{}
+		slimSpec(&l.Items[i].Spec)
 	}
 	return l
 }
@@ -216,7 +220,7 @@ func FuzzDecodeList(f *testing.F) {
 	f.Add([]byte(`{"kind":"PodList","apiVersion":"v1","items":[{"metadata":{"name":"a"}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var got corev1.PodList
-		err := decodeList(data, &got, &slimmer{dropStatus: true})
+		err := decodeList(data, &got, &slimmer{dropStatus: true, podSpec: true})
 		if !bytes.HasPrefix(data, protobufPrefix) {
 			return
 		}
