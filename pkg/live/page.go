@@ -3,6 +3,8 @@ package live
 import (
 	"bytes"
 	"context"
+	"errors"
+	"net"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -73,7 +75,7 @@ func (r *pageReader[L, PL]) page(ctx context.Context, opts metav1.ListOptions) (
 		Timeout(timeout).
 		Stream(ctx)
 	if err != nil {
-		if _, answered := err.(apierrors.APIStatus); answered || ctx.Err() != nil {
+		if _, answered := err.(apierrors.APIStatus); answered || final(ctx, err) {
 			return nil, err
 		}
 		return r.typed(ctx, opts)
@@ -82,7 +84,7 @@ func (r *pageReader[L, PL]) page(ctx context.Context, opts metav1.ListOptions) (
 	_, err = r.buf.ReadFrom(body)
 	body.Close()
 	if err != nil {
-		if ctx.Err() != nil {
+		if final(ctx, err) {
 			return nil, err
 		}
 		return r.typed(ctx, opts)
@@ -96,6 +98,14 @@ func (r *pageReader[L, PL]) page(ctx context.Context, opts metav1.ListOptions) (
 		r.buf = bytes.Buffer{}
 	}
 	return list, nil
+}
+
+// final reports whether a page's failure is not worth a second request:
+// the page's context is done, or the request ran past --request-timeout
+// (the typed client would wait as long again).
+func final(ctx context.Context, err error) bool {
+	var netErr net.Error
+	return ctx.Err() != nil || (errors.As(err, &netErr) && netErr.Timeout())
 }
 
 // protobufPrefix starts every protobuf body of the API server (the

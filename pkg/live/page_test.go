@@ -3,12 +3,15 @@ package live
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -236,4 +239,33 @@ func FuzzDecodeList(f *testing.F) {
 			t.Fatalf("decodeList(%q):\ngot  %+v\nwant %+v", data, got, want)
 		}
 	})
+}
+
+// TestPageReaderTimeout: a page past --request-timeout fails at once, as
+// the typed client's would, rather than being asked for a second time.
+func TestPageReaderTimeout(t *testing.T) {
+	var n atomic.Int32
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	kube, err := kubernetes.NewForConfig(&rest.Config{Host: srv.URL, QPS: -1, Timeout: 100 * time.Millisecond,
+		ContentConfig: rest.ContentConfig{AcceptContentTypes: "application/vnd.kubernetes.protobuf", ContentType: "application/vnd.kubernetes.protobuf"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = podPages(kube)(context.Background(), metav1.ListOptions{Limit: 3})
+	var netErr net.Error
+	if !errors.As(err, &netErr) || !netErr.Timeout() {
+		t.Fatalf("error %v, want a timeout", err)
+	}
+	if got := n.Load(); got != 1 {
+		t.Errorf("%d requests, want 1", got)
+	}
 }
