@@ -38,7 +38,8 @@ type protoList[L any] interface {
 // error, built by the same code, and any other failure (the connection,
 // the body cut short, a body that is not a protobuf list) is retried
 // once through the typed client itself, which also retries lost
-// connections on GETs.
+// connections on GETs; but a page past --request-timeout fails at once,
+// as the typed client's would (see final).
 type pageReader[L any, PL protoList[L]] struct {
 	client    rest.Interface
 	resource  string
