@@ -74,6 +74,14 @@ func (a *auditor) namespaces(rep *report.AuditReport) []report.Namespace {
 	}
 	out := make([]report.Namespace, 0, len(byName))
 	for _, n := range byName {
+		out = append(out, *n)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	// What each namespace would lose is the report's last serial step
+	// after a live read: the namespaces are independent, so all CPUs
+	// share them.
+	parallelFor(len(out), func(i int) {
+		n := &out[i]
 		n.Labels = recommendedLabels(n.RecommendedLevel, a.eval.Version())
 		n.Conflicts = conflicts(n.CurrentLabels, n.Labels)
 		if u, ok := usable[n.Name]; ok && checker != nil {
@@ -84,9 +92,7 @@ func (a *auditor) namespaces(rep *report.AuditReport) []report.Namespace {
 				n.ProtectionLost = checker.lost(n.RecommendedLevel, u)
 			}
 		}
-		out = append(out, *n)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	})
 	return out
 }
 

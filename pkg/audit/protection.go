@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -437,8 +438,10 @@ type protectionChecker struct {
 	eval     *pss.Evaluator
 	policies map[string]translate.Policy
 	fixed    []probe
-	levels   map[string]string // probe key (dimension, item, what) -> PSS level
-	results  map[string][]report.ProtectionLoss
+	// mu guards the caches: namespaces are checked on all CPUs.
+	mu      sync.Mutex
+	levels  map[string]string // probe key (dimension, item, what) -> PSS level
+	results map[string][]report.ProtectionLoss
 }
 
 func newProtectionChecker(eval *pss.Evaluator, psps []psp.PodSecurityPolicy) *protectionChecker {
@@ -457,10 +460,14 @@ func newProtectionChecker(eval *pss.Evaluator, psps []psp.PodSecurityPolicy) *pr
 
 func (c *protectionChecker) level(p *probe) string {
 	k := p.key() + "/" + p.what
+	c.mu.Lock()
 	l, ok := c.levels[k]
+	c.mu.Unlock()
 	if !ok {
 		l = c.eval.Evaluate(&p.pod.ObjectMeta, &p.pod.Spec).Level
+		c.mu.Lock()
 		c.levels[k] = l
+		c.mu.Unlock()
 	}
 	return l
 }
@@ -480,7 +487,10 @@ func forbids(pol *translate.Policy, p *probe) bool {
 // there is nothing to compare.
 func (c *protectionChecker) lost(level string, usable []string) []report.ProtectionLoss {
 	key := level + "|" + strings.Join(usable, ",")
-	if r, ok := c.results[key]; ok {
+	c.mu.Lock()
+	r, ok := c.results[key]
+	c.mu.Unlock()
+	if ok {
 		return r
 	}
 	var pols []translate.Policy
@@ -533,7 +543,9 @@ func (c *protectionChecker) lost(level string, usable []string) []report.Protect
 	for i := range out {
 		out[i].Message = lossMessage(&out[i], level, c.policies)
 	}
+	c.mu.Lock()
 	c.results[key] = out
+	c.mu.Unlock()
 	return out
 }
 

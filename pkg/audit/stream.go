@@ -3,7 +3,8 @@ package audit
 import (
 	"errors"
 	"runtime"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -199,22 +200,30 @@ func (s *Stream) Finish(inv *inventory.Inventory) (*report.AuditReport, error) {
 	if s.a == nil {
 		return nil, errors.New("audit stream: Finish before Ready")
 	}
-	var recs []podRecord
+	// The order Run's inventory has (inventory.Sort). The records are a
+	// few hundred bytes each: pointers to them are sorted, not the records
+	// (moving those was a third of the time between the read's end and
+	// the report on a 10,000-pod cluster).
+	var order []*podRecord
 	for _, rs := range s.results {
-		for _, r := range rs {
-			if r.gen == s.gen {
-				recs = append(recs, r.rec)
+		for i := range rs {
+			if rs[i].gen == s.gen {
+				order = append(order, &rs[i].rec)
 			}
 		}
 	}
-	s.results = nil
-	// The order Run's inventory has (inventory.Sort).
-	sort.SliceStable(recs, func(i, j int) bool {
-		if recs[i].pod.Namespace != recs[j].pod.Namespace {
-			return recs[i].pod.Namespace < recs[j].pod.Namespace
+	slices.SortStableFunc(order, func(a, b *podRecord) int {
+		if c := strings.Compare(a.pod.Namespace, b.pod.Namespace); c != 0 {
+			return c
 		}
-		return recs[i].pod.Name < recs[j].pod.Name
+		return strings.Compare(a.pod.Name, b.pod.Name)
 	})
+	recs := make([]podRecord, len(order))
+	for i, r := range order {
+		recs[i] = *r
+	}
+	order = nil
+	s.results = nil
 	// The complete inventory's sources, issues and warnings: a list that
 	// failed after Ready (the pods') is in them.
 	s.a.inv = inv
