@@ -109,31 +109,31 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 			return err
 		},
 		func() (err error) {
-			inv.ClusterRoles, err = listAll[rbacv1.ClusterRole](l, "clusterroles.rbac.authorization.k8s.io", "", pagesOf[rbacv1.ClusterRoleList](kube.RbacV1().RESTClient(), "clusterroles", "", false, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			inv.ClusterRoles, err = listAll[rbacv1.ClusterRole](l, "clusterroles.rbac.authorization.k8s.io", "", pagesOf[rbacv1.ClusterRoleList](l, kube.RbacV1().RESTClient(), "clusterroles", "", false, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.RbacV1().ClusterRoles().List(ctx, o)
 			}), func(o *rbacv1.ClusterRole) { slimMeta(&o.ObjectMeta) })
 			return err
 		},
 		func() (err error) {
-			inv.ClusterRoleBindings, err = listAll[rbacv1.ClusterRoleBinding](l, "clusterrolebindings.rbac.authorization.k8s.io", "", pagesOf[rbacv1.ClusterRoleBindingList](kube.RbacV1().RESTClient(), "clusterrolebindings", "", false, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			inv.ClusterRoleBindings, err = listAll[rbacv1.ClusterRoleBinding](l, "clusterrolebindings.rbac.authorization.k8s.io", "", pagesOf[rbacv1.ClusterRoleBindingList](l, kube.RbacV1().RESTClient(), "clusterrolebindings", "", false, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.RbacV1().ClusterRoleBindings().List(ctx, o)
 			}), func(o *rbacv1.ClusterRoleBinding) { slimMeta(&o.ObjectMeta) })
 			return err
 		},
 		func() (err error) {
-			inv.Roles, err = listAll[rbacv1.Role](l, "roles.rbac.authorization.k8s.io", ns, pagesOf[rbacv1.RoleList](kube.RbacV1().RESTClient(), "roles", ns, false, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			inv.Roles, err = listAll[rbacv1.Role](l, "roles.rbac.authorization.k8s.io", ns, pagesOf[rbacv1.RoleList](l, kube.RbacV1().RESTClient(), "roles", ns, false, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.RbacV1().Roles(ns).List(ctx, o)
 			}), func(o *rbacv1.Role) { slimMeta(&o.ObjectMeta) })
 			return err
 		},
 		func() (err error) {
-			inv.RoleBindings, err = listAll[rbacv1.RoleBinding](l, "rolebindings.rbac.authorization.k8s.io", ns, pagesOf[rbacv1.RoleBindingList](kube.RbacV1().RESTClient(), "rolebindings", ns, false, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			inv.RoleBindings, err = listAll[rbacv1.RoleBinding](l, "rolebindings.rbac.authorization.k8s.io", ns, pagesOf[rbacv1.RoleBindingList](l, kube.RbacV1().RESTClient(), "rolebindings", ns, false, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.RbacV1().RoleBindings(ns).List(ctx, o)
 			}), func(o *rbacv1.RoleBinding) { slimMeta(&o.ObjectMeta) })
 			return err
 		},
 		func() (err error) {
-			inv.ServiceAccounts, err = listAll[corev1.ServiceAccount](l, "serviceaccounts", ns, pagesOf[corev1.ServiceAccountList](kube.CoreV1().RESTClient(), "serviceaccounts", ns, false, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			inv.ServiceAccounts, err = listAll[corev1.ServiceAccount](l, "serviceaccounts", ns, pagesOf[corev1.ServiceAccountList](l, kube.CoreV1().RESTClient(), "serviceaccounts", ns, false, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.CoreV1().ServiceAccounts(ns).List(ctx, o)
 			}), func(o *corev1.ServiceAccount) { slimMeta(&o.ObjectMeta) })
 			return err
@@ -148,13 +148,13 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 				}
 				return l.record("namespaces", "", "get", err)
 			}
-			inv.Namespaces, err = listAll[corev1.Namespace](l, "namespaces", "", pagesOf[corev1.NamespaceList](kube.CoreV1().RESTClient(), "namespaces", "", false, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			inv.Namespaces, err = listAll[corev1.Namespace](l, "namespaces", "", pagesOf[corev1.NamespaceList](l, kube.CoreV1().RESTClient(), "namespaces", "", false, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.CoreV1().Namespaces().List(ctx, o)
 			}), func(o *corev1.Namespace) { slimMeta(&o.ObjectMeta) })
 			return err
 		},
 		func() (err error) {
-			inv.ReplicaSets, err = listAll[appsv1.ReplicaSet](l, "replicasets.apps", ns, pagesOf[appsv1.ReplicaSetList](kube.AppsV1().RESTClient(), "replicasets", ns, true, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			inv.ReplicaSets, err = listAll[appsv1.ReplicaSet](l, "replicasets.apps", ns, pagesOf[appsv1.ReplicaSetList](l, kube.AppsV1().RESTClient(), "replicasets", ns, true, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.AppsV1().ReplicaSets(ns).List(ctx, o)
 			}), func(o *appsv1.ReplicaSet) {
 				slimController(&o.ObjectMeta, &o.Spec.Template, &o.Spec.Selector, &o.Status)
@@ -162,7 +162,7 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 			return err
 		},
 		func() (err error) {
-			inv.Deployments, err = listAll[appsv1.Deployment](l, "deployments.apps", ns, pagesOf[appsv1.DeploymentList](kube.AppsV1().RESTClient(), "deployments", ns, true, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			inv.Deployments, err = listAll[appsv1.Deployment](l, "deployments.apps", ns, pagesOf[appsv1.DeploymentList](l, kube.AppsV1().RESTClient(), "deployments", ns, true, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.AppsV1().Deployments(ns).List(ctx, o)
 			}), func(o *appsv1.Deployment) {
 				slimController(&o.ObjectMeta, &o.Spec.Template, &o.Spec.Selector, &o.Status)
@@ -170,7 +170,7 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 			return err
 		},
 		func() (err error) {
-			inv.StatefulSets, err = listAll[appsv1.StatefulSet](l, "statefulsets.apps", ns, pagesOf[appsv1.StatefulSetList](kube.AppsV1().RESTClient(), "statefulsets", ns, true, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			inv.StatefulSets, err = listAll[appsv1.StatefulSet](l, "statefulsets.apps", ns, pagesOf[appsv1.StatefulSetList](l, kube.AppsV1().RESTClient(), "statefulsets", ns, true, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.AppsV1().StatefulSets(ns).List(ctx, o)
 			}), func(o *appsv1.StatefulSet) {
 				slimController(&o.ObjectMeta, &o.Spec.Template, &o.Spec.Selector, &o.Status)
@@ -178,7 +178,7 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 			return err
 		},
 		func() (err error) {
-			inv.DaemonSets, err = listAll[appsv1.DaemonSet](l, "daemonsets.apps", ns, pagesOf[appsv1.DaemonSetList](kube.AppsV1().RESTClient(), "daemonsets", ns, true, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			inv.DaemonSets, err = listAll[appsv1.DaemonSet](l, "daemonsets.apps", ns, pagesOf[appsv1.DaemonSetList](l, kube.AppsV1().RESTClient(), "daemonsets", ns, true, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.AppsV1().DaemonSets(ns).List(ctx, o)
 			}), func(o *appsv1.DaemonSet) {
 				slimController(&o.ObjectMeta, &o.Spec.Template, &o.Spec.Selector, &o.Status)
@@ -186,13 +186,13 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 			return err
 		},
 		func() (err error) {
-			inv.Jobs, err = listAll[batchv1.Job](l, "jobs.batch", ns, pagesOf[batchv1.JobList](kube.BatchV1().RESTClient(), "jobs", ns, true, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			inv.Jobs, err = listAll[batchv1.Job](l, "jobs.batch", ns, pagesOf[batchv1.JobList](l, kube.BatchV1().RESTClient(), "jobs", ns, true, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.BatchV1().Jobs(ns).List(ctx, o)
 			}), func(o *batchv1.Job) { slimController(&o.ObjectMeta, &o.Spec.Template, &o.Spec.Selector, &o.Status) })
 			return err
 		},
 		func() (err error) {
-			inv.CronJobs, err = listAll[batchv1.CronJob](l, "cronjobs.batch", ns, pagesOf[batchv1.CronJobList](kube.BatchV1().RESTClient(), "cronjobs", ns, true, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			inv.CronJobs, err = listAll[batchv1.CronJob](l, "cronjobs.batch", ns, pagesOf[batchv1.CronJobList](l, kube.BatchV1().RESTClient(), "cronjobs", ns, true, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.BatchV1().CronJobs(ns).List(ctx, o)
 			}), func(o *batchv1.CronJob) {
 				slimController(&o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template, &o.Spec.JobTemplate.Spec.Selector, &o.Status)
@@ -200,7 +200,7 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 			return err
 		},
 		func() (err error) {
-			inv.ReplicationControllers, err = listAll[corev1.ReplicationController](l, "replicationcontrollers", ns, pagesOf[corev1.ReplicationControllerList](kube.CoreV1().RESTClient(), "replicationcontrollers", ns, true, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			inv.ReplicationControllers, err = listAll[corev1.ReplicationController](l, "replicationcontrollers", ns, pagesOf[corev1.ReplicationControllerList](l, kube.CoreV1().RESTClient(), "replicationcontrollers", ns, true, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.CoreV1().ReplicationControllers(ns).List(ctx, o)
 			}), func(o *corev1.ReplicationController) {
 				slimMeta(&o.ObjectMeta)
@@ -212,7 +212,7 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 			return err
 		},
 		func() (err error) {
-			inv.RuntimeClasses, err = listAll[nodev1.RuntimeClass](l, "runtimeclasses.node.k8s.io", "", pagesOf[nodev1.RuntimeClassList](kube.NodeV1().RESTClient(), "runtimeclasses", "", false, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			inv.RuntimeClasses, err = listAll[nodev1.RuntimeClass](l, "runtimeclasses.node.k8s.io", "", pagesOf[nodev1.RuntimeClassList](l, kube.NodeV1().RESTClient(), "runtimeclasses", "", false, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return kube.NodeV1().RuntimeClasses().List(ctx, o)
 			}), func(o *nodev1.RuntimeClass) { slimMeta(&o.ObjectMeta) })
 			if err == nil && !l.failed("runtimeclasses.node.k8s.io") {
@@ -227,7 +227,7 @@ func Read(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface,
 	// The pods are listed alongside the rest, and a sink is told when the
 	// rest is in, to evaluate the pods while their later pages are read.
 	listPods := func() (err error) {
-		pageFn := pagesOf[corev1.PodList](kube.CoreV1().RESTClient(), "pods", ns, true, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+		pageFn := pagesOf[corev1.PodList](l, kube.CoreV1().RESTClient(), "pods", ns, true, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			return kube.CoreV1().Pods(ns).List(ctx, o)
 		})
 		if opts.Pods == nil {

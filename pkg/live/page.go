@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"reflect"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -25,46 +26,135 @@ type protoList[L any] interface {
 }
 
 // pageReader lists one resource type a page at a time, reading each page's
-// body into one buffer that it keeps from page to page and decoding the
-// protobuf list from it in place. client-go's typed List reads every page
-// with io.ReadAll, which grows a new buffer by doubling, then copies the
-// list out of its envelope before decoding it: on a 10,000-pod cluster
-// those copies were a quarter of what a live audit allocated, and so of
-// the collector's work. Pages of one type are read one after the other,
-// so the buffer is never shared; the decoded objects copy what they keep.
+// body into a buffer kept from page to page and decoding the protobuf list
+// from it in place. client-go's typed List reads every page with
+// io.ReadAll, which grows a new buffer by doubling, then copies the list
+// out of its envelope before decoding it: on a 10,000-pod cluster those
+// copies were a quarter of what a live audit allocated, and so of the
+// collector's work. The decoded objects copy what they keep.
 //
-// Failures keep the typed client's behaviour exactly: an error the API
-// server answered (403, 404, 410, 429 after its retries) is the same
-// error, built by the same code, and any other failure (the connection,
-// the body cut short, a body that is not a protobuf list) is retried
-// once through the typed client itself, which also retries lost
-// connections on GETs; but a page past --request-timeout fails at once,
-// as the typed client's would (see final).
+// It also asks for the next page as soon as a page's body is in, before
+// decoding it: the continue token is at the head of the list. Paging one
+// request after the other, the server waited while the client decoded a
+// page and the client while the server made the next; the pods' list, the
+// longest of a live read, pays that on each of its pages.
+//
+// Failures keep the typed client's behaviour: an error the API server
+// answered (403, 404, 410, 429 after its retries) is the same error, built
+// by the same code, and any other failure (the connection, the body cut
+// short, a body that is not a protobuf list) is retried once through the
+// typed client itself, which also retries lost connections on GETs; but a
+// page past --request-timeout fails at once, as the typed client's would
+// (see final). A page asked for ahead that fails is asked for again when
+// its turn comes, so its error is that of a request made in turn.
 type pageReader[L any, PL protoList[L]] struct {
 	client    rest.Interface
 	resource  string
 	namespace string
 	typed     func(context.Context, metav1.ListOptions) (runtime.Object, error)
-	buf       bytes.Buffer
 	slim      slimmer
+	// base and timeout bound a page asked for ahead, which outlives the
+	// call that asks for it (the read's context, the lister's page
+	// timeout).
+	base    context.Context
+	timeout time.Duration
+	// spare is the buffer the next page is read into; the page being
+	// decoded has the other.
+	spare *bytes.Buffer
+	ahead *prefetch
+}
+
+// prefetch is a page asked for ahead of its turn.
+type prefetch struct {
+	opts   metav1.ListOptions
+	cancel context.CancelFunc
+	done   chan struct{}
+	body   *bytes.Buffer
+	err    error
 }
 
 // pagesOf returns the page function for resource (plural, lowercase) of
 // client's group version: the in-place reader when client is a real REST
 // client, typed itself otherwise (a fake clientset in tests). dropStatus
 // says the objects' field 3 is a status no command reads (pods and
-// controllers; not so for RBAC roles, whose field 3 is a rule).
-func pagesOf[L any, PL protoList[L]](client rest.Interface, resource, namespace string, dropStatus bool, typed func(context.Context, metav1.ListOptions) (runtime.Object, error)) func(context.Context, metav1.ListOptions) (runtime.Object, error) {
+// controllers; not so for RBAC roles, whose field 3 is a rule). Pages
+// asked for ahead are bounded by l's context and page timeout.
+func pagesOf[L any, PL protoList[L]](l *lister, client rest.Interface, resource, namespace string, dropStatus bool, typed func(context.Context, metav1.ListOptions) (runtime.Object, error)) func(context.Context, metav1.ListOptions) (runtime.Object, error) {
 	if rc, ok := client.(*rest.RESTClient); !ok || rc == nil {
 		return typed
 	}
-	r := &pageReader[L, PL]{client: client, resource: resource, namespace: namespace, typed: typed}
+	r := &pageReader[L, PL]{client: client, resource: resource, namespace: namespace, typed: typed,
+		base: l.ctx, timeout: l.pageTimeout, spare: &bytes.Buffer{}}
 	r.slim.dropStatus = dropStatus
 	_, r.slim.podSpec = any(PL(nil)).(*corev1.PodList)
 	return r.page
 }
 
 func (r *pageReader[L, PL]) page(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+	body, err := r.take(ctx, opts)
+	if err != nil {
+		if _, answered := err.(apierrors.APIStatus); answered || final(ctx, err) {
+			return nil, err
+		}
+		return r.typed(ctx, opts)
+	}
+	if next := listContinue(body.Bytes()); next != "" && opts.Limit > 0 {
+		o := opts
+		o.Continue = next
+		r.askAhead(o)
+	}
+	list := PL(new(L))
+	err = decodeList(body.Bytes(), list, &r.slim)
+	// The buffer is the next prefetch's, unless one huge page grew it.
+	if body.Cap() <= 64<<20 {
+		r.spare = body
+	}
+	if err != nil {
+		return r.typed(ctx, opts)
+	}
+	return list, nil
+}
+
+// take returns the body of the page opts asks for: the one asked for ahead
+// when it is that page and came whole, else read now into the spare
+// buffer.
+func (r *pageReader[L, PL]) take(ctx context.Context, opts metav1.ListOptions) (*bytes.Buffer, error) {
+	if a := r.ahead; a != nil {
+		r.ahead = nil
+		select {
+		case <-a.done:
+		case <-ctx.Done():
+			a.cancel()
+			<-a.done
+			r.spare = a.body
+			return nil, ctx.Err()
+		}
+		a.cancel()
+		if a.err == nil && reflect.DeepEqual(a.opts, opts) {
+			return a.body, nil
+		}
+		r.spare = a.body
+	}
+	body := r.spare
+	r.spare = &bytes.Buffer{}
+	err := r.read(ctx, opts, body)
+	return body, err
+}
+
+// askAhead starts reading the page opts asks for into the spare buffer.
+func (r *pageReader[L, PL]) askAhead(opts metav1.ListOptions) {
+	ctx, cancel := context.WithTimeout(r.base, r.timeout)
+	a := &prefetch{opts: opts, cancel: cancel, done: make(chan struct{}), body: r.spare}
+	r.spare = &bytes.Buffer{}
+	r.ahead = a
+	go func() {
+		defer close(a.done)
+		a.err = r.read(ctx, opts, a.body)
+	}()
+}
+
+// read asks for one page and reads its body into buf.
+func (r *pageReader[L, PL]) read(ctx context.Context, opts metav1.ListOptions, buf *bytes.Buffer) error {
 	var timeout time.Duration
 	if opts.TimeoutSeconds != nil {
 		timeout = time.Duration(*opts.TimeoutSeconds) * time.Second
@@ -76,29 +166,12 @@ func (r *pageReader[L, PL]) page(ctx context.Context, opts metav1.ListOptions) (
 		Timeout(timeout).
 		Stream(ctx)
 	if err != nil {
-		if _, answered := err.(apierrors.APIStatus); answered || final(ctx, err) {
-			return nil, err
-		}
-		return r.typed(ctx, opts)
+		return err
 	}
-	r.buf.Reset()
-	_, err = r.buf.ReadFrom(body)
-	body.Close()
-	if err != nil {
-		if final(ctx, err) {
-			return nil, err
-		}
-		return r.typed(ctx, opts)
-	}
-	list := PL(new(L))
-	if err := decodeList(r.buf.Bytes(), list, &r.slim); err != nil {
-		return r.typed(ctx, opts)
-	}
-	// A buffer grown by one huge page is not kept for the small ones after.
-	if r.buf.Cap() > 64<<20 {
-		r.buf = bytes.Buffer{}
-	}
-	return list, nil
+	defer body.Close()
+	buf.Reset()
+	_, err = buf.ReadFrom(body)
+	return err
 }
 
 // final reports whether a page's failure is not worth a second request:
@@ -276,6 +349,42 @@ func nextField(b []byte) (num protowire.Number, typ protowire.Type, field, value
 		return 0, 0, nil, nil, nil, false
 	}
 	return num, typ, b[:n+m], value, b[n+m:], true
+}
+
+// listContinue returns the continue token of a protobuf list body (the
+// list's metadata, field 1, its field 3), "" when it has none or the body
+// is not one.
+func listContinue(data []byte) string {
+	if !bytes.HasPrefix(data, protobufPrefix) {
+		return ""
+	}
+	raw, ok := envelopeRaw(data[len(protobufPrefix):])
+	if !ok {
+		return ""
+	}
+	for len(raw) > 0 {
+		num, typ, _, value, rest, ok := nextField(raw)
+		if !ok {
+			return ""
+		}
+		raw = rest
+		if num != 1 || typ != protowire.BytesType {
+			continue
+		}
+		for len(value) > 0 {
+			num, typ, _, v, rest, ok := nextField(value)
+			if !ok {
+				return ""
+			}
+			value = rest
+			if num == 3 && typ == protowire.BytesType {
+				return string(v)
+			}
+		}
+		// The metadata comes first; the items need not be walked.
+		return ""
+	}
+	return ""
 }
 
 // envelopeRaw returns the raw field of a runtime.Unknown (field 2) without

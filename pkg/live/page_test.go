@@ -84,7 +84,7 @@ func pagesServer(t *testing.T, handler func(w http.ResponseWriter, r *http.Reque
 }
 
 func podPages(kube *kubernetes.Clientset) func(context.Context, metav1.ListOptions) (runtime.Object, error) {
-	return pagesOf[corev1.PodList](kube.CoreV1().RESTClient(), "pods", "", true, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+	return pagesOf[corev1.PodList](&lister{ctx: context.Background(), pageTimeout: time.Minute}, kube.CoreV1().RESTClient(), "pods", "", true, func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 		return kube.CoreV1().Pods("").List(ctx, o)
 	})
 }
@@ -104,16 +104,17 @@ func TestPageReaderMatchesTypedClient(t *testing.T) {
 	tests := []struct {
 		name    string
 		handler func(w http.ResponseWriter, r *http.Request, n int32)
-		// requests is how many requests one page takes: 2 when the reader
-		// falls back to the typed client.
+		// requests is how many requests the two pages take: one each,
+		// the second asked for while the first is decoded; two for a page
+		// the reader gets again through the typed client.
 		requests int32
 		wantErr  func(error) bool
 	}{
-		{name: "protobuf", requests: 1, handler: func(w http.ResponseWriter, r *http.Request, _ int32) {
+		{name: "protobuf", requests: 2, handler: func(w http.ResponseWriter, r *http.Request, _ int32) {
 			w.Header().Set("Content-Type", "application/vnd.kubernetes.protobuf")
 			w.Write(encodeProtobuf(t, pages[pageIndex(r)]))
 		}},
-		{name: "json", requests: 1, handler: func(w http.ResponseWriter, r *http.Request, _ int32) {
+		{name: "json", requests: 2, handler: func(w http.ResponseWriter, r *http.Request, _ int32) {
 			w.Header().Set("Content-Type", "application/json")
 			b, _ := runtime.Encode(scheme.Codecs.LegacyCodec(corev1.SchemeGroupVersion), pages[pageIndex(r)])
 			w.Write(b)
@@ -124,7 +125,7 @@ func TestPageReaderMatchesTypedClient(t *testing.T) {
 		{name: "expired", requests: 1, wantErr: apierrors.IsResourceExpired, handler: func(w http.ResponseWriter, r *http.Request, _ int32) {
 			status(w, http.StatusGone, &metav1.Status{Status: metav1.StatusFailure, Reason: metav1.StatusReasonExpired, Code: 410, Message: "The provided continue parameter is too old"})
 		}},
-		{name: "body cut short, then whole", requests: 2, handler: func(w http.ResponseWriter, r *http.Request, n int32) {
+		{name: "body cut short, then whole", requests: 4, handler: func(w http.ResponseWriter, r *http.Request, n int32) {
 			b := encodeProtobuf(t, pages[pageIndex(r)])
 			w.Header().Set("Content-Type", "application/vnd.kubernetes.protobuf")
 			if n%2 == 1 {
@@ -135,12 +136,20 @@ func TestPageReaderMatchesTypedClient(t *testing.T) {
 			}
 			w.Write(b)
 		}},
-		{name: "not a list, then a list", requests: 2, handler: func(w http.ResponseWriter, r *http.Request, n int32) {
+		{name: "not a list, then a list", requests: 4, handler: func(w http.ResponseWriter, r *http.Request, n int32) {
 			w.Header().Set("Content-Type", "application/vnd.kubernetes.protobuf")
 			if n%2 == 1 {
 				w.Write(append(bytes.Clone(protobufPrefix), 0xff, 0xff))
 				return
 			}
+			w.Write(encodeProtobuf(t, pages[pageIndex(r)]))
+		}},
+		{name: "page asked for ahead fails, then asked in turn", requests: 3, handler: func(w http.ResponseWriter, r *http.Request, n int32) {
+			if n == 2 {
+				status(w, http.StatusInternalServerError, &metav1.Status{Status: metav1.StatusFailure, Reason: metav1.StatusReasonInternalError, Code: 500, Message: "once"})
+				return
+			}
+			w.Header().Set("Content-Type", "application/vnd.kubernetes.protobuf")
 			w.Write(encodeProtobuf(t, pages[pageIndex(r)]))
 		}},
 	}
@@ -151,12 +160,11 @@ func TestPageReaderMatchesTypedClient(t *testing.T) {
 			var got []runtime.Object
 			opts := metav1.ListOptions{Limit: 3}
 			for range pages {
-				before := n.Load()
 				obj, err := page(context.Background(), opts)
-				if calls := n.Load() - before; calls != tt.requests {
-					t.Errorf("page took %d requests, want %d", calls, tt.requests)
-				}
 				if tt.wantErr != nil {
+					if calls := n.Load(); calls != 1 {
+						t.Errorf("the failed page took %d requests, want 1", calls)
+					}
 					_, typedErr := kube.CoreV1().Pods("").List(context.Background(), opts)
 					if err == nil || !tt.wantErr(err) || err.Error() != typedErr.Error() {
 						t.Fatalf("error %v, want the typed client's %v", err, typedErr)
@@ -168,6 +176,9 @@ func TestPageReaderMatchesTypedClient(t *testing.T) {
 				}
 				got = append(got, obj)
 				opts.Continue = obj.(*corev1.PodList).Continue
+			}
+			if calls := n.Load(); calls != tt.requests {
+				t.Errorf("the pages took %d requests, want %d", calls, tt.requests)
 			}
 			for i, want := range pages {
 				list := got[i].(*corev1.PodList)
@@ -207,7 +218,7 @@ func pageIndex(r *http.Request) int {
 func TestPagesOfFakeClient(t *testing.T) {
 	typed := func(context.Context, metav1.ListOptions) (runtime.Object, error) { return &corev1.PodList{}, nil }
 	var rc *rest.RESTClient
-	got := pagesOf[corev1.PodList](rc, "pods", "", true, typed)
+	got := pagesOf[corev1.PodList](&lister{ctx: context.Background()}, rc, "pods", "", true, typed)
 	if reflect.ValueOf(got).Pointer() != reflect.ValueOf(typed).Pointer() {
 		t.Error("a nil REST client did not get the typed page function")
 	}
