@@ -147,6 +147,8 @@ type elementEncoder struct {
 	enc *json.Encoder
 	// out holds the elements encoded by the last call to encode.
 	out []byte
+	// verdicts are the pods' verdicts encoded last (see encodePod).
+	verdicts verdictCache
 }
 
 // encoders keeps element encoders, their grown buffers with them, from
@@ -162,11 +164,21 @@ var encoders = sync.Pool{New: func() any {
 // json.MarshalIndent would under "    ".
 func (e *elementEncoder) encode(fv reflect.Value, lo, hi int) error {
 	e.out = e.out[:0]
+	// The verdicts remembered are those of this report's pods only: a
+	// pointer of another report's could be reused.
+	e.verdicts = verdictCache{}
+	pods, _ := fv.Interface().([]Pod)
 	for j := lo; j < hi; j++ {
 		if j > 0 {
 			e.out = append(e.out, ',')
 		}
 		e.out = append(e.out, "\n    "...)
+		if pods != nil {
+			if err := e.encodePod(&pods[j]); err != nil {
+				return err
+			}
+			continue
+		}
 		e.buf.Reset()
 		// A pointer to the element, not a copy of it boxed in an
 		// interface: the same JSON, one allocation less per element.
