@@ -166,18 +166,22 @@ func (ix *Index) UseTable(psps []string, namespaces, accounts []string) UseTable
 	// What does not depend on the PSP is made once, not once per PSP: the
 	// subjects in order, and the identities of every candidate account.
 	users, groups := sortedKeys(ix.users), sortedKeys(ix.groups)
+	nsOf := subjectNamespaces{}
 	nsUsers := make([]User, len(nsList))
 	for i, ns := range nsList {
 		nsUsers[i] = PodServiceAccountUser(ns, ghost)
 	}
+	// An account's groups are those of any account of its namespace (the
+	// ghost's): where they do not grant the PSP (the namespace is not
+	// whole), only a grant to the account itself can.
 	type account struct {
-		ns   string
-		user User
+		ns  string
+		own *subjectGrants
 	}
 	saUsers := make([]account, len(saList))
 	for i, sa := range saList {
 		ns, n, _ := strings.Cut(sa, "/")
-		saUsers[i] = account{ns, PodServiceAccountUser(ns, n)}
+		saUsers[i] = account{ns, ix.users[ServiceAccountUsername(ns, n)]}
 	}
 	out := make(UseTable, len(psps))
 	for _, name := range psps {
@@ -193,7 +197,7 @@ func (ix *Index) UseTable(psps []string, namespaces, accounts []string) UseTable
 		if auth != nil && auth.cluster.allows(name) {
 			u.Authenticated = []string{"*"}
 		}
-		u.Requesters = ix.requesterGrants(name, users, groups)
+		u.Requesters = ix.requesterGrants(name, users, groups, nsOf)
 		if u.Everywhere {
 			continue
 		}
@@ -209,7 +213,7 @@ func (ix *Index) UseTable(psps []string, namespaces, accounts []string) UseTable
 		}
 		for i, sa := range saList {
 			a := &saUsers[i]
-			if !whole[a.ns] && ix.CanUse(a.user, a.ns, name) {
+			if !whole[a.ns] && a.own.canUse(a.ns, name) {
 				u.ServiceAccounts = append(u.ServiceAccounts, sa)
 			}
 		}
@@ -220,7 +224,7 @@ func (ix *Index) UseTable(psps []string, namespaces, accounts []string) UseTable
 // requesterGrants lists the subjects that may use pspName, by where, less
 // system:authenticated (folded into the pod side). users and groups are
 // the index's subject names, sorted.
-func (ix *Index) requesterGrants(pspName string, users, groups []string) []RequesterGrant {
+func (ix *Index) requesterGrants(pspName string, users, groups []string, nsOf subjectNamespaces) []RequesterGrant {
 	var out []RequesterGrant
 	add := func(kind string, m map[string]*subjectGrants, names []string) {
 		for _, name := range names {
@@ -230,7 +234,7 @@ func (ix *Index) requesterGrants(pspName string, users, groups []string) []Reque
 			sg := m[name]
 			g := RequesterGrant{Kind: kind, Name: name}
 			if !sg.cluster.allows(pspName) {
-				for _, ns := range sortedKeys(sg.byNamespace) {
+				for _, ns := range nsOf.sorted(sg) {
 					if sg.byNamespace[ns].allows(pspName) {
 						g.Namespaces = append(g.Namespaces, ns)
 					}
@@ -245,6 +249,19 @@ func (ix *Index) requesterGrants(pspName string, users, groups []string) []Reque
 	add("User", ix.users, users)
 	add("Group", ix.groups, groups)
 	return out
+}
+
+// subjectNamespaces remembers each subject's namespaces in order, sorted
+// once for every PSP that asks.
+type subjectNamespaces map[*subjectGrants][]string
+
+func (m subjectNamespaces) sorted(sg *subjectGrants) []string {
+	ns, ok := m[sg]
+	if !ok {
+		ns = sortedKeys(sg.byNamespace)
+		m[sg] = ns
+	}
+	return ns
 }
 
 // candidates adds to the caller's namespaces and service accounts those the
