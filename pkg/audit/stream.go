@@ -107,6 +107,11 @@ func (s *Stream) Ready(inv *inventory.Inventory) error {
 				for i := range b.pods {
 					p := &b.pods[i]
 					if a.inScope(p.Namespace) {
+						// Doubled ahead of need: append grows a large
+						// slice by quarters, copying every record each time.
+						if rs := s.results[w]; len(rs) == cap(rs) {
+							s.results[w] = slices.Grow(rs, max(len(rs), batchSize))
+						}
 						s.results[w] = append(s.results[w], genRecord{b.gen, a.record(p)})
 					}
 				}

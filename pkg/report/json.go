@@ -8,6 +8,7 @@ import (
 	"io"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -166,11 +167,16 @@ func (e *elementEncoder) encode(fv reflect.Value, lo, hi int) error {
 	e.out = e.out[:0]
 	// The verdicts remembered are those of this report's pods only: a
 	// pointer of another report's could be reused.
-	e.verdicts = verdictCache{}
+	e.verdicts.forget()
 	pods, _ := fv.Interface().([]Pod)
 	for j := lo; j < hi; j++ {
 		if j > 0 {
 			e.out = append(e.out, ',')
+		}
+		// Grown by doubling ahead of need, not by append's quarter steps
+		// (a chunk of pods is a megabyte).
+		if cap(e.out)-len(e.out) < 16<<10 {
+			e.out = slices.Grow(e.out, max(cap(e.out), 64<<10))
 		}
 		e.out = append(e.out, "\n    "...)
 		if pods != nil {

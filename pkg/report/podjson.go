@@ -52,8 +52,9 @@ func keyOfLevel(l *PSSLevel) levelKey {
 const verdictsRemembered = 8
 
 type cachedPSS struct {
-	key  pssKey
-	json []byte
+	key   pssKey
+	json  []byte
+	valid bool
 }
 
 type cachedPSP struct {
@@ -62,12 +63,23 @@ type cachedPSP struct {
 }
 
 // verdictCache is an encoder's memory of the verdicts it encoded last,
-// indented as a pod's fields.
+// indented as a pod's fields. forget keeps the buffers.
 type verdictCache struct {
 	pss     [verdictsRemembered]cachedPSS
 	psp     [verdictsRemembered]cachedPSP
 	nextPSS int
 	nextPSP int
+}
+
+// forget drops every verdict remembered, keeping their buffers.
+func (c *verdictCache) forget() {
+	for i := range c.pss {
+		c.pss[i].valid = false
+		c.pss[i].key = pssKey{}
+	}
+	for i := range c.psp {
+		c.psp[i].key = nil
+	}
 }
 
 // encodePod appends p to e.out as encoding the whole Pod and indenting it
@@ -117,7 +129,7 @@ func (e *elementEncoder) pssJSON(r *PSSResult) ([]byte, error) {
 	key := pssKey{version: r.Version, level: r.Level, baseline: keyOfLevel(&r.Baseline), restricted: keyOfLevel(&r.Restricted)}
 	c := &e.verdicts
 	for i := range c.pss {
-		if c.pss[i].json != nil && c.pss[i].key == key {
+		if c.pss[i].valid && c.pss[i].key == key {
 			return c.pss[i].json, nil
 		}
 	}
@@ -125,8 +137,9 @@ func (e *elementEncoder) pssJSON(r *PSSResult) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := appendIndented(nil, compact, fieldPrefix, "  ")
-	c.pss[c.nextPSS] = cachedPSS{key, out}
+	// The forgotten verdict's buffer takes the new one's JSON.
+	out := appendIndented(c.pss[c.nextPSS].json[:0], compact, fieldPrefix, "  ")
+	c.pss[c.nextPSS] = cachedPSS{key, out, true}
 	c.nextPSS = (c.nextPSS + 1) % verdictsRemembered
 	return out, nil
 }
@@ -145,7 +158,7 @@ func (e *elementEncoder) pspJSON(v *PSPVerdict) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := appendIndented(nil, compact, fieldPrefix, "  ")
+	out := appendIndented(c.psp[c.nextPSP].json[:0], compact, fieldPrefix, "  ")
 	c.psp[c.nextPSP] = cachedPSP{v, out}
 	c.nextPSP = (c.nextPSP + 1) % verdictsRemembered
 	return out, nil
