@@ -272,16 +272,9 @@ func (s *slimmer) object(b []byte) (out []byte, ok bool) {
 			out = protowire.AppendTag(out, 2, protowire.BytesType)
 			out = protowire.AppendBytes(out, spec)
 		case num == 1:
-			meta := s.meta[:0]
-			for len(value) > 0 {
-				num, typ, field, _, rest, ok := nextField(value)
-				if !ok {
-					return nil, false
-				}
-				value = rest
-				if num != 17 || typ != protowire.BytesType {
-					meta = append(meta, field...)
-				}
+			meta, ok := withoutFields(s.meta[:0], value, managedFields)
+			if !ok {
+				return nil, false
 			}
 			s.meta = meta
 			out = protowire.AppendTag(out, 1, protowire.BytesType)
@@ -309,20 +302,9 @@ func (s *slimmer) podSpecOf(b []byte) (out []byte, ok bool) {
 			out = append(out, field...)
 			continue
 		}
-		ctr := s.ctr[:0]
-		for len(value) > 0 {
-			num, typ, field, _, rest, ok := nextField(value)
-			if !ok {
-				return nil, false
-			}
-			value = rest
-			switch num {
-			case 3, 4, 5, 7, 8, 19:
-				if typ == protowire.BytesType {
-					continue
-				}
-			}
-			ctr = append(ctr, field...)
+		ctr, ok := withoutFields(s.ctr[:0], value, containerUnread)
+		if !ok {
+			return nil, false
 		}
 		s.ctr = ctr
 		out = protowire.AppendTag(out, num, protowire.BytesType)
@@ -330,6 +312,31 @@ func (s *slimmer) podSpecOf(b []byte) (out []byte, ok bool) {
 	}
 	s.spec = out
 	return out, true
+}
+
+// The length-delimited fields slimmer leaves out: an ObjectMeta's
+// managedFields; a Container's command, args, workingDir, env, resources
+// and envFrom.
+var (
+	managedFields   = map[protowire.Number]bool{17: true}
+	containerUnread = map[protowire.Number]bool{3: true, 4: true, 5: true, 7: true, 8: true, 19: true}
+)
+
+// withoutFields appends to dst the fields of the message b but the
+// length-delimited ones numbered in drop; ok is false when b is not
+// well-formed.
+func withoutFields(dst, b []byte, drop map[protowire.Number]bool) (out []byte, ok bool) {
+	for len(b) > 0 {
+		num, typ, field, _, rest, ok := nextField(b)
+		if !ok {
+			return nil, false
+		}
+		b = rest
+		if typ != protowire.BytesType || !drop[num] {
+			dst = append(dst, field...)
+		}
+	}
+	return dst, true
 }
 
 // nextField splits the first field off b: its number and type, the whole
