@@ -35,7 +35,7 @@ func podPage(page, n int, cont string) *corev1.PodList {
 			ObjectMeta: metav1.ObjectMeta{
 				Name: fmt.Sprintf("p%d-%d", page, i), Namespace: "ns", UID: "u",
 				Labels:        map[string]string{"app": fmt.Sprintf("a%d", i)},
-				ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "m", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{}}`)}}},
+				ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "m", FieldsV1: metav1.NewFieldsV1(`{"f:spec":{}}`)}},
 			},
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{
 				Name: "c", Image: fmt.Sprintf("img:%d", page),
