@@ -351,26 +351,9 @@ func (inv *Inventory) SetMissingNamespace(ns string) {
 	for i := range inv.Pods {
 		set(&inv.Pods[i].ObjectMeta)
 	}
-	for i := range inv.ReplicaSets {
-		set(&inv.ReplicaSets[i].ObjectMeta)
-	}
-	for i := range inv.Deployments {
-		set(&inv.Deployments[i].ObjectMeta)
-	}
-	for i := range inv.StatefulSets {
-		set(&inv.StatefulSets[i].ObjectMeta)
-	}
-	for i := range inv.DaemonSets {
-		set(&inv.DaemonSets[i].ObjectMeta)
-	}
-	for i := range inv.Jobs {
-		set(&inv.Jobs[i].ObjectMeta)
-	}
-	for i := range inv.CronJobs {
-		set(&inv.CronJobs[i].ObjectMeta)
-	}
-	for i := range inv.ReplicationControllers {
-		set(&inv.ReplicationControllers[i].ObjectMeta)
+	// Every controller kind, through the one list of them.
+	for _, t := range inv.PodTemplates() {
+		set(t.Meta)
 	}
 	// Where each object came from is keyed by its namespace too.
 	for k, src := range inv.origin {

@@ -431,26 +431,17 @@ func listAll[T any](l *lister, resource, namespace string, page func(context.Con
 // page's items to fn as the page arrives and keeping none of them.
 func listEach[T any](l *lister, resource, namespace string, page func(context.Context, metav1.ListOptions) (runtime.Object, error), fn func(items []T, restart bool) error) error {
 	err := l.eachPage(resource, page, func(list runtime.Object, restart bool) error {
-		// A page of pods is handed over as decoded, not copied item by
-		// item: the list is this read's own.
-		if pl, ok := list.(*corev1.PodList); ok {
-			if items, ok := any(pl.Items).([]T); ok {
-				return fn(items, restart)
-			}
-		}
-		items := make([]T, 0, meta.LenList(list))
-		err := meta.EachListItem(list, func(o runtime.Object) error {
-			v, ok := any(o).(*T)
-			if !ok {
-				return fmt.Errorf("list %s: unexpected item type %T", resource, o)
-			}
-			items = append(items, *v)
-			return nil
-		})
+		// The page's items are handed over as decoded, not copied one by
+		// one: the list is this read's own.
+		p, err := meta.GetItemsPtr(list)
 		if err != nil {
-			return err
+			return fmt.Errorf("list %s: %w", resource, err)
 		}
-		return fn(items, restart)
+		items, ok := p.(*[]T)
+		if !ok {
+			return fmt.Errorf("list %s: unexpected items type %T", resource, p)
+		}
+		return fn(*items, restart)
 	})
 	if err != nil {
 		var itemErr itemError

@@ -84,7 +84,7 @@ func pagesOf[L any, PL protoList[L]](l *lister, client rest.Interface, resource,
 		return typed
 	}
 	r := &pageReader[L, PL]{client: client, resource: resource, namespace: namespace, typed: typed,
-		base: l.ctx, timeout: l.pageTimeout, spare: &bytes.Buffer{}}
+		base: l.ctx, timeout: l.pageTimeout}
 	r.slim.dropStatus = dropStatus
 	_, r.slim.podSpec = any(PL(nil)).(*corev1.PodList)
 	return r.page
@@ -98,13 +98,17 @@ func (r *pageReader[L, PL]) page(ctx context.Context, opts metav1.ListOptions) (
 		}
 		return r.typed(ctx, opts)
 	}
-	if next := listContinue(body.Bytes()); next != "" && opts.Limit > 0 {
-		o := opts
-		o.Continue = next
-		r.askAhead(o)
-	}
 	list := PL(new(L))
-	err = decodeList(body.Bytes(), list, &r.slim)
+	if raw, ok := protobufList(body.Bytes()); ok {
+		if next := listContinue(raw); next != "" && opts.Limit > 0 {
+			o := opts
+			o.Continue = next
+			r.askAhead(o)
+		}
+		err = r.slim.unmarshal(raw, list)
+	} else {
+		err = decodeWhole(body.Bytes(), list)
+	}
 	// The buffer is the next prefetch's, unless one huge page grew it.
 	if body.Cap() <= 64<<20 {
 		r.spare = body
@@ -135,17 +139,26 @@ func (r *pageReader[L, PL]) take(ctx context.Context, opts metav1.ListOptions) (
 		}
 		r.spare = a.body
 	}
-	body := r.spare
-	r.spare = &bytes.Buffer{}
+	body := r.buffer()
 	err := r.read(ctx, opts, body)
 	return body, err
+}
+
+// buffer hands out the spare buffer, or a new one when a page in flight
+// has it.
+func (r *pageReader[L, PL]) buffer() *bytes.Buffer {
+	b := r.spare
+	r.spare = nil
+	if b == nil {
+		b = &bytes.Buffer{}
+	}
+	return b
 }
 
 // askAhead starts reading the page opts asks for into the spare buffer.
 func (r *pageReader[L, PL]) askAhead(opts metav1.ListOptions) {
 	ctx, cancel := context.WithTimeout(r.base, r.timeout)
-	a := &prefetch{opts: opts, cancel: cancel, done: make(chan struct{}), body: r.spare}
-	r.spare = &bytes.Buffer{}
+	a := &prefetch{opts: opts, cancel: cancel, done: make(chan struct{}), body: r.buffer()}
 	r.ahead = a
 	go func() {
 		defer close(a.done)
@@ -186,23 +199,43 @@ func final(ctx context.Context, err error) bool {
 // apimachinery protobuf serializer's magic number).
 var protobufPrefix = []byte{0x6b, 0x38, 0x73, 0x00}
 
-// decodeList decodes data, a protobuf body (the prefix, then a
-// runtime.Unknown envelope around the list), into list, which must be
-// empty, leaving out what slim drops. A body of any other form, or an
-// envelope envelopeRaw does not take, is decoded whole by the scheme's
-// deserializer, as the typed client would.
-func decodeList(data []byte, list interface {
+// unmarshaler is a built-in list type's own protobuf decoding.
+type unmarshaler interface {
 	runtime.Object
 	Unmarshal([]byte) error
-}, slim *slimmer) error {
-	if bytes.HasPrefix(data, protobufPrefix) {
-		if raw, ok := envelopeRaw(data[len(protobufPrefix):]); ok {
-			if slimmed, ok := slim.list(raw); ok {
-				raw = slimmed
-			}
-			return list.Unmarshal(raw)
-		}
+}
+
+// decodeList decodes data, a page's body, into list, which must be empty,
+// as page does: a protobuf list in place, leaving out what slim drops; a
+// body of any other form, or an envelope envelopeRaw does not take, whole
+// by the scheme's deserializer, as the typed client would.
+func decodeList(data []byte, list unmarshaler, slim *slimmer) error {
+	if raw, ok := protobufList(data); ok {
+		return slim.unmarshal(raw, list)
 	}
+	return decodeWhole(data, list)
+}
+
+// protobufList returns the list in a protobuf body (the prefix, then a
+// runtime.Unknown envelope around it), without copying it.
+func protobufList(data []byte) (raw []byte, ok bool) {
+	if !bytes.HasPrefix(data, protobufPrefix) {
+		return nil, false
+	}
+	return envelopeRaw(data[len(protobufPrefix):])
+}
+
+// unmarshal decodes the protobuf list raw into list, slimmed first when
+// raw is well-formed.
+func (s *slimmer) unmarshal(raw []byte, list unmarshaler) error {
+	if slimmed, ok := s.list(raw); ok {
+		raw = slimmed
+	}
+	return list.Unmarshal(raw)
+}
+
+// decodeWhole decodes a body through the scheme's deserializer.
+func decodeWhole(data []byte, list runtime.Object) error {
 	if _, _, err := scheme.Codecs.UniversalDeserializer().Decode(data, nil, list); err != nil {
 		return err
 	}
@@ -358,17 +391,9 @@ func nextField(b []byte) (num protowire.Number, typ protowire.Type, field, value
 	return num, typ, b[:n+m], value, b[n+m:], true
 }
 
-// listContinue returns the continue token of a protobuf list body (the
-// list's metadata, field 1, its field 3), "" when it has none or the body
-// is not one.
-func listContinue(data []byte) string {
-	if !bytes.HasPrefix(data, protobufPrefix) {
-		return ""
-	}
-	raw, ok := envelopeRaw(data[len(protobufPrefix):])
-	if !ok {
-		return ""
-	}
+// listContinue returns the continue token of the protobuf list raw (the
+// list's metadata, field 1, its field 3), "" when it has none.
+func listContinue(raw []byte) string {
 	for len(raw) > 0 {
 		num, typ, _, value, rest, ok := nextField(raw)
 		if !ok {
